@@ -1,0 +1,27 @@
+/** The stable codes of SPEC §4, plus EPROTO for a peer that breaks the wire protocol. */
+export type ErrorCode =
+  | 'EINVALIDURL'
+  | 'EBADTORRENT'
+  | 'ETIMEDOUT'
+  | 'ENOENT'
+  | 'ENOTDIR'
+  | 'EISDIR'
+  | 'ECLOSED'
+  | 'EBADSIG'
+  | 'ENOTSTARTED'
+  | 'EABORTED'
+  | 'EPROTO'
+
+export class TrackerlessError extends Error {
+  readonly code: ErrorCode
+
+  constructor (code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'TrackerlessError'
+    this.code = code
+  }
+}
+
+export function fail (code: ErrorCode, message: string, cause?: unknown): never {
+  throw new TrackerlessError(code, message, cause === undefined ? undefined : { cause })
+}

@@ -1,0 +1,50 @@
+import type { InfoHash } from '../util/ids.js'
+
+export interface FileEntry {
+  /** Path inside the archive, '/'-separated, relative, with no empty, '.' or '..' segment. For a
+   *  single-file torrent it is the torrent's name; for a multi-file one it excludes the name. */
+  path: string
+  length: number
+  /** Byte offset of the file within the torrent's concatenated data. */
+  offset: number
+  /** BEP47 pad file: it occupies torrent bytes (all zero) but is never stored or listed. */
+  pad: boolean
+  /** BEP47 attributes ('' when none): 'x' executable, 'h' hidden, 'p' pad, 'l' symlink. */
+  attr: string
+}
+
+/** The part of a torrent that lays out pieces over files; what storage needs. */
+export interface Layout {
+  pieceLength: number
+  /** Total bytes, pad files included. */
+  length: number
+  files: FileEntry[]
+}
+
+export interface Metainfo extends Layout {
+  infoHash: InfoHash
+  name: string
+  pieceCount: number
+  /** Concatenated 20-byte SHA-1 piece hashes. */
+  pieceHashes: Buffer
+  /** The bencoded info dictionary exactly as hashed: what BEP9 serves. */
+  info: Buffer
+  /** Single-file torrents store the data at `name`; multi-file ones under a folder `name`. */
+  multiFile: boolean
+  private: boolean
+}
+
+export interface MagnetLink {
+  /** `xt=urn:btih:` in hex or base32. */
+  infoHash?: InfoHash
+  /** `xs=urn:btpk:` (BEP46): a 32-byte ed25519 public key. */
+  publicKey?: Buffer
+  /** `s=` (BEP46 salt, hex). */
+  salt?: Buffer
+  /** `dn=` */
+  name?: string
+  /** `x.pe=` peer addresses as "host:port" ("[v6]:port" for IPv6). */
+  peers: string[]
+  /** `so=` (BEP53): indices of selected files, ranges expanded. */
+  select?: number[]
+}

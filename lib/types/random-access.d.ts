@@ -1,0 +1,41 @@
+declare module 'random-access-storage' {
+  type Callback<T> = (err: Error | null, value?: T) => void
+  /** The callback interface shared by random-access-file and random-access-memory. */
+  export default class RandomAccessStorage {
+    readable: boolean
+    writable: boolean
+    opened: boolean
+    closed: boolean
+    open (cb: Callback<void>): void
+    read (offset: number, size: number, cb: Callback<Buffer>): void
+    write (offset: number, data: Uint8Array, cb: Callback<void>): void
+    del (offset: number, size: number, cb: Callback<void>): void
+    truncate (offset: number, cb: Callback<void>): void
+    stat (cb: Callback<{ size: number }>): void
+    close (cb: Callback<void>): void
+    unlink (cb: Callback<void>): void
+  }
+}
+
+declare module 'random-access-file' {
+  import RandomAccessStorage from 'random-access-storage'
+  export interface RandomAccessFileOptions {
+    directory?: string
+    truncate?: boolean
+    size?: number
+    readable?: boolean
+    writable?: boolean
+    lock?: boolean
+    sparse?: boolean
+  }
+  export default class RandomAccessFile extends RandomAccessStorage {
+    constructor (filename: string, opts?: RandomAccessFileOptions)
+  }
+}
+
+declare module 'random-access-memory' {
+  import RandomAccessStorage from 'random-access-storage'
+  export default class RandomAccessMemory extends RandomAccessStorage {
+    constructor (opts?: number | Buffer | { length?: number, pageSize?: number })
+  }
+}
