@@ -1,0 +1,87 @@
+/**
+ * trackerless side of the throughput benchmark (bench/throughput.ts runs it), through the public
+ * API only. Same modes and output lines as bench/libtorrent-peer.py:
+ *   seed <torrent> <data-dir>              prints {"port": N} once the data is verified, runs until killed
+ *   download <torrent> <dir> <host:port>   prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes"}
+ */
+import { readFile } from 'node:fs/promises'
+import { Torrent } from '../index.js'
+import { ownCpuSeconds, ownPeakRssBytes } from './proc.js'
+
+/** Bounds every wait so that a stuck peer never hangs the benchmark; the orchestrator has its own. */
+const WAIT_LIMIT_MS = Number(process.env.BENCH_PEER_LIMIT_S ?? '600') * 1000
+/** How often completion is re-checked, in case 'done' fired before we listened. */
+const POLL_MS = 250
+
+type Archive = Awaited<ReturnType<Torrent['lookup']>>
+
+function emit (record: Record<string, number>): void {
+  process.stdout.write(JSON.stringify(record) + '\n')
+}
+
+function openClient (dir: string): Torrent {
+  return new Torrent({ dht: false, lsd: false, pex: false, storage: dir, torrentPort: 0, host: '127.0.0.1' })
+}
+
+/** Resolves once every piece of the archive is verified; rejects on an 'error' event or after the limit. */
+function complete (archive: Archive, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const finish = (err?: unknown): void => {
+      clearInterval(poll)
+      clearTimeout(limit)
+      archive.off('done', onDone)
+      archive.off('error', finish)
+      if (err === undefined) resolve()
+      else reject(err)
+    }
+    const onDone = (): void => finish()
+    const poll = setInterval(() => { if (archive.progress === 1) finish() }, POLL_MS)
+    const limit = setTimeout(
+      () => finish(new Error(`${what}: not complete within ${WAIT_LIMIT_MS / 1000} s (progress ${archive.progress})`)),
+      WAIT_LIMIT_MS
+    )
+    archive.on('done', onDone)
+    archive.on('error', finish)
+    if (archive.progress === 1) finish()
+  })
+}
+
+async function seed (torrentPath: string, dataDir: string): Promise<void> {
+  const torrent = await readFile(torrentPath)
+  const client = openClient(dataDir)
+  await client.start()
+  const archive = await client.lookup(torrent, { download: 'all' })
+  await complete(archive, `verifying the data in ${dataDir}`)
+  emit({ port: client.port })
+  // Serve until the orchestrator's SIGTERM; stop cleanly so the port is released at once.
+  process.once('SIGTERM', () => { client.stop().finally(() => process.exit(0)) })
+}
+
+async function download (torrentPath: string, dir: string, peer: string): Promise<void> {
+  const torrent = await readFile(torrentPath)
+  const client = openClient(dir)
+  await client.start()
+  const started = performance.now()
+  const archive = await client.lookup(torrent, { download: 'all', peers: [peer] })
+  await complete(archive, `downloading from ${peer}`)
+  const seconds = (performance.now() - started) / 1000
+  const cpuSeconds = ownCpuSeconds()
+  const peakRssBytes = ownPeakRssBytes()
+  // stop() closes storage, so the file is whole on disk when the orchestrator compares it.
+  await client.stop()
+  emit({ bytes: archive.length, seconds, cpuSeconds, peakRssBytes })
+}
+
+async function main (argv: readonly string[]): Promise<void> {
+  const [mode, torrent, dir, peer] = argv
+  if (mode === 'seed' && torrent !== undefined && dir !== undefined && argv.length === 3) return seed(torrent, dir)
+  if (mode === 'download' && torrent !== undefined && dir !== undefined && peer !== undefined && argv.length === 4) {
+    return download(torrent, dir, peer)
+  }
+  throw new Error('usage: tl-peer seed <torrent> <data-dir> | download <torrent> <dir> <host:port>')
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`tl-peer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})
