@@ -1,4 +1,5 @@
-/** The stable codes of SPEC §4, plus EPROTO for a peer that breaks the wire protocol. */
+/** The stable codes of SPEC §4, plus EPROTO (a peer broke the wire protocol) and EROFS (a write
+ *  to an archive opened for reading). */
 export type ErrorCode =
   | 'EINVALIDURL'
   | 'EBADTORRENT'
@@ -11,6 +12,7 @@ export type ErrorCode =
   | 'ENOTSTARTED'
   | 'EABORTED'
   | 'EPROTO'
+  | 'EROFS'
 
 export class TrackerlessError extends Error {
   readonly code: ErrorCode

@@ -1,0 +1,7 @@
+export { Torrent } from './lib/client/torrent.js'
+export type { TorrentOptions, LookupOptions, SeedOptions } from './lib/client/torrent.js'
+export { Archive } from './lib/archive/archive.js'
+export type { ArchiveEvents, Stats, Dirent } from './lib/archive/archive.js'
+export { TrackerlessError } from './lib/errors.js'
+export type { ErrorCode } from './lib/errors.js'
+export type { StorageFactory } from './lib/storage/types.js'

@@ -1,0 +1,38 @@
+import type { Swarm } from '../swarm/swarm.js'
+import { TrackerlessError } from '../errors.js'
+
+/**
+ * Bytes [offset, offset+length) of a torrent. The pieces under the range jump the download queue
+ * and are awaited; then they are read from storage, where only verified pieces ever are.
+ */
+export async function readRange (swarm: Swarm, offset: number, length: number): Promise<Buffer> {
+  const meta = swarm.metainfo
+  const storage = swarm.storage
+  if (meta === null || storage === null || swarm.have === null) {
+    throw new TrackerlessError('ECLOSED', 'the archive is not open; open it with client.lookup()')
+  }
+  if (length === 0) return Buffer.alloc(0)
+  const first = Math.floor(offset / meta.pieceLength)
+  const last = Math.floor((offset + length - 1) / meta.pieceLength)
+  const missing: number[] = []
+  for (let i = first; i <= last; i++) if (!swarm.have.get(i)) missing.push(i)
+  if (missing.length > 0) {
+    const release = swarm.prioritize(missing[0]!, missing[missing.length - 1]!)
+    try {
+      await Promise.all(missing.map((i) => swarm.waitForPiece(i)))
+    } finally {
+      release()
+    }
+  }
+  const out = Buffer.allocUnsafe(length)
+  let written = 0
+  for (let i = first; i <= last; i++) {
+    const pieceStart = i * meta.pieceLength
+    const begin = Math.max(offset, pieceStart) - pieceStart
+    const end = Math.min(offset + length, pieceStart + meta.pieceLength) - pieceStart
+    const chunk = await storage.read(i, begin, end - begin)
+    chunk.copy(out, written)
+    written += chunk.length
+  }
+  return out
+}

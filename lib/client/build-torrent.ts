@@ -1,0 +1,55 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { choosePieceLength, layoutFiles, createMetainfo, type FileInput } from '../metainfo/create.js'
+import type { Metainfo } from '../metainfo/types.js'
+import { TorrentStorage } from '../storage/torrent-storage.js'
+import type { StorageFactory } from '../storage/types.js'
+import { fail } from '../errors.js'
+
+export interface TreeSource {
+  name: string
+  multiFile: boolean
+  files: FileInput[]
+}
+
+/**
+ * Lists a file or a folder to seed. Symbolic links are not followed, so a link cannot pull
+ * files from outside the folder into the archive.
+ */
+export async function readTree (root: string): Promise<TreeSource> {
+  const stat = await fs.stat(root).catch((err: NodeJS.ErrnoException) =>
+    fail('ENOENT', `cannot seed "${root}": ${err.code === 'ENOENT' ? 'no such file or folder' : err.message}`))
+  const name = path.basename(path.resolve(root))
+  if (stat.isFile()) return { name, multiFile: false, files: [{ path: name, length: stat.size }] }
+  const files: FileInput[] = []
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`
+      if (entry.isDirectory()) await walk(path.join(dir, entry.name), rel)
+      else if (entry.isFile()) files.push({ path: rel, length: (await fs.stat(path.join(dir, entry.name))).size })
+    }
+  }
+  await walk(root, '')
+  if (files.length === 0) fail('ENOENT', `"${root}" holds no files to seed; add a file and try again`)
+  return { name, multiFile: true, files }
+}
+
+/**
+ * Hashes the files the factory gives and returns the torrent. Deterministic: layoutFiles sorts
+ * the files, the piece length follows from the total size, and no date goes into the info.
+ */
+export async function buildMetainfo (source: TreeSource, factory: StorageFactory, opts: { padToPieces?: boolean } = {}): Promise<Metainfo> {
+  const total = source.files.reduce((sum, f) => sum + f.length, 0)
+  const pieceLength = choosePieceLength(total)
+  const files = layoutFiles(source.files, pieceLength, { padToPieces: opts.padToPieces === true })
+  const length = files.reduce((sum, f) => sum + f.length, 0)
+  const storage = new TorrentStorage({
+    layout: { pieceLength, length, files }, name: source.name, multiFile: source.multiFile, pieceHashes: null, factory
+  })
+  try {
+    const pieceHashes = await storage.hashAll()
+    return createMetainfo({ name: source.name, files, pieceLength, pieceHashes, multiFile: source.multiFile })
+  } finally {
+    await storage.close()
+  }
+}

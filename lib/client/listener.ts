@@ -1,0 +1,41 @@
+import net from 'node:net'
+import { Wire } from '../wire/wire.js'
+import type { Handshake } from '../wire/handshake.js'
+import type { PeerId } from '../util/ids.js'
+
+/**
+ * The one TCP port of a client, shared by all its torrents: an incoming connection is handed to
+ * the torrent its handshake names, or closed.
+ */
+export class Listener {
+  private readonly server: net.Server
+  private readonly wires = new Set<Wire>()
+
+  constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean) {
+    this.server = net.createServer((socket) => {
+      const wire = new Wire(socket, { peerId })
+      this.wires.add(wire)
+      wire.once('close', () => this.wires.delete(wire))
+      wire.once('handshake', (hs) => {
+        this.wires.delete(wire)
+        if (!route(wire, hs)) wire.destroy()
+      })
+    })
+  }
+
+  listen (port: number, host?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen({ port, host }, () => {
+        this.server.off('error', reject)
+        resolve((this.server.address() as net.AddressInfo).port)
+      })
+    })
+  }
+
+  async close (): Promise<void> {
+    for (const wire of this.wires) wire.destroy()
+    if (!this.server.listening) return
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+}

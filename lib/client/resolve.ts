@@ -1,0 +1,35 @@
+import fs from 'node:fs/promises'
+import { parseMagnet, parseInfoHash } from '../metainfo/magnet.js'
+import { parseTorrent } from '../metainfo/torrent.js'
+import type { MagnetLink, Metainfo } from '../metainfo/types.js'
+import type { InfoHash } from '../util/ids.js'
+import { fail } from '../errors.js'
+
+/** What lookup() was given, reduced to what opening a torrent needs. */
+export type Target =
+  | { kind: 'torrent', infoHash: InfoHash, metainfo: Metainfo, peers: string[] }
+  | { kind: 'infohash', infoHash: InfoHash, name?: string, peers: string[] }
+  | { kind: 'mutable', link: MagnetLink }
+
+/** A magnet link, a bare infohash, a .torrent's bytes or its path. */
+export async function resolveTarget (url: string | Uint8Array): Promise<Target> {
+  if (typeof url !== 'string') {
+    const metainfo = parseTorrent(url)
+    return { kind: 'torrent', infoHash: metainfo.infoHash, metainfo, peers: [] }
+  }
+  const text = url.trim()
+  if (text.toLowerCase().startsWith('magnet:')) {
+    const link = parseMagnet(text)
+    if (link.infoHash === undefined) return { kind: 'mutable', link }
+    return { kind: 'infohash', infoHash: link.infoHash, ...(link.name !== undefined ? { name: link.name } : {}), peers: link.peers }
+  }
+  if (/^[0-9a-f]{40}$/i.test(text) || /^[a-z2-7]{32}$/i.test(text)) {
+    return { kind: 'infohash', infoHash: parseInfoHash(text), peers: [] }
+  }
+  const bytes = await fs.readFile(text).catch(() => null)
+  if (bytes === null) {
+    fail('EINVALIDURL', `"${text.slice(0, 200)}" is not a magnet link, an infohash or a readable .torrent file`)
+  }
+  const metainfo = parseTorrent(bytes)
+  return { kind: 'torrent', infoHash: metainfo.infoHash, metainfo, peers: [] }
+}

@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import RandomAccessMemory from 'random-access-memory'
+import { Archive } from '../archive/archive.js'
+import { formatMagnet } from '../metainfo/magnet.js'
+import type { Metainfo } from '../metainfo/types.js'
+import { directoryStorage, memoryStorage } from '../storage/factories.js'
+import type { StorageFactory } from '../storage/types.js'
+import { Swarm } from '../swarm/swarm.js'
+import { asPeerId, type InfoHash, type PeerId } from '../util/ids.js'
+import { TrackerlessError, fail } from '../errors.js'
+import { Listener } from './listener.js'
+import { resolveTarget } from './resolve.js'
+import { buildMetainfo, readTree, type TreeSource } from './build-torrent.js'
+
+export interface TorrentOptions {
+  /** DHT bootstrap nodes ("host:port"); false disables the DHT. */
+  dht?: string[] | false
+  dhtPort?: number
+  torrentPort?: number
+  peerId?: Uint8Array
+  /** A folder to store torrents under, or a factory of random-access-storage per file path. Default: memory. */
+  storage?: string | StorageFactory
+  lsd?: boolean
+  pex?: boolean
+  host?: string
+  stateDir?: string
+}
+
+export interface LookupOptions {
+  /** Milliseconds to find peers and metadata before rejecting with ETIMEDOUT. */
+  timeout?: number
+  seed?: boolean
+  download?: 'lazy' | 'all'
+  signal?: AbortSignal
+  /** Extra peers, "host:port". */
+  peers?: string[]
+}
+
+export interface SeedOptions {
+  /** BEP47 pad files so that every file starts a piece: versions of an archive then share pieces. */
+  pad?: boolean
+  /** Extra peers to connect to, "host:port". */
+  peers?: string[]
+}
+
+const VERSION = '0.1.0'
+/** BEP20: "-TL" + four version digits + "-", then random. */
+const PEER_ID_PREFIX = '-TL0100-'
+const DEFAULT_TIMEOUT = 30_000
+
+interface Entry { swarm: Swarm, archives: number }
+
+/**
+ * A client: one TCP port shared by all its torrents, and the torrents themselves.
+ */
+export class Torrent {
+  static readonly Archive = Archive
+  readonly peerId: PeerId
+  private readonly opts: TorrentOptions
+  private readonly storage: StorageFactory
+  private readonly swarms = new Map<string, Entry>()
+  private listener: Listener | null = null
+  private boundPort = 0
+  private state: 'new' | 'started' | 'stopped' = 'new'
+
+  constructor (opts: TorrentOptions = {}) {
+    this.opts = opts
+    this.peerId = asPeerId(opts.peerId ?? Buffer.concat([Buffer.from(PEER_ID_PREFIX), randomBytes(12)]))
+    this.storage = typeof opts.storage === 'string' ? directoryStorage(opts.storage) : opts.storage ?? memoryStorage()
+  }
+
+  /** The bound TCP port once started. */
+  get port (): number {
+    return this.boundPort
+  }
+
+  async start (): Promise<void> {
+    if (this.state === 'started') return
+    if (this.state === 'stopped') fail('ECLOSED', 'this client was stopped; create a new Torrent to start again')
+    const listener = new Listener(this.peerId, (wire, hs) => {
+      const entry = this.swarms.get(hs.infoHash.toString('hex'))
+      if (entry === undefined) return false
+      entry.swarm.accept(wire, hs)
+      return true
+    })
+    this.boundPort = await listener.listen(this.opts.torrentPort ?? 0, this.opts.host)
+    this.listener = listener
+    this.state = 'started'
+  }
+
+  /** Stops all network activity and closes all storage. Idempotent. */
+  async stop (): Promise<void> {
+    if (this.state === 'stopped') return
+    this.state = 'stopped'
+    const swarms = [...this.swarms.values()].map((e) => e.swarm)
+    this.swarms.clear()
+    await Promise.all(swarms.map((s) => s.close()))
+    await this.listener?.close()
+    this.listener = null
+  }
+
+  /** Opens a torrent by magnet link, infohash, .torrent bytes or path, and resolves with its files. */
+  async lookup (url: string | Uint8Array, opts: LookupOptions = {}): Promise<Archive> {
+    this.checkStarted('lookup')
+    abortIfNeeded(opts.signal)
+    const target = await resolveTarget(url)
+    if (target.kind === 'mutable') {
+      fail('EINVALIDURL', 'mutable links (xs=urn:btpk) need the DHT, which this client does not run yet; use a btih magnet link')
+    }
+    const metainfo = target.kind === 'torrent' ? target.metainfo : null
+    const entry = this.open(target.infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true })
+    for (const peer of [...target.peers, ...(opts.peers ?? [])]) entry.swarm.connect(peer)
+    try {
+      await waitReady(entry.swarm, opts.timeout ?? DEFAULT_TIMEOUT, opts.signal)
+    } catch (err) {
+      if (entry.archives === 0) await this.release(entry)
+      throw err
+    }
+    return this.archiveOf(entry)
+  }
+
+  /**
+   * Seeds a file, a folder, or a draft Archive, and resolves with its magnet link. The same
+   * content gives the same link every time.
+   */
+  async seed (source: string | Archive, opts: SeedOptions = {}): Promise<string> {
+    this.checkStarted('seed')
+    let tree: TreeSource
+    let factory: StorageFactory
+    if (typeof source === 'string') {
+      tree = await readTree(source)
+      factory = directoryStorage(path.dirname(path.resolve(source)))
+    } else {
+      const files = source.draftFiles()
+      if (files.length === 0) fail('ENOENT', 'the archive has no files to seed; writeFile() some first')
+      const data = new Map(files.map((f) => [`archive/${f.path}`, f.data]))
+      tree = { name: 'archive', multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
+      factory = (p) => new RandomAccessMemory(data.get(p) ?? Buffer.alloc(0))
+    }
+    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true })
+    const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
+    for (const peer of opts.peers ?? []) entry.swarm.connect(peer)
+    await waitReady(entry.swarm, DEFAULT_TIMEOUT)
+    entry.archives++
+    return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [] })
+  }
+
+  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory }): Entry {
+    const key = infoHash.toString('hex')
+    const existing = this.swarms.get(key)
+    if (existing !== undefined) return existing
+    const swarm = new Swarm({
+      infoHash,
+      peerId: this.peerId,
+      port: this.boundPort,
+      metainfo,
+      storage: o.storage ?? this.storage,
+      download: o.download,
+      seed: o.seed,
+      complete: o.complete === true,
+      clientName: `trackerless ${VERSION}`
+    })
+    // Errors reach users through their Archive; a swarm nobody listens to must not crash the process.
+    swarm.on('error', () => {})
+    const entry = { swarm, archives: 0 }
+    this.swarms.set(key, entry)
+    return entry
+  }
+
+  private archiveOf (entry: Entry): Archive {
+    entry.archives++
+    let closed = false
+    return new Archive({
+      swarm: entry.swarm,
+      close: async () => {
+        if (closed) return
+        closed = true
+        if (--entry.archives === 0) await this.release(entry)
+      }
+    })
+  }
+
+  private async release (entry: Entry): Promise<void> {
+    const key = entry.swarm.infoHash.toString('hex')
+    if (this.swarms.get(key) === entry) this.swarms.delete(key)
+    await entry.swarm.close()
+  }
+
+  private checkStarted (what: string): void {
+    if (this.state === 'new') fail('ENOTSTARTED', `${what}() needs the network: await client.start() first`)
+    if (this.state === 'stopped') fail('ECLOSED', `${what}() after stop(): create a new Torrent`)
+  }
+}
+
+function abortIfNeeded (signal?: AbortSignal): void {
+  if (signal?.aborted === true) throw new TrackerlessError('EABORTED', 'the lookup was aborted by its signal')
+}
+
+/** Metadata within `timeout` (checking existing data afterwards is not timed), or abort. */
+function waitReady (swarm: Swarm, timeout: number, signal?: AbortSignal): Promise<void> {
+  if (swarm.ready) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = swarm.metainfo !== null
+      ? null
+      : setTimeout(() => finish(new TrackerlessError('ETIMEDOUT', `no peer sent the metadata within ${timeout} ms; check that a peer seeds it, or raise { timeout }`)), timeout)
+    const onMetadata = (): void => { if (timer !== null) clearTimeout(timer) }
+    const onReady = (): void => finish()
+    const onError = (err: Error): void => finish(err)
+    const onAbort = (): void => finish(new TrackerlessError('EABORTED', 'the lookup was aborted by its signal'))
+    function finish (err?: Error): void {
+      if (timer !== null) clearTimeout(timer)
+      swarm.off('metadata', onMetadata)
+      swarm.off('ready', onReady)
+      swarm.off('error', onError)
+      signal?.removeEventListener('abort', onAbort)
+      if (err === undefined) resolve()
+      else reject(err)
+    }
+    swarm.on('metadata', onMetadata)
+    swarm.on('ready', onReady)
+    swarm.on('error', onError)
+    signal?.addEventListener('abort', onAbort)
+  })
+}

@@ -1,0 +1,87 @@
+import { BLOCK_SIZE } from '../wire/messages.js'
+
+const NONE = 0
+const REQUESTED = 1
+const RECEIVED = 2
+
+/**
+ * A piece being downloaded: its buffer and the state of each 16 KiB block. The buffer is
+ * allocated once per piece and blocks are copied straight into it, so assembling a piece costs one
+ * copy per block and no concatenation.
+ */
+export class PartialPiece<P> {
+  readonly index: number
+  readonly length: number
+  readonly buffer: Buffer
+  readonly blockCount: number
+  /** The peer that fetches this piece alone, so a bad piece has one suspect; null when orphaned. */
+  owner: P | null
+  /** Everyone who sent a block of it: the suspects when its hash fails. */
+  readonly contributors = new Set<P>()
+  /** Endgame or a read waiting on it: any peer may request its blocks. */
+  shared = false
+  private readonly state: Uint8Array
+  private cursor = 0
+  private received = 0
+  private requestedOrReceived = 0
+
+  constructor (index: number, length: number, owner: P | null) {
+    this.index = index
+    this.length = length
+    this.owner = owner
+    this.blockCount = Math.ceil(length / BLOCK_SIZE)
+    this.state = new Uint8Array(this.blockCount)
+    this.buffer = Buffer.allocUnsafe(length)
+  }
+
+  blockLength (block: number): number {
+    return Math.min(BLOCK_SIZE, this.length - block * BLOCK_SIZE)
+  }
+
+  /** Next block nobody has requested, marked requested; -1 when none is left. */
+  takeBlock (): number {
+    while (this.cursor < this.blockCount && this.state[this.cursor] !== NONE) this.cursor++
+    if (this.cursor === this.blockCount) return -1
+    this.state[this.cursor] = REQUESTED
+    this.requestedOrReceived++
+    return this.cursor++
+  }
+
+  /** A request that will not be answered (choke, reject, timeout, disconnect). */
+  returnBlock (block: number): void {
+    if (this.state[block] !== REQUESTED) return
+    this.state[block] = NONE
+    this.requestedOrReceived--
+    if (block < this.cursor) this.cursor = block
+  }
+
+  isMissing (block: number): boolean {
+    return this.state[block] !== RECEIVED
+  }
+
+  /** Blocks requested but not yet received: what end-game asks other peers for again. */
+  * pendingBlocks (): Generator<number> {
+    for (let b = 0; b < this.blockCount; b++) if (this.state[b] === REQUESTED) yield b
+  }
+
+  /** Copies the block in; false when it was not wanted (a duplicate, or a wrong size). */
+  addBlock (block: number, data: Buffer, from: P): boolean {
+    if (block < 0 || block >= this.blockCount || this.state[block] === RECEIVED) return false
+    if (data.length !== this.blockLength(block)) return false
+    if (this.state[block] === NONE) this.requestedOrReceived++
+    data.copy(this.buffer, block * BLOCK_SIZE)
+    this.state[block] = RECEIVED
+    this.received++
+    this.contributors.add(from)
+    return true
+  }
+
+  get complete (): boolean {
+    return this.received === this.blockCount
+  }
+
+  /** Every block is requested or received: only end-game duplicates can speed it up. */
+  get fullyRequested (): boolean {
+    return this.requestedOrReceived === this.blockCount
+  }
+}

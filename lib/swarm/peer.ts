@@ -1,0 +1,227 @@
+import type { Wire } from '../wire/wire.js'
+import type { Message, ExtensionName } from '../wire/messages.js'
+import { Bitfield } from '../util/bitfield.js'
+import { Rate } from '../util/rate.js'
+import type { PartialPiece } from './partial-piece.js'
+import type { ChokeCandidate } from './choker.js'
+import { TrackerlessError } from '../errors.js'
+
+export interface BlockRequest { index: number, begin: number, length: number }
+
+/** What a peer reports to its swarm; the swarm owns every decision. */
+export interface PeerHost {
+  /** The peer's pieces: -1 once for its first whole set (bitfield or have-all, once the piece
+   *  count is known), then each HAVE's index. A seed (`isSeed`) is counted once, not per piece. */
+  onAvailable (peer: Peer, index: number): void
+  onChoked (peer: Peer): void
+  onUnchoked (peer: Peer): void
+  onInterest (peer: Peer): void
+  onBlock (peer: Peer, index: number, begin: number, block: Buffer): void
+  onRejected (peer: Peer, request: BlockRequest): void
+  onRequest (peer: Peer, request: BlockRequest): void
+  onCancel (peer: Peer, request: BlockRequest): void
+  onExtendedHandshake (peer: Peer): void
+  onExtended (peer: Peer, name: ExtensionName, payload: Buffer): void
+  onClose (peer: Peer, err?: Error): void
+}
+
+/** Outstanding requests are keyed by index * MAX_BLOCKS + block (128 MiB pieces at most). */
+export const MAX_BLOCKS = 8192
+export const requestKey = (index: number, block: number): number => index * MAX_BLOCKS + block
+
+/**
+ * One connected peer of one torrent: the protocol state of BEP3/BEP6 (choke, interest, what it
+ * has, what we asked for, what it asked for) and its rates. It validates what the peer says
+ * against the torrent's size before the swarm sees it.
+ */
+export class Peer implements ChokeCandidate {
+  readonly wire: Wire
+  readonly address: string
+  readonly connectedAt = Date.now()
+  /** What the peer has; null until we know the piece count (magnet links before metadata). */
+  bitfield: Bitfield | null = null
+  /** Sent have-all or a full bitfield: counted as a seed, not per piece. */
+  isSeed = false
+  /** The swarm has been told of the first whole set (onAvailable -1). */
+  availabilityKnown = false
+  amChoking = true
+  amInterested = false
+  peerChoking = true
+  peerInterested = false
+  /** Requests we sent, by requestKey. */
+  readonly requests = new Map<number, BlockRequest>()
+  /** Pieces this peer fetches for us alone. */
+  readonly owned = new Set<PartialPiece<Peer>>()
+  /** Requests it sent us, served in order. */
+  readonly uploads: BlockRequest[] = []
+  uploadsInFlight = 0
+  readonly download = new Rate()
+  readonly upload = new Rate()
+  lastBlockAt = Date.now()
+  /** Max requests the peer accepts at once (BEP10 reqq). */
+  maxRequests = 250
+  private pieceCount = -1
+  private pendingBits: Buffer | null = null
+  private pendingHaves: number[] = []
+  private readonly host: PeerHost
+
+  constructor (wire: Wire, address: string, host: PeerHost) {
+    this.wire = wire
+    this.address = address
+    this.host = host
+    wire.on('message', (msg) => this.onMessage(msg))
+    wire.on('extended-handshake', (h) => {
+      if (h.reqq !== undefined) this.maxRequests = Math.max(1, Math.min(h.reqq, 2000))
+      host.onExtendedHandshake(this)
+    })
+    wire.on('extended', (name, payload) => host.onExtended(this, name, payload))
+    wire.once('close', (err?: Error) => host.onClose(this, err))
+  }
+
+  get interested (): boolean { return this.peerInterested }
+  get downloadRate (): number { return this.download.get() }
+  get uploadRate (): number { return this.upload.get() }
+
+  /** Once the piece count is known, what the peer said before it is applied. */
+  setPieceCount (count: number): void {
+    if (this.pieceCount !== -1) return
+    this.pieceCount = count
+    this.bitfield = new Bitfield(count)
+    const said = this.isSeed || this.pendingBits !== null || this.pendingHaves.length > 0
+    if (this.isSeed) {
+      this.bitfield.setAll()
+    } else if (this.pendingBits !== null) {
+      if (!this.applyBitfield(this.pendingBits)) return
+    }
+    for (const index of this.pendingHaves) {
+      if (index >= 0 && index < count) this.bitfield.set(index)
+    }
+    this.pendingBits = null
+    this.pendingHaves = []
+    if (this.bitfield.full) this.isSeed = true
+    if (said) this.announceSet()
+  }
+
+  has (index: number): boolean {
+    return this.isSeed || (this.bitfield !== null && this.bitfield.get(index))
+  }
+
+  send (msg: Message): void {
+    switch (msg.type) {
+      case 'choke': this.amChoking = true; break
+      case 'unchoke': this.amChoking = false; break
+      case 'interested': this.amInterested = true; break
+      case 'not-interested': this.amInterested = false; break
+    }
+    this.wire.send(msg)
+  }
+
+  setInterested (interested: boolean): void {
+    if (interested !== this.amInterested) this.send({ type: interested ? 'interested' : 'not-interested' })
+  }
+
+  destroy (err?: Error): void {
+    this.wire.destroy(err)
+  }
+
+  private onMessage (msg: Message): void {
+    switch (msg.type) {
+      case 'choke':
+        this.peerChoking = true
+        this.host.onChoked(this)
+        break
+      case 'unchoke':
+        this.peerChoking = false
+        this.host.onUnchoked(this)
+        break
+      case 'interested':
+      case 'not-interested':
+        this.peerInterested = msg.type === 'interested'
+        this.host.onInterest(this)
+        break
+      case 'have':
+        this.onHave(msg.index)
+        break
+      case 'bitfield':
+        if (this.sawSet()) return
+        if (this.pieceCount === -1) this.pendingBits = Buffer.from(msg.bitfield)
+        else if (this.applyBitfield(msg.bitfield)) this.announceSet()
+        break
+      case 'have-all':
+        if (this.sawSet()) return
+        this.isSeed = true
+        if (this.bitfield !== null) {
+          this.bitfield.setAll()
+          this.announceSet()
+        }
+        break
+      case 'have-none':
+        break
+      case 'piece':
+        this.lastBlockAt = Date.now()
+        this.download.add(msg.block.length, this.lastBlockAt)
+        this.host.onBlock(this, msg.index, msg.begin, msg.block)
+        break
+      case 'request':
+        this.host.onRequest(this, msg)
+        break
+      case 'cancel':
+        this.host.onCancel(this, msg)
+        break
+      case 'reject':
+        this.host.onRejected(this, msg)
+        break
+      default:
+        // keep-alive, port, suggest, allowed-fast: nothing to do (we do not act on hints).
+        break
+    }
+  }
+
+  private onHave (index: number): void {
+    if (this.pieceCount === -1) {
+      // Before metadata: remember a bounded number of HAVEs; a flood is not worth keeping.
+      if (this.pendingHaves.length < 100_000) this.pendingHaves.push(index)
+      return
+    }
+    if (index < 0 || index >= this.pieceCount) {
+      this.destroy(protocolError(`HAVE for piece ${index} of ${this.pieceCount}`))
+      return
+    }
+    if (this.isSeed || this.bitfield!.get(index)) return
+    if (this.availabilityKnown) {
+      // The swarm's picker sets the bit as it counts it (PiecePicker.peerHas).
+      this.host.onAvailable(this, index)
+    } else {
+      this.bitfield!.set(index)
+      this.announceSet()
+    }
+  }
+
+  /** BITFIELD and HAVE-ALL may come once, first: a second one would corrupt availability counts. */
+  private sawSet (): boolean {
+    if (this.pendingBits !== null || this.isSeed || this.availabilityKnown) {
+      this.destroy(protocolError('a second BITFIELD or HAVE-ALL'))
+      return true
+    }
+    return false
+  }
+
+  private announceSet (): void {
+    this.availabilityKnown = true
+    this.host.onAvailable(this, -1)
+  }
+
+  private applyBitfield (bits: Buffer): boolean {
+    if (bits.length !== (this.pieceCount + 7) >> 3) {
+      this.destroy(protocolError(`a bitfield of ${bits.length} bytes for ${this.pieceCount} pieces`))
+      return false
+    }
+    this.bitfield = new Bitfield(this.pieceCount, bits)
+    this.isSeed = this.bitfield.full
+    return true
+  }
+}
+
+function protocolError (what: string): Error {
+  return new TrackerlessError('EPROTO', `peer sent ${what}; disconnected`)
+}

@@ -1,0 +1,471 @@
+import { EventEmitter } from 'node:events'
+import net from 'node:net'
+import { Wire } from '../wire/wire.js'
+import { EXTENSIONS, type ExtensionName } from '../wire/messages.js'
+import type { Handshake } from '../wire/handshake.js'
+import { parseInfo } from '../metainfo/torrent.js'
+import { parsePeerAddress } from '../metainfo/magnet.js'
+import type { Metainfo } from '../metainfo/types.js'
+import { TorrentStorage } from '../storage/torrent-storage.js'
+import type { StorageFactory } from '../storage/types.js'
+import { Bitfield } from '../util/bitfield.js'
+import type { InfoHash, PeerId } from '../util/ids.js'
+import { TrackerlessError } from '../errors.js'
+import { PiecePicker } from './picker.js'
+import { Scheduler } from './scheduler.js'
+import { Uploader } from './uploader.js'
+import { Rechoker } from './rechoker.js'
+import { MetadataExchange } from './metadata.js'
+import { Peer, requestKey, type BlockRequest, type PeerHost } from './peer.js'
+import type { PartialPiece } from './partial-piece.js'
+
+export interface SwarmOptions {
+  infoHash: InfoHash
+  peerId: PeerId
+  /** Our TCP listen port, told to peers in the extended handshake. */
+  port: number
+  /** Known up front from a .torrent; null for a magnet link until BEP9 delivers it. */
+  metainfo: Metainfo | null
+  storage: StorageFactory
+  /** 'all' fetches every piece rarest-first; 'lazy' only what reads ask for. */
+  download: 'all' | 'lazy'
+  /** Keep uploading once complete. */
+  seed: boolean
+  /** The data is known to be complete (we just hashed it to create the torrent): skip the scan. */
+  complete?: boolean
+  memoryBudget?: number
+  maxPeers?: number
+  clientName: string
+}
+
+export interface SwarmEvents {
+  metadata: [Metainfo]
+  ready: []
+  piece: [number]
+  done: []
+  peer: [string]
+  error: [Error]
+}
+
+const DEFAULT_MEMORY = 64 * 1024 * 1024
+const MAX_REQUEST = 128 * 1024
+/** Requests we accept from one peer (our BEP10 reqq). */
+const UPLOAD_QUEUE = 500
+/** Seconds of transfer at the peer's current rate that we keep requested. */
+const QUEUE_SECONDS = 1
+const MIN_QUEUE = 16
+const START_QUEUE = 128
+const STALL_TIMEOUT = 30_000
+const CONNECT_TIMEOUT = 5_000
+
+/**
+ * One torrent's peers: who is connected, what they have, what we ask of them, what they ask of
+ * us. Blocks come in through Peer, are assembled by the Scheduler, verified and written by
+ * TorrentStorage, and announced to every peer at once.
+ */
+export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
+  readonly infoHash: InfoHash
+  metainfo: Metainfo | null
+  storage: TorrentStorage | null = null
+  have: Bitfield | null = null
+  readonly peers = new Set<Peer>()
+  /** Bytes of piece data received from peers, verified or not. */
+  downloaded = 0
+  uploaded = 0
+  private picker: PiecePicker | null = null
+  private scheduler: Scheduler | null = null
+  private uploader: Uploader | null = null
+  private readonly rechoker: Rechoker
+  private readonly metadata: MetadataExchange
+  private readonly opts: SwarmOptions
+  private readonly dialing = new Set<string>()
+  private readonly pending = new Set<Wire>()
+  private readonly banned = new Set<string>()
+  private readonly strikes = new Map<Peer, number>()
+  private readonly waiters = new Map<number, Array<(err?: Error) => void>>()
+  /** Peers told our pieces; the rest get them once storage is ready. */
+  private readonly informed = new WeakSet<Peer>()
+  /** Peers told HAVE-NONE before we had metadata: later they can only get HAVEs. */
+  private readonly saidNone = new WeakSet<Peer>()
+  private readonly stallTimer: NodeJS.Timeout
+  private closed = false
+
+  constructor (opts: SwarmOptions) {
+    super()
+    this.opts = opts
+    this.infoHash = opts.infoHash
+    this.metainfo = opts.metainfo
+    this.rechoker = new Rechoker(this.peers, () => this.have?.full === true, (peer) => this.uploader?.clear(peer))
+    this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info))
+    this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
+    this.stallTimer.unref()
+    if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
+  }
+
+  get ready (): boolean {
+    return this.picker !== null
+  }
+
+  get progress (): number {
+    if (this.have === null) return 0
+    return this.have.length === 0 ? 1 : this.have.count / this.have.length
+  }
+
+  /** Dial "host:port". */
+  connect (address: string): void {
+    if (this.closed || this.dialing.has(address) || this.banned.has(address)) return
+    for (const peer of this.peers) if (peer.address === address) return
+    if (this.peers.size + this.dialing.size >= (this.opts.maxPeers ?? 50)) return
+    const { host, port } = parsePeerAddress(address)
+    this.dialing.add(address)
+    const socket = net.connect({ host, port })
+    socket.setTimeout(CONNECT_TIMEOUT, () => socket.destroy())
+    socket.once('connect', () => socket.setTimeout(0))
+    const wire = new Wire(socket, { peerId: this.opts.peerId })
+    this.pending.add(wire)
+    wire.once('close', () => {
+      this.dialing.delete(address)
+      this.pending.delete(wire)
+    })
+    wire.once('handshake', (hs) => {
+      this.dialing.delete(address)
+      this.pending.delete(wire)
+      this.attach(wire, hs, address)
+    })
+    wire.sendHandshake(this.infoHash, { extended: true, fast: true, dht: false })
+  }
+
+  /** An incoming connection whose handshake named our infohash (the client's listener routes them). */
+  accept (wire: Wire, hs: Handshake): void {
+    if (this.closed) {
+      wire.destroy()
+      return
+    }
+    wire.sendHandshake(this.infoHash, { extended: true, fast: true, dht: false })
+    this.attach(wire, hs, formatAddress(wire.remoteAddress ?? '?', wire.remotePort ?? 0))
+  }
+
+  /** Resolves when piece `index` is verified and stored; `prioritize` first for reads. */
+  waitForPiece (index: number): Promise<void> {
+    if (this.have?.get(index) === true) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(index) ?? []
+      list.push((err) => { if (err === undefined) resolve(); else reject(err) })
+      this.waiters.set(index, list)
+    })
+  }
+
+  /** Pieces [first, last] are fetched before anything else until the returned function is called. */
+  prioritize (first: number, last: number): () => void {
+    const scheduler = this.scheduler
+    if (scheduler === null) return () => {}
+    const handle = scheduler.prioritize(first, last)
+    for (const peer of this.peers) this.updateInterest(peer)
+    return () => scheduler.deprioritize(handle)
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.rechoker.close()
+    this.metadata.close()
+    clearInterval(this.stallTimer)
+    for (const wire of this.pending) wire.destroy()
+    for (const peer of this.peers) peer.destroy()
+    const err = new TrackerlessError('ECLOSED', 'the torrent was closed while a read waited for its data')
+    for (const list of this.waiters.values()) for (const done of list) done(err)
+    this.waiters.clear()
+    await this.storage?.close()
+  }
+
+  // --- Setting up: metadata, storage, peers ---
+
+  private onMetadata (info: Buffer): void {
+    let meta: Metainfo
+    try {
+      meta = parseInfo(info, this.infoHash)
+    } catch (err) {
+      this.emit('error', err as Error)
+      return
+    }
+    this.metainfo = meta
+    this.emit('metadata', meta)
+    this.open(meta).catch((err: Error) => this.emit('error', err))
+  }
+
+  private async open (meta: Metainfo): Promise<void> {
+    const storage = new TorrentStorage({
+      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.pieceHashes, factory: this.opts.storage
+    })
+    this.storage = storage
+    let have: Bitfield
+    if (this.opts.complete === true) {
+      have = new Bitfield(meta.pieceCount)
+      have.setAll()
+    } else {
+      have = await storage.scan()
+    }
+    if (this.closed) return
+    this.have = have
+    const picker = new PiecePicker(meta.pieceCount, { have })
+    if (this.opts.download === 'lazy') for (let i = 0; i < meta.pieceCount; i++) picker.setWanted(i, false)
+    this.scheduler = new Scheduler(picker, {
+      pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, length: meta.length, memoryBudget: this.opts.memoryBudget ?? DEFAULT_MEMORY
+    })
+    this.uploader = new Uploader(storage, (err) => this.emit('error', err))
+    this.picker = picker
+    if (have.full) await storage.createEmptyFiles()
+    for (const [index] of this.waiters) if (have.get(index)) this.resolveWaiters(index)
+    this.emit('ready')
+    if (have.full) this.emit('done')
+    for (const peer of this.peers) {
+      this.inform(peer)
+      peer.setPieceCount(meta.pieceCount)
+    }
+  }
+
+  private attach (wire: Wire, hs: Handshake, address: string): void {
+    const id = hs.peerId.toString('hex')
+    if (hs.peerId.equals(this.opts.peerId) || this.banned.has(id) || this.banned.has(address)) {
+      wire.destroy()
+      return
+    }
+    for (const peer of this.peers) {
+      if (peer.wire.peerId?.equals(hs.peerId) === true) {
+        wire.destroy()
+        return
+      }
+    }
+    const peer = new Peer(wire, address, this)
+    this.peers.add(peer)
+    wire.on('drain', () => this.uploader?.pump(peer))
+    if (hs.extended) {
+      wire.sendExtendedHandshake({
+        m: { ...EXTENSIONS },
+        v: this.opts.clientName,
+        reqq: UPLOAD_QUEUE,
+        p: this.opts.port,
+        ...(this.metadata.info !== null ? { metadataSize: this.metadata.info.length } : {}),
+        ...(net.isIPv4(wire.remoteAddress ?? '') ? { yourip: Buffer.from(wire.remoteAddress!.split('.').map(Number)) } : {}),
+        uploadOnly: this.have?.full === true
+      })
+    }
+    if (this.picker !== null) {
+      this.inform(peer)
+      peer.setPieceCount(this.metainfo!.pieceCount)
+    } else if (this.metainfo === null && wire.peerSupportsFast) {
+      peer.send({ type: 'have-none' })
+      this.saidNone.add(peer)
+    }
+    this.emit('peer', address)
+  }
+
+  /** Tells a peer what we have: one message when it is the first thing we say, else HAVEs. */
+  private inform (peer: Peer): void {
+    if (this.informed.has(peer) || this.have === null) return
+    this.informed.add(peer)
+    const have = this.have
+    if (this.saidNone.has(peer)) {
+      for (let i = 0; i < have.length; i++) if (have.get(i)) peer.send({ type: 'have', index: i })
+    } else if (peer.wire.peerSupportsFast && have.full) {
+      peer.send({ type: 'have-all' })
+    } else if (peer.wire.peerSupportsFast && have.empty) {
+      peer.send({ type: 'have-none' })
+    } else if (!have.empty) {
+      peer.send({ type: 'bitfield', bitfield: have.buffer })
+    }
+  }
+
+  // --- PeerHost: what peers tell us ---
+
+  onAvailable (peer: Peer, index: number): void {
+    const picker = this.picker!
+    if (index === -1) {
+      if (peer.isSeed) picker.addSeed()
+      else picker.addPeer(peer.bitfield!)
+    } else {
+      picker.peerHas(peer.bitfield!, index)
+    }
+    this.updateInterest(peer)
+  }
+
+  onChoked (peer: Peer): void {
+    this.scheduler?.release(peer, true)
+  }
+
+  onUnchoked (peer: Peer): void {
+    this.fill(peer)
+  }
+
+  onInterest (peer: Peer): void {
+    if (this.have?.full === true && !this.opts.seed) return
+    this.rechoker.interestChanged(peer)
+  }
+
+  onBlock (peer: Peer, index: number, begin: number, block: Buffer): void {
+    const scheduler = this.scheduler
+    if (scheduler === null) return
+    this.downloaded += block.length
+    const endgame = scheduler.endgame
+    const piece = scheduler.receive(peer, index, begin, block)
+    if (endgame) this.cancelDuplicates(peer, index, begin, block.length)
+    if (piece !== null) this.verify(piece)
+    this.fill(peer)
+  }
+
+  onRejected (peer: Peer, req: BlockRequest): void {
+    this.scheduler?.giveBack(peer, req)
+  }
+
+  onRequest (peer: Peer, req: BlockRequest): void {
+    const meta = this.metainfo
+    const valid = meta !== null && this.have !== null && req.index >= 0 && req.index < meta.pieceCount &&
+      this.have.get(req.index) && req.length > 0 && req.length <= MAX_REQUEST && req.begin >= 0 &&
+      req.begin + req.length <= this.scheduler!.pieceSize(req.index)
+    if (!valid || peer.amChoking || peer.uploads.length >= UPLOAD_QUEUE || this.uploader === null) {
+      if (peer.wire.peerSupportsFast) peer.send({ type: 'reject', ...req })
+      return
+    }
+    this.uploader.enqueue(peer, req)
+  }
+
+  onCancel (peer: Peer, req: BlockRequest): void {
+    this.uploader?.cancel(peer, req)
+  }
+
+  onExtendedHandshake (peer: Peer): void {
+    this.metadata.addPeer(peer)
+  }
+
+  onExtended (peer: Peer, name: ExtensionName, payload: Buffer): void {
+    if (name !== 'ut_metadata') return
+    try {
+      this.metadata.onMessage(peer, payload)
+    } catch (err) {
+      peer.destroy(err as Error)
+    }
+  }
+
+  onClose (peer: Peer): void {
+    if (!this.peers.delete(peer)) return
+    this.uploaded += peer.upload.total
+    if (peer.availabilityKnown && this.picker !== null) {
+      if (peer.isSeed) this.picker.removeSeed()
+      else this.picker.removePeer(peer.bitfield!)
+    }
+    this.scheduler?.release(peer, true)
+    this.metadata.removePeer(peer)
+    this.strikes.delete(peer)
+    peer.uploads.length = 0
+    // Its pieces are orphans now: let the others adopt them.
+    for (const other of this.peers) this.fill(other)
+  }
+
+  // --- Downloading ---
+
+  private updateInterest (peer: Peer): void {
+    const have = this.have
+    if (have === null || !peer.availabilityKnown) return
+    // Lazy torrents want nothing until a read asks, so any piece we lack is reason enough.
+    const lacks = this.opts.download === 'all'
+      ? this.picker!.isInteresting(peer.isSeed ? 'all' : peer.bitfield!)
+      : !have.full && (peer.isSeed || (peer.bitfield !== null && !peer.bitfield.empty))
+    peer.setInterested(lacks)
+    if (lacks) this.fill(peer)
+  }
+
+  /** Tops up the peer's request queue to what its rate can drain in QUEUE_SECONDS. */
+  private fill (peer: Peer): void {
+    const scheduler = this.scheduler
+    if (scheduler === null || peer.peerChoking || !peer.amInterested) return
+    const rate = peer.download.get()
+    const target = rate === 0 ? START_QUEUE : Math.ceil(rate * QUEUE_SECONDS / 16384)
+    const depth = Math.min(peer.maxRequests, Math.max(MIN_QUEUE, target))
+    while (peer.requests.size < depth) {
+      const req = scheduler.next(peer)
+      if (req === null) break
+      peer.wire.send({ type: 'request', index: req.index, begin: req.begin, length: req.length })
+    }
+  }
+
+  private cancelDuplicates (from: Peer, index: number, begin: number, length: number): void {
+    const key = requestKey(index, begin / 16384)
+    for (const peer of this.peers) {
+      if (peer !== from && peer.requests.delete(key)) peer.wire.send({ type: 'cancel', index, begin, length })
+    }
+  }
+
+  private verify (piece: PartialPiece<Peer>): void {
+    const storage = this.storage!
+    storage.verify(piece.index, piece.buffer).then(async (ok) => {
+      if (this.closed) return
+      if (!ok) {
+        this.onBadPiece(piece)
+        return
+      }
+      await storage.writePiece(piece.index, piece.buffer)
+      if (this.closed) return
+      this.onPieceStored(piece.index)
+    }).catch((err: Error) => {
+      this.scheduler?.fail(piece.index)
+      this.emit('error', err)
+    })
+  }
+
+  private onPieceStored (index: number): void {
+    this.scheduler!.finish(index)
+    this.picker!.markHave(index)
+    this.have!.set(index)
+    for (const peer of this.peers) if (!peer.has(index)) peer.send({ type: 'have', index })
+    this.resolveWaiters(index)
+    this.emit('piece', index)
+    if (this.have!.full) {
+      this.storage!.createEmptyFiles().then(() => this.emit('done'), (err: Error) => this.emit('error', err))
+      for (const peer of this.peers) {
+        peer.setInterested(false)
+        if (!this.opts.seed && !peer.amChoking) peer.send({ type: 'choke' })
+      }
+      return
+    }
+    for (const peer of this.peers) this.updateInterest(peer)
+  }
+
+  /** A sole contributor is banned at once; pieces with several get each a strike, two strikes ban. */
+  private onBadPiece (piece: PartialPiece<Peer>): void {
+    this.scheduler!.fail(piece.index)
+    for (const peer of piece.contributors) {
+      const strikes = (this.strikes.get(peer) ?? 0) + 1
+      this.strikes.set(peer, strikes)
+      if (piece.contributors.size === 1 || strikes >= 2) this.ban(peer)
+    }
+    for (const peer of this.peers) this.fill(peer)
+  }
+
+  private ban (peer: Peer): void {
+    if (peer.wire.peerId !== null) this.banned.add(peer.wire.peerId.toString('hex'))
+    this.banned.add(peer.address)
+    peer.destroy(new TrackerlessError('EPROTO', `peer ${peer.address} sent data that failed the hash check; banned`))
+  }
+
+  private releaseStalled (): void {
+    const now = Date.now()
+    for (const peer of this.peers) {
+      if (peer.requests.size > 0 && now - peer.lastBlockAt > STALL_TIMEOUT) {
+        this.scheduler?.release(peer, true)
+        peer.lastBlockAt = now
+        for (const other of this.peers) if (other !== peer) this.fill(other)
+      }
+    }
+  }
+
+  private resolveWaiters (index: number): void {
+    const list = this.waiters.get(index)
+    if (list === undefined) return
+    this.waiters.delete(index)
+    for (const done of list) done()
+  }
+}
+
+function formatAddress (host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`
+}

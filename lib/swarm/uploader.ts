@@ -1,0 +1,52 @@
+import type { TorrentStorage } from '../storage/torrent-storage.js'
+import type { BlockRequest, Peer } from './peer.js'
+
+/** Disk reads in flight per peer: enough to hide read latency, few enough to stop when the socket is full. */
+const READS_PER_PEER = 16
+
+/**
+ * Serves the blocks peers ask for, in order. Reads stop while a peer's socket is full and resume
+ * on 'drain', so a slow peer holds no more than a few blocks in memory.
+ */
+export class Uploader {
+  private readonly storage: TorrentStorage
+  private readonly onError: (err: Error) => void
+
+  constructor (storage: TorrentStorage, onError: (err: Error) => void) {
+    this.storage = storage
+    this.onError = onError
+  }
+
+  enqueue (peer: Peer, req: BlockRequest): void {
+    peer.uploads.push({ index: req.index, begin: req.begin, length: req.length })
+    this.pump(peer)
+  }
+
+  cancel (peer: Peer, req: BlockRequest): void {
+    const i = peer.uploads.findIndex((u) => u.index === req.index && u.begin === req.begin && u.length === req.length)
+    if (i !== -1) peer.uploads.splice(i, 1)
+  }
+
+  /** We choked the peer: its queued requests will not be served (BEP6 peers are told so). */
+  clear (peer: Peer): void {
+    if (peer.wire.peerSupportsFast) for (const u of peer.uploads) peer.wire.send({ type: 'reject', ...u })
+    peer.uploads.length = 0
+  }
+
+  pump (peer: Peer): void {
+    while (peer.uploadsInFlight < READS_PER_PEER && peer.uploads.length > 0 && !peer.wire.writableNeedDrain) {
+      const req = peer.uploads.shift()!
+      peer.uploadsInFlight++
+      this.storage.read(req.index, req.begin, req.length).then((block) => {
+        peer.uploadsInFlight--
+        if (peer.wire.destroyed || peer.amChoking) return
+        peer.wire.send({ type: 'piece', index: req.index, begin: req.begin, block })
+        peer.upload.add(block.length)
+        this.pump(peer)
+      }, (err: Error) => {
+        peer.uploadsInFlight--
+        this.onError(err)
+      })
+    }
+  }
+}
