@@ -1,0 +1,43 @@
+import path from 'node:path'
+import RandomAccessFile from 'random-access-file'
+import RandomAccessMemory from 'random-access-memory'
+import { fail } from '../errors.js'
+import type { StorageFactory } from './types.js'
+
+/** Files stored under `dir` (created on the first write). A path that would land outside `dir`
+ *  throws EBADTORRENT: metainfo already rejects such paths, this is the second wall. */
+export function directoryStorage (dir: string): StorageFactory {
+  const root = path.resolve(dir)
+  return (file) => new RandomAccessFile(joinInside(root, file))
+}
+
+/** `root` + the '/'-separated relative `file`, or EBADTORRENT when the result is not strictly inside `root`. */
+export function joinInside (root: string, file: string): string {
+  if (file.length === 0 || file.includes('\0') || path.isAbsolute(file) || path.win32.isAbsolute(file)) {
+    fail('EBADTORRENT', `File path "${file}" is not a relative path; refusing to store it outside "${root}".`)
+  }
+  const full = path.resolve(root, file)
+  const rel = path.relative(root, full)
+  if (rel === '' || rel === '..' || rel.startsWith('..' + path.sep) || path.isAbsolute(rel)) {
+    fail('EBADTORRENT', `File path "${file}" escapes the folder "${root}"; refusing to store it.`)
+  }
+  return full
+}
+
+type CloneableMemory = RandomAccessMemory & { clone?: () => RandomAccessMemory }
+
+/**
+ * Files held in memory. They live as long as the factory: asking again for a path gives the
+ * same file while it is open, and a copy of its contents once it was closed, so a torrent
+ * reopened on the same factory finds its data (resume, a new version of a mutable archive).
+ */
+export function memoryStorage (): StorageFactory {
+  const files = new Map<string, CloneableMemory>()
+  return (file) => {
+    const existing = files.get(file)
+    if (existing !== undefined && !existing.closed) return existing
+    const fresh: CloneableMemory = existing?.clone?.() ?? new RandomAccessMemory()
+    files.set(file, fresh)
+    return fresh
+  }
+}

@@ -1,0 +1,387 @@
+import { fail } from '../errors.js'
+import type { Layout } from '../metainfo/types.js'
+import { Bitfield } from '../util/bitfield.js'
+import { FileMap, type FileSegment } from './file-map.js'
+import { PieceHasher, SHA1_LENGTH, sha1Matches } from './hash.js'
+import type { RandomAccessStorage, StorageFactory } from './types.js'
+
+export interface TorrentStorageOptions {
+  layout: Layout
+  /** The torrent's name: the file of a single-file torrent, the folder of a multi-file one. */
+  name: string
+  multiFile: boolean
+  /** Concatenated 20-byte SHA-1s; null when creating a torrent (then only hashAll is useful). */
+  pieceHashes: Buffer | null
+  factory: StorageFactory
+  /** Whole pieces kept for read(); 0 turns the cache off. Default 8. */
+  readCachePieces?: number
+  /** Files kept open at once; the least recently used is closed (and reopened on demand). Default 128. */
+  maxOpenFiles?: number
+}
+
+/** An error of the underlying storage (ENOSPC, EACCES, ...), with its own code and the file's path. */
+export class StorageError extends Error {
+  readonly code: string
+  readonly path: string
+
+  constructor (code: string, message: string, path: string, cause: unknown) {
+    super(message, { cause })
+    this.name = 'StorageError'
+    this.code = code
+    this.path = path
+  }
+}
+
+type Callback<T> = (err: Error | null, value?: T) => void
+/** random-access-storage can release a file's descriptor and reopen it on the next operation. */
+type Suspendable = RandomAccessStorage & { suspend?: (cb: Callback<void>) => void }
+
+const DEFAULT_CACHE_PIECES = 8
+const DEFAULT_MAX_OPEN_FILES = 128
+/** Read size of hashAll: large sequential reads, independent of the piece length. */
+const HASH_READ_SIZE = 4 * 1024 * 1024
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * A torrent's pieces over its files. Reads are served from a small LRU cache of whole pieces so
+ * that the many block requests of one piece cost one disk read; writes take verified pieces.
+ */
+export class TorrentStorage {
+  readonly map: FileMap
+  readonly pieceCount: number
+  private readonly name: string
+  private readonly multiFile: boolean
+  private readonly pieceHashes: Buffer | null
+  private readonly factory: StorageFactory
+  private readonly cacheSize: number
+  private readonly maxOpenFiles: number
+  private readonly files: (Suspendable | undefined)[]
+  /** Insertion order is recency order: a hit moves the piece to the end. */
+  private readonly cache = new Map<number, Promise<Buffer>>()
+  /** Files whose descriptor may be open, least recently used first. */
+  private readonly inUse = new Map<number, Suspendable>()
+  private closing: Promise<void> | null = null
+
+  constructor (opts: TorrentStorageOptions) {
+    this.map = new FileMap(opts.layout)
+    this.pieceCount = this.map.pieceCount
+    if (opts.pieceHashes !== null && opts.pieceHashes.length !== this.pieceCount * SHA1_LENGTH) {
+      fail('EBADTORRENT', `Expected ${this.pieceCount} piece hashes (${this.pieceCount * SHA1_LENGTH} bytes) but got ${opts.pieceHashes.length} bytes; the torrent is invalid.`)
+    }
+    this.name = opts.name
+    this.multiFile = opts.multiFile
+    this.pieceHashes = opts.pieceHashes
+    this.factory = opts.factory
+    this.cacheSize = Math.max(0, Math.floor(opts.readCachePieces ?? DEFAULT_CACHE_PIECES))
+    this.maxOpenFiles = Math.max(1, Math.floor(opts.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES))
+    this.files = new Array<Suspendable | undefined>(opts.layout.files.length)
+  }
+
+  pieceSize (index: number): number {
+    return this.map.pieceSize(index)
+  }
+
+  /**
+   * `length` bytes at `begin` of piece `index`; pad bytes read as zeros. The result may be a view
+   * of a cached piece: do not modify it. Rejects when the data is not stored (check first).
+   */
+  async read (index: number, begin: number, length: number): Promise<Buffer> {
+    this.assertOpen()
+    this.map.checkPieceRange(index, begin, length)
+    const size = this.map.pieceSize(index)
+    const start = index * this.map.layout.pieceLength
+    if (this.cacheSize === 0) return this.readRange(start + begin, length)
+    const piece = await this.cachedPiece(index, start, size)
+    return begin === 0 && length === size ? piece : piece.subarray(begin, begin + length)
+  }
+
+  /**
+   * Stores a verified piece: one write per file segment, pad files skipped. The storage keeps
+   * `data` in its read cache, so the caller must not modify it afterwards.
+   */
+  async writePiece (index: number, data: Buffer): Promise<void> {
+    this.assertOpen()
+    const segments = this.map.pieceSegments(index)
+    if (data.length !== this.map.pieceSize(index)) {
+      throw new RangeError(`Piece ${index} is ${this.map.pieceSize(index)} bytes, not ${data.length}.`)
+    }
+    // Reads racing this write must not be answered from what was there before.
+    this.cache.delete(index)
+    const layoutFiles = this.map.layout.files
+    const writes: Promise<void>[] = []
+    let at = 0
+    for (const seg of segments) {
+      if (!layoutFiles[seg.file]!.pad) {
+        writes.push(this.writeFile(seg.file, seg.offset, data.subarray(at, at + seg.length)))
+      }
+      at += seg.length
+    }
+    await Promise.all(writes)
+    if (this.cacheSize > 0 && this.closing === null) this.remember(index, Promise.resolve(data))
+  }
+
+  /** True when `data` is piece `index` as the torrent's hashes say. */
+  async verify (index: number, data: Uint8Array): Promise<boolean> {
+    this.assertOpen()
+    const hashes = this.requireHashes('verify')
+    const size = this.map.pieceSize(index)
+    if (size === 0 || data.length !== size) return false
+    return sha1Matches(data, hashes.subarray(index * SHA1_LENGTH, (index + 1) * SHA1_LENGTH))
+  }
+
+  /**
+   * Resume: the pieces already stored and verified. A piece whose files are missing or too short
+   * is absent without being read; the rest are read in order (the next read overlapping the
+   * current hash) and verified. Nothing is created, truncated or written.
+   */
+  async scan (onProgress?: (checked: number, total: number) => void): Promise<Bitfield> {
+    this.assertOpen()
+    this.requireHashes('scan')
+    const have = new Bitfield(this.pieceCount)
+    const pieceLength = this.map.layout.pieceLength
+    const sizes = new Float64Array(this.files.length).fill(-1)
+    const buffers: Buffer[] = []
+    let flip = 0
+    let checked = 0
+    let inflight: { index: number, data: Promise<Buffer> } | null = null
+
+    const finish = async (job: { index: number, data: Promise<Buffer> }): Promise<void> => {
+      const data = await job.data
+      if (await this.verify(job.index, data)) have.set(job.index)
+      onProgress?.(++checked, this.pieceCount)
+    }
+
+    for (let i = 0; i < this.pieceCount; i++) {
+      this.assertOpen()
+      const size = this.map.pieceSize(i)
+      const segments = this.map.pieceSegments(i)
+      let next: { index: number, data: Promise<Buffer> } | null = null
+      if (await this.segmentsStored(segments, sizes)) {
+        // Two buffers: piece i is read into one while piece i-1 is hashed from the other.
+        buffers[flip] ??= Buffer.allocUnsafe(pieceLength)
+        const data = this.readSegments(segments, size, buffers[flip]!.subarray(0, size))
+        data.catch(noop) // awaited by finish() one step later; a failure meanwhile is not "unhandled"
+        next = { index: i, data }
+        flip ^= 1
+      } else {
+        onProgress?.(++checked, this.pieceCount)
+      }
+      if (inflight !== null) await finish(inflight)
+      inflight = next
+    }
+    if (inflight !== null) await finish(inflight)
+    return have
+  }
+
+  /** Concatenated SHA-1s of all pieces, for creating a torrent from files already stored. */
+  async hashAll (): Promise<Buffer> {
+    this.assertOpen()
+    const hasher = new PieceHasher(this.map.layout.pieceLength, this.pieceCount)
+    const files = this.map.layout.files
+    let zeros: Buffer | null = null
+    const chunks = function * (): Generator<{ file: number, offset: number, length: number }> {
+      for (let file = 0; file < files.length; file++) {
+        const length = files[file]!.length
+        for (let offset = 0; offset < length; offset += HASH_READ_SIZE) {
+          yield { file, offset, length: Math.min(HASH_READ_SIZE, length - offset) }
+        }
+      }
+    }
+    const start = (c: { file: number, offset: number, length: number }): Promise<Buffer> => {
+      if (files[c.file]!.pad) {
+        zeros ??= Buffer.alloc(Math.min(HASH_READ_SIZE, this.map.layout.length))
+        return Promise.resolve(zeros.subarray(0, c.length))
+      }
+      const p = this.readFile(c.file, c.offset, c.length)
+      p.catch(noop) // awaited below, one step later
+      return p
+    }
+    let current: Promise<Buffer> | null = null
+    for (const c of chunks()) {
+      this.assertOpen()
+      const ahead = start(c)
+      if (current !== null) hasher.update(await current)
+      current = ahead
+    }
+    if (current !== null) hasher.update(await current)
+    return hasher.digest()
+  }
+
+  /** Creates the zero-length files, which no piece covers; existing files are left untouched. */
+  async createEmptyFiles (): Promise<void> {
+    this.assertOpen()
+    const files = this.map.layout.files
+    const writes: Promise<void>[] = []
+    for (let i = 0; i < files.length; i++) {
+      if (files[i]!.length === 0 && !files[i]!.pad) writes.push(this.writeFile(i, 0, EMPTY))
+    }
+    await Promise.all(writes)
+  }
+
+  /** Closes every file opened; later calls return the same promise and other operations reject with ECLOSED. */
+  close (): Promise<void> {
+    if (this.closing !== null) return this.closing
+    this.cache.clear()
+    this.inUse.clear()
+    const closes: Promise<void>[] = []
+    for (let i = 0; i < this.files.length; i++) {
+      const file = this.files[i]
+      if (file !== undefined) closes.push(this.call<void>(i, 'close', file, (cb) => file.close(cb)))
+    }
+    this.closing = Promise.allSettled(closes).then((results) => {
+      for (const r of results) if (r.status === 'rejected') throw r.reason
+    })
+    return this.closing
+  }
+
+  private assertOpen (): void {
+    if (this.closing !== null) {
+      fail('ECLOSED', `The storage of "${this.name}" is closed; open the torrent again to use it.`)
+    }
+  }
+
+  private requireHashes (what: string): Buffer {
+    if (this.pieceHashes === null) {
+      throw new Error(`Cannot ${what} "${this.name}" without piece hashes; pass the torrent's pieceHashes to TorrentStorage.`)
+    }
+    return this.pieceHashes
+  }
+
+  private cachedPiece (index: number, start: number, size: number): Promise<Buffer> {
+    const hit = this.cache.get(index)
+    if (hit !== undefined) {
+      this.cache.delete(index)
+      this.cache.set(index, hit)
+      return hit
+    }
+    const loading = this.readRange(start, size)
+    this.remember(index, loading)
+    loading.catch(() => {
+      if (this.cache.get(index) === loading) this.cache.delete(index)
+    })
+    return loading
+  }
+
+  private remember (index: number, piece: Promise<Buffer>): void {
+    this.cache.delete(index)
+    this.cache.set(index, piece)
+    if (this.cache.size > this.cacheSize) {
+      this.cache.delete(this.cache.keys().next().value!)
+    }
+  }
+
+  private readRange (start: number, length: number): Promise<Buffer> {
+    return this.readSegments(this.map.segments(start, length), length, null)
+  }
+
+  /** Reads `segments` (covering `length` bytes) into `into`, or a new buffer when null. A range
+   *  inside one stored file is returned as the storage read it, without a copy. */
+  private async readSegments (segments: FileSegment[], length: number, into: Buffer | null): Promise<Buffer> {
+    const files = this.map.layout.files
+    const only = segments.length === 1 ? segments[0]! : null
+    if (only !== null && !files[only.file]!.pad) return this.readFile(only.file, only.offset, only.length)
+    const out = into ?? Buffer.allocUnsafe(length)
+    const reads: Promise<void>[] = []
+    let at = 0
+    for (const seg of segments) {
+      if (files[seg.file]!.pad) {
+        out.fill(0, at, at + seg.length)
+      } else {
+        const to = at
+        reads.push(this.readFile(seg.file, seg.offset, seg.length).then((buf) => { buf.copy(out, to) }))
+      }
+      at += seg.length
+    }
+    await Promise.all(reads)
+    return out
+  }
+
+  /** True when every stored segment lies within its file's current size. */
+  private async segmentsStored (segments: FileSegment[], sizes: Float64Array): Promise<boolean> {
+    const files = this.map.layout.files
+    for (const seg of segments) {
+      if (files[seg.file]!.pad) continue
+      if (sizes[seg.file]! < 0) sizes[seg.file] = await this.fileSize(seg.file)
+      if (sizes[seg.file]! < seg.offset + seg.length) return false
+    }
+    return true
+  }
+
+  /** Current size of a file; 0 when it does not exist. */
+  private async fileSize (file: number): Promise<number> {
+    const storage = this.storageOf(file)
+    try {
+      const st = await this.call<{ size: number }>(file, 'stat', storage, (cb) => storage.stat(cb))
+      return st.size
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'ENOENT') return 0
+      throw err
+    }
+  }
+
+  private readFile (file: number, offset: number, length: number): Promise<Buffer> {
+    const storage = this.storageOf(file)
+    return this.call<Buffer>(file, 'read', storage, (cb) => storage.read(offset, length, cb), offset, length)
+  }
+
+  private writeFile (file: number, offset: number, data: Buffer): Promise<void> {
+    const storage = this.storageOf(file)
+    return this.call<void>(file, 'write', storage, (cb) => storage.write(offset, data, cb), offset, data.length)
+  }
+
+  private storageOf (file: number): Suspendable {
+    // Work that was under way when close() ran must not open files nobody will close.
+    this.assertOpen()
+    let storage = this.files[file]
+    if (storage === undefined) {
+      storage = this.factory(this.pathOf(file))
+      this.files[file] = storage
+    }
+    this.inUse.delete(file)
+    this.inUse.set(file, storage)
+    if (this.inUse.size > this.maxOpenFiles) {
+      const [oldest, victim] = this.inUse.entries().next().value!
+      this.inUse.delete(oldest)
+      victim.suspend?.(noop)
+    }
+    return storage
+  }
+
+  private pathOf (file: number): string {
+    return this.multiFile ? this.name + '/' + this.map.layout.files[file]!.path : this.name
+  }
+
+  private call<T> (file: number, op: string, storage: Suspendable, run: (cb: Callback<T>) => void,
+    offset?: number, length?: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      run((err, value) => {
+        if (err !== null && err !== undefined) reject(this.wrap(err, op, file, offset, length))
+        else resolve(value as T)
+      })
+    })
+  }
+
+  private wrap (err: Error, op: string, file: number, offset?: number, length?: number): StorageError {
+    const raw = (err as { code?: unknown }).code
+    const code = typeof raw === 'string' ? raw : 'EIO'
+    const path = this.pathOf(file)
+    const where = offset === undefined || length === undefined ? '' : ` (bytes ${offset}-${offset + length})`
+    const hint = HINTS[code] ?? 'Check that the storage is reachable, then try again.'
+    return new StorageError(code, `Could not ${op} "${path}"${where}: ${err.message}. ${hint}`, path, err)
+  }
+}
+
+const HINTS: Record<string, string> = {
+  ENOSPC: 'Free some disk space, then try again.',
+  EDQUOT: 'The disk quota is exhausted; free some space, then try again.',
+  EACCES: 'Check the permissions of the file and of its folder.',
+  EPERM: 'Check the permissions of the file and of its folder.',
+  EROFS: 'The file system is read-only; choose another download folder.',
+  ENOENT: 'The file is missing; scan the torrent to find the pieces to fetch again.',
+  EPARTIALREAD: 'The file is shorter than the torrent says; scan the torrent to find the pieces to fetch again.',
+  EMFILE: 'Too many open files; lower maxOpenFiles or raise the limit (ulimit -n).',
+  EISDIR: 'A folder stands where the file should be; move it away.',
+  ENOTDIR: 'A file stands where a folder of the torrent should be; move it away.'
+}
+
+function noop (): void {}

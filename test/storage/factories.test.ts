@@ -1,0 +1,47 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { directoryStorage, joinInside, memoryStorage } from '../../lib/storage/factories.js'
+import type { RandomAccessStorage } from '../../lib/storage/types.js'
+
+function run<T> (fn: (cb: (err: Error | null, value?: T) => void) => void): Promise<T | undefined> {
+  return new Promise((resolve, reject) => fn((err, value) => { if (err) reject(err); else resolve(value) }))
+}
+
+test('paths that escape the directory throw EBADTORRENT', () => {
+  const root = path.resolve('/srv/data')
+  for (const bad of ['../x', 'a/../../x', '/etc/passwd', '..', '.', '', 'a/..', 'C:\\x', 'a\0b']) {
+    assert.throws(() => joinInside(root, bad), { code: 'EBADTORRENT' }, JSON.stringify(bad))
+  }
+  assert.equal(joinInside(root, 'a/b/c.txt'), path.join(root, 'a', 'b', 'c.txt'))
+  assert.equal(joinInside(root, 'a/../b'), path.join(root, 'b'))
+  assert.equal(joinInside(root, '..foo'), path.join(root, '..foo'))
+})
+
+test('directoryStorage writes files under its directory', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'trackerless-factories-'))
+  t.after(() => fs.rm(dir, { recursive: true, force: true }))
+  const factory = directoryStorage(dir)
+  assert.throws(() => factory('../escape'), { code: 'EBADTORRENT' })
+  const file: RandomAccessStorage = factory('name/sub/file.bin')
+  await run<void>((cb) => file.write(2, Buffer.from('hi'), cb))
+  await run<void>((cb) => file.close(cb))
+  assert.deepEqual(await fs.readFile(path.join(dir, 'name', 'sub', 'file.bin')), Buffer.from([0, 0, 0x68, 0x69]))
+})
+
+test('memoryStorage gives one file per path and keeps it after close', async () => {
+  const factory = memoryStorage()
+  const a = factory('t/a')
+  assert.equal(factory('t/a'), a)
+  await run<void>((cb) => a.write(0, Buffer.from('abc'), cb))
+  await run<void>((cb) => a.close(cb))
+  const again = factory('t/a')
+  assert.notEqual(again, a)
+  assert.deepEqual(await run<Buffer>((cb) => again.read(0, 3, cb)), Buffer.from('abc'))
+  const other = factory('t/b')
+  assert.equal((await run<{ size: number }>((cb) => other.stat(cb)))?.size, 0)
+  await run<void>((cb) => again.close(cb))
+  await run<void>((cb) => other.close(cb))
+})
