@@ -1,0 +1,286 @@
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import { TrackerlessError } from '../errors.js'
+import type { InfoHash, PeerId } from '../util/ids.js'
+import { FrameParser, writeMessage, type Frame } from './codec.js'
+import { decodeExtendedHandshake, encodeExtendedHandshake } from './extended.js'
+import { encodeHandshake, type Handshake, type HandshakeFlags } from './handshake.js'
+import { EXTENSIONS, type ExtendedHandshake, type ExtensionName, type Message } from './messages.js'
+
+export interface WireOptions {
+  /** Our peer id, sent in the handshake. */
+  peerId: PeerId
+  /** ms to receive the peer's handshake before closing with ETIMEDOUT. */
+  handshakeTimeout?: number
+  /** ms without receiving a byte before closing with ETIMEDOUT. */
+  idleTimeout?: number
+  /** ms without sending anything after which a keep-alive is sent. */
+  keepAliveInterval?: number
+  /** Largest frame accepted from the peer; longer closes with EPROTO. */
+  maxFrame?: number
+  /** Bytes queued for the socket above which `writableNeedDrain` is true (at least the socket's own). */
+  writeHighWaterMark?: number
+}
+
+export interface WireEvents {
+  handshake: [Handshake]
+  message: [Message]
+  'extended-handshake': [ExtendedHandshake]
+  extended: [ExtensionName, Buffer]
+  drain: []
+  close: [Error | undefined]
+}
+
+const NAME_BY_ID = new Map<number, ExtensionName>(
+  Object.entries(EXTENSIONS).map(([name, id]) => [id, name as ExtensionName])
+)
+
+const DEFAULT_FLAGS: HandshakeFlags = { extended: true, fast: true, dht: false }
+
+/**
+ * One peer connection over a socket: handshake, framed messages, BEP10 extension routing, write
+ * batching, backpressure and the timers that keep it honest. It knows nothing of what pieces
+ * mean or of other peers.
+ *
+ * Buffers in emitted messages (a piece's block, a bitfield, an extended payload) are valid only
+ * until the listener returns; copy them to keep them. Sends after close are dropped (they return
+ * false). Errors never surface as 'error' events: whatever ends the wire is the argument of its
+ * single 'close' event (undefined when the peer simply hung up or `destroy()` had no reason).
+ */
+export class Wire extends EventEmitter<WireEvents> {
+  readonly socket: Socket
+  /** Our peer id. */
+  readonly localPeerId: PeerId
+  /** The peer's id, once its handshake arrived. */
+  peerId: PeerId | null = null
+  /** The torrent of this connection: the one we sent, or the one the peer asked for. */
+  infoHash: InfoHash | null = null
+  /** The peer's BEP10 handshake, merged over its updates. */
+  peerExtensions: ExtendedHandshake | null = null
+  /** The peer set the BEP6 bit; the fast messages are usable only if we set it too. */
+  peerSupportsFast = false
+  peerSupportsExtended = false
+  peerSupportsDht = false
+  destroyed = false
+  /** Piece payload bytes sent and received. */
+  uploadedBytes = 0
+  downloadedBytes = 0
+
+  private readonly parser: FrameParser
+  private readonly idleTimeout: number
+  private readonly keepAliveInterval: number
+  private readonly highWaterMark: number
+  private sentInfoHash: InfoHash | null = null
+  private handshakeTimer: NodeJS.Timeout | null
+  private idleTimer: NodeJS.Timeout | null = null
+  private keepAliveTimer: NodeJS.Timeout | null = null
+  private corked = false
+  private needDrain = false
+  private address: string | undefined
+  private port: number | undefined
+
+  constructor (socket: Socket, options: WireOptions) {
+    super()
+    this.socket = socket
+    this.localPeerId = options.peerId
+    this.idleTimeout = options.idleTimeout ?? 120_000
+    this.keepAliveInterval = options.keepAliveInterval ?? 60_000
+    this.highWaterMark = Math.max(options.writeHighWaterMark ?? 256 * 1024, socket.writableHighWaterMark)
+    this.parser = new FrameParser({ maxFrame: options.maxFrame })
+    this.rememberAddress()
+
+    this.handshakeTimer = setTimeout(() => {
+      this.destroy(new TrackerlessError('ETIMEDOUT', 'the peer sent no handshake in time; try another peer'))
+    }, options.handshakeTimeout ?? 10_000).unref()
+
+    // Nagle would only delay what the cork below already batches.
+    socket.setNoDelay(true)
+    socket.on('connect', this.rememberAddress)
+    socket.on('data', this.onData)
+    socket.on('drain', this.onDrain)
+    socket.on('error', this.onSocketError)
+    socket.on('close', this.onSocketClose)
+    if (socket.destroyed) this.destroy()
+  }
+
+  get remoteAddress (): string | undefined {
+    return this.address
+  }
+
+  get remotePort (): number | undefined {
+    return this.port
+  }
+
+  /** True while more than the high-water mark is queued: stop producing until 'drain'. */
+  get writableNeedDrain (): boolean {
+    return this.socket.writableLength >= this.highWaterMark
+  }
+
+  /**
+   * Sends our handshake. Outgoing connections call it at once; for incoming ones, after the
+   * peer's 'handshake' event named a torrent we serve. A peer answering with another infohash
+   * than ours ends the wire with EPROTO.
+   */
+  sendHandshake (infoHash: InfoHash, flags: HandshakeFlags = DEFAULT_FLAGS): void {
+    if (this.destroyed || this.sentInfoHash !== null) return
+    this.sentInfoHash = infoHash
+    if (this.infoHash !== null && !this.infoHash.equals(infoHash)) {
+      this.destroy(mismatch())
+      return
+    }
+    this.infoHash = infoHash
+    this.cork()
+    this.socket.write(encodeHandshake({ infoHash, peerId: this.localPeerId, ...flags }))
+    this.keepAliveTimer = setTimeout(this.sendKeepAlive, this.keepAliveInterval).unref()
+  }
+
+  /** Queues a message; returns false when the caller should wait for 'drain' (or the wire is closed). */
+  send (msg: Message): boolean {
+    if (this.destroyed) return false
+    if (msg.type === 'piece') this.uploadedBytes += msg.block.length
+    this.cork()
+    writeMessage(msg, this.write)
+    return this.checkDrain()
+  }
+
+  /**
+   * Sends our BEP10 handshake with `m` set to EXTENSIONS. Call it after the peer's 'handshake';
+   * returns false (and sends nothing) when the peer did not announce BEP10.
+   */
+  sendExtendedHandshake (h: Omit<ExtendedHandshake, 'm'> & { m?: ExtendedHandshake['m'] }): boolean {
+    if (!this.peerSupportsExtended) return false
+    return this.send({ type: 'extended', id: 0, payload: encodeExtendedHandshake({ ...h, m: { ...EXTENSIONS } }) })
+  }
+
+  /** Sends an extension message under the id the peer chose; false when the peer lacks it. */
+  sendExtended (name: ExtensionName, payload: Buffer): boolean {
+    const id = this.peerExtensions?.m[name]
+    if (id === undefined || id === 0 || this.destroyed) return false
+    this.send({ type: 'extended', id, payload })
+    return true
+  }
+
+  /** Closes the connection at once (queued writes are dropped); 'close' follows with `err`. */
+  destroy (err?: Error): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    for (const timer of [this.handshakeTimer, this.idleTimer, this.keepAliveTimer]) {
+      if (timer !== null) clearTimeout(timer)
+    }
+    this.handshakeTimer = this.idleTimer = this.keepAliveTimer = null
+    this.socket.destroy()
+    process.nextTick(() => this.emit('close', err))
+  }
+
+  private readonly write = (bytes: Buffer): void => {
+    this.socket.write(bytes)
+  }
+
+  /** Batches everything sent in this tick into as few socket writes as possible. */
+  private cork (): void {
+    if (this.corked) return
+    this.corked = true
+    this.socket.cork()
+    process.nextTick(this.flush)
+  }
+
+  private readonly flush = (): void => {
+    this.corked = false
+    if (this.destroyed) return
+    this.socket.uncork()
+    this.keepAliveTimer?.refresh()
+  }
+
+  private checkDrain (): boolean {
+    if (!this.writableNeedDrain) return true
+    this.needDrain = true
+    return false
+  }
+
+  private readonly sendKeepAlive = (): void => {
+    this.send({ type: 'keep-alive' })
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.idleTimer?.refresh()
+    try {
+      for (const frame of this.parser.push(chunk)) {
+        if (this.destroyed) break
+        this.onFrame(frame)
+      }
+    } catch (err) {
+      this.destroy(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  private onFrame (frame: Frame): void {
+    switch (frame.type) {
+      case 'handshake':
+        this.onHandshake(frame.handshake)
+        return
+      case 'piece':
+        this.downloadedBytes += frame.block.length
+        this.emit('message', frame)
+        return
+      case 'extended':
+        this.onExtended(frame.id, frame.payload)
+        return
+      default:
+        this.emit('message', frame)
+    }
+  }
+
+  private onHandshake (h: Handshake): void {
+    if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer)
+    this.handshakeTimer = null
+    if (this.sentInfoHash !== null && !this.sentInfoHash.equals(h.infoHash)) {
+      this.destroy(mismatch())
+      return
+    }
+    this.infoHash = h.infoHash
+    this.peerId = h.peerId
+    this.peerSupportsExtended = h.extended
+    this.peerSupportsFast = h.fast
+    this.peerSupportsDht = h.dht
+    this.idleTimer = setTimeout(() => {
+      this.destroy(new TrackerlessError('ETIMEDOUT', `the peer sent nothing for ${this.idleTimeout} ms; it is gone, try another`))
+    }, this.idleTimeout).unref()
+    this.emit('handshake', h)
+  }
+
+  private onExtended (id: number, payload: Buffer): void {
+    if (id === 0) {
+      const h = decodeExtendedHandshake(payload)
+      // BEP10: later handshakes update the earlier one, and may name only what changed.
+      const prev = this.peerExtensions
+      this.peerExtensions = prev === null ? h : { ...prev, ...h, m: { ...prev.m, ...h.m } }
+      this.emit('extended-handshake', this.peerExtensions)
+      return
+    }
+    const name = NAME_BY_ID.get(id)
+    if (name !== undefined) this.emit('extended', name, payload)
+  }
+
+  private readonly onDrain = (): void => {
+    if (!this.needDrain) return
+    this.needDrain = false
+    this.emit('drain')
+  }
+
+  private readonly onSocketError = (err: Error): void => {
+    this.destroy(err)
+  }
+
+  private readonly onSocketClose = (): void => {
+    this.destroy()
+  }
+
+  private readonly rememberAddress = (): void => {
+    this.address = this.socket.remoteAddress ?? this.address
+    this.port = this.socket.remotePort ?? this.port
+  }
+}
+
+function mismatch (): TrackerlessError {
+  return new TrackerlessError('EPROTO', 'the peer answered with another infohash than the one we asked for; drop it')
+}
