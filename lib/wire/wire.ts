@@ -134,7 +134,11 @@ export class Wire extends EventEmitter<WireEvents> {
     this.keepAliveTimer = setTimeout(this.sendKeepAlive, this.keepAliveInterval).unref()
   }
 
-  /** Queues a message; returns false when the caller should wait for 'drain' (or the wire is closed). */
+  /**
+   * Queues a message; returns false when the caller should wait for 'drain' (or the wire is closed).
+   * A piece's block, a bitfield or an extended payload is queued by reference, not copied: do not
+   * modify it afterwards.
+   */
   send (msg: Message): boolean {
     if (this.destroyed) return false
     if (msg.type === 'piece') this.uploadedBytes += msg.block.length
