@@ -1,0 +1,199 @@
+import { isIPv4, isIPv6 } from 'node:net'
+import { fail } from '../errors.js'
+import { asInfoHash, type InfoHash } from '../util/ids.js'
+import type { MagnetLink } from './types.js'
+import { MAX_FILES } from './torrent.js'
+
+/** Far longer than any real link (a thousand x.pe peers fit), short enough to parse at once. */
+export const MAX_MAGNET_LENGTH = 256 * 1024
+export const MAX_SALT_BYTES = 64
+
+const EXAMPLE = 'a valid link looks like magnet:?xt=urn:btih:<40 hex digits>&dn=<name>, or magnet:?xs=urn:btpk:<64 hex digits> for a mutable archive'
+const HEX40 = /^[0-9a-fA-F]{40}$/
+const BASE32_32 = /^[A-Za-z2-7]{32}$/
+const HEX64 = /^[0-9a-fA-F]{64}$/
+const HEX = /^(?:[0-9a-fA-F]{2})*$/
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+const PORT = /^[0-9]{1,5}$/
+const SELECT_ITEM = /^([0-9]{1,6})(?:-([0-9]{1,6}))?$/
+
+function invalid (why: string): never {
+  return fail('EINVALIDURL', `invalid magnet link: ${why}; ${EXAMPLE}`)
+}
+
+function decodeBase32 (text: string): Buffer {
+  const out = Buffer.alloc((text.length * 5) >> 3)
+  let bits = 0
+  let value = 0
+  let at = 0
+  for (const ch of text.toUpperCase()) {
+    const c = ch.charCodeAt(0)
+    value = (value << 5) | (c >= 65 ? c - 65 : c - 24) // 'A'..'Z' -> 0..25, '2'..'7' -> 26..31
+    bits += 5
+    if (bits >= 8) {
+      bits -= 8
+      out[at++] = (value >> bits) & 0xff
+    }
+  }
+  return out
+}
+
+/** A bare infohash: 40 hex digits or 32 base32 characters (either case). */
+export function parseInfoHash (text: string): InfoHash {
+  if (HEX40.test(text)) return asInfoHash(Buffer.from(text, 'hex'))
+  if (BASE32_32.test(text)) return asInfoHash(decodeBase32(text))
+  return fail('EINVALIDURL', `${JSON.stringify(text.slice(0, 80))} is not an infohash: expected 40 hex digits or 32 base32 characters`)
+}
+
+export interface PeerAddress {
+  /** Without brackets for IPv6. */
+  host: string
+  port: number
+}
+
+/** "host:port" or "[v6]:port", port 1-65535; the form of x.pe and of peers given by the user. */
+export function parsePeerAddress (text: string): PeerAddress {
+  const colon = text.lastIndexOf(':')
+  const rawHost = colon === -1 ? '' : text.slice(0, colon)
+  const rawPort = colon === -1 ? '' : text.slice(colon + 1)
+  const port = PORT.test(rawPort) ? Number(rawPort) : 0
+  const bracketed = rawHost.startsWith('[') && rawHost.endsWith(']')
+  const host = bracketed ? rawHost.slice(1, -1) : rawHost
+  const hostOk = bracketed ? isIPv6(host) : isIPv4(host) || HOSTNAME.test(host)
+  if (!hostOk || port < 1 || port > 65535) {
+    fail('EINVALIDURL', `peer address ${JSON.stringify(text.slice(0, 300))} is not valid: use host:port with a port from 1 to 65535, and [address]:port for IPv6`)
+  }
+  return { host, port }
+}
+
+function checkPeer (text: string): string {
+  try {
+    parsePeerAddress(text)
+  } catch (err) {
+    return invalid((err as Error).message)
+  }
+  return text
+}
+
+/** Expands BEP53 "0,2,4-6" into selected indices, spending at most MAX_FILES in `budget` so a
+ *  link cannot make us build an enormous list. */
+function parseSelect (value: string, selected: Set<number>, budget: { left: number }): void {
+  if (value === '') return
+  for (const item of value.split(',')) {
+    const match = SELECT_ITEM.exec(item)
+    if (match === null) invalid(`so=${JSON.stringify(value.slice(0, 80))} must be file indices and ranges like 0,2,4-6`)
+    const first = Number(match[1])
+    const last = match[2] === undefined ? first : Number(match[2])
+    if (first > last) invalid(`so range ${item} runs backwards`)
+    if (last >= MAX_FILES) invalid(`so index ${last} is beyond the ${MAX_FILES} files a torrent may hold`)
+    budget.left -= last - first + 1
+    if (budget.left < 0) invalid(`so selects more than ${MAX_FILES} files`)
+    for (let i = first; i <= last; i++) selected.add(i)
+  }
+}
+
+function decodeValue (raw: string, key: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '))
+  } catch {
+    return invalid(`the value of ${key} has a broken %-escape`)
+  }
+}
+
+function setOnce<T extends Buffer> (current: T | undefined, next: T, what: string): T {
+  if (current !== undefined && !current.equals(next)) invalid(`it names two different ${what}`)
+  return next
+}
+
+/**
+ * Reads a magnet link. Trackers (tr) and other unknown parameters are ignored; of several xt only
+ * btih is used (a v2 btmh alone is not enough); several x.pe and so are combined.
+ */
+export function parseMagnet (uri: string): MagnetLink {
+  if (uri.length > MAX_MAGNET_LENGTH) invalid(`it is ${uri.length} characters long, over the limit of ${MAX_MAGNET_LENGTH}`)
+  if (!/^magnet:\?/i.test(uri)) invalid(`${JSON.stringify(uri.slice(0, 80))} does not start with "magnet:?"`)
+  const link: MagnetLink = { peers: [] }
+  const selected = new Set<number>()
+  const budget = { left: MAX_FILES }
+  let hasSelect = false
+  for (const param of uri.slice(8).split('&')) {
+    if (param === '') continue
+    const eq = param.indexOf('=')
+    const key = (eq === -1 ? param : param.slice(0, eq)).toLowerCase()
+    const value = decodeValue(eq === -1 ? '' : param.slice(eq + 1), key)
+    if (key === 'xt' || /^xt\.[0-9]+$/.test(key)) {
+      if (value.slice(0, 9).toLowerCase() !== 'urn:btih:') continue
+      const hash = value.slice(9)
+      if (!HEX40.test(hash) && !BASE32_32.test(hash)) invalid(`xt=${JSON.stringify(value.slice(0, 80))} does not end in 40 hex digits or 32 base32 characters`)
+      link.infoHash = setOnce(link.infoHash, parseInfoHash(hash), 'infohashes')
+    } else if (key === 'xs') {
+      if (value.slice(0, 9).toLowerCase() !== 'urn:btpk:') continue
+      const hex = value.slice(9)
+      if (!HEX64.test(hex)) invalid('xs=urn:btpk: must be followed by a 64-hex-digit public key')
+      link.publicKey = setOnce(link.publicKey, Buffer.from(hex, 'hex'), 'public keys')
+    } else if (key === 's') {
+      if (!HEX.test(value)) invalid('s= (the salt) must be hex digits, two per byte')
+      if (value.length > MAX_SALT_BYTES * 2) invalid(`the salt is longer than ${MAX_SALT_BYTES} bytes`)
+      if (value !== '') link.salt = setOnce(link.salt, Buffer.from(value, 'hex'), 'salts')
+    } else if (key === 'dn') {
+      link.name ??= value
+    } else if (key === 'x.pe') {
+      link.peers.push(checkPeer(value))
+    } else if (key === 'so') {
+      parseSelect(value, selected, budget)
+      hasSelect = true
+    }
+  }
+  if (link.infoHash === undefined && link.publicKey === undefined) invalid('it has neither xt=urn:btih: nor xs=urn:btpk:')
+  if (hasSelect) link.select = [...selected].sort((a, b) => a - b)
+  return link
+}
+
+function formatSelect (indices: readonly number[]): string {
+  const sorted = [...new Set(indices)].sort((a, b) => a - b)
+  const items: string[] = []
+  for (let i = 0; i < sorted.length;) {
+    const first = sorted[i]!
+    let last = first
+    while (sorted[i + 1] === last + 1) last = sorted[++i]!
+    i++
+    items.push(first === last ? `${first}` : `${first}-${last}`)
+  }
+  return items.join(',')
+}
+
+function encodeName (name: string): string {
+  try {
+    return encodeURIComponent(name)
+  } catch {
+    return invalid('the name contains a character that is not valid Unicode')
+  }
+}
+
+/** The canonical text of a link; parseMagnet gives the same link back. */
+export function formatMagnet (link: MagnetLink): string {
+  const params: string[] = []
+  if (link.infoHash === undefined && link.publicKey === undefined) invalid('a link needs an infohash or a public key')
+  if (link.infoHash !== undefined) {
+    if (link.infoHash.length !== 20) invalid('an infohash is 20 bytes')
+    params.push(`xt=urn:btih:${link.infoHash.toString('hex')}`)
+  }
+  if (link.publicKey !== undefined) {
+    if (link.publicKey.length !== 32) invalid('a public key is 32 bytes')
+    params.push(`xs=urn:btpk:${link.publicKey.toString('hex')}`)
+  }
+  if (link.salt !== undefined && link.salt.length > 0) {
+    if (link.salt.length > MAX_SALT_BYTES) invalid(`the salt is longer than ${MAX_SALT_BYTES} bytes`)
+    params.push(`s=${link.salt.toString('hex')}`)
+  }
+  if (link.name !== undefined) params.push(`dn=${encodeName(link.name)}`)
+  // Validated addresses hold only characters that are safe in a query, so they stay readable.
+  for (const peer of link.peers) params.push(`x.pe=${checkPeer(peer)}`)
+  if (link.select !== undefined) {
+    for (const index of link.select) {
+      if (!Number.isSafeInteger(index) || index < 0 || index >= MAX_FILES) invalid(`file index ${index} is out of range`)
+    }
+    params.push(`so=${formatSelect(link.select)}`)
+  }
+  return `magnet:?${params.join('&')}`
+}
