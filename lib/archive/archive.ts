@@ -83,6 +83,21 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     return this.swarm!.metainfo!.files.reduce((n, f) => n + (f.pad ? 0 : f.length), 0)
   }
 
+  /** Addresses ("host:port") of the peers connected for this archive. */
+  get peers (): string[] {
+    return this.swarm === null ? [] : [...this.swarm.peers].map((p) => p.address)
+  }
+
+  /** Bytes of piece data received from peers (including any that failed verification). */
+  get downloaded (): number {
+    return this.swarm?.downloaded ?? 0
+  }
+
+  /** Bytes of piece data sent to peers. */
+  get uploaded (): number {
+    return this.swarm?.uploaded ?? 0
+  }
+
   /** Share of pieces verified, 0 to 1. */
   get progress (): number {
     return this.draft !== null ? 1 : this.swarm!.progress

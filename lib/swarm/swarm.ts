@@ -71,7 +71,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   readonly peers = new Set<Peer>()
   /** Bytes of piece data received from peers, verified or not. */
   downloaded = 0
-  uploaded = 0
+  /** Bytes sent to peers that have left; `uploaded` adds those still here. */
+  private uploadedByGone = 0
   private picker: PiecePicker | null = null
   private scheduler: Scheduler | null = null
   private uploader: Uploader | null = null
@@ -104,6 +105,13 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   get ready (): boolean {
     return this.picker !== null
+  }
+
+  /** Bytes of piece data sent to peers. */
+  get uploaded (): number {
+    let total = this.uploadedByGone
+    for (const peer of this.peers) total += peer.upload.total
+    return total
   }
 
   get progress (): number {
@@ -272,7 +280,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     } else if (peer.wire.peerSupportsFast && have.empty) {
       peer.send({ type: 'have-none' })
     } else if (!have.empty) {
-      peer.send({ type: 'bitfield', bitfield: have.buffer })
+      peer.send({ type: 'bitfield', bitfield: Buffer.from(have.buffer) })
     }
   }
 
@@ -348,7 +356,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   onClose (peer: Peer): void {
     if (!this.peers.delete(peer)) return
-    this.uploaded += peer.upload.total
+    this.uploadedByGone += peer.upload.total
     if (peer.availabilityKnown && this.picker !== null) {
       if (peer.isSeed) this.picker.removeSeed()
       else this.picker.removePeer(peer.bitfield!)

@@ -5,9 +5,12 @@ declare module 'bencode' {
     | number | bigint | boolean | string | Uint8Array | ArrayBufferView | null | undefined
     | EncodableValue[] | Set<EncodableValue> | Map<string | Uint8Array, EncodableValue>
     | { [key: string]: EncodableValue }
-  function encode (data: EncodableValue): Uint8Array
-  function decode (data: Uint8Array, start?: number, end?: number, encoding?: string): BencodeValue
-  function byteLength (data: EncodableValue): number
-  const bencode: { encode: typeof encode, decode: typeof decode, byteLength: typeof byteLength, encodingLength: typeof byteLength }
+  interface Bencode {
+    encode (data: EncodableValue): Uint8Array
+    decode (data: Uint8Array, start?: number, end?: number, encoding?: string): BencodeValue
+    byteLength (data: EncodableValue): number
+    encodingLength (data: EncodableValue): number
+  }
+  const bencode: Bencode
   export default bencode
 }
