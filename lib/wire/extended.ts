@@ -1,4 +1,5 @@
 import bencode, { type BencodeValue, type EncodableValue } from 'bencode'
+import { decodePrefix, isDict, type BencodeDict } from '../metainfo/bencode.js'
 import { fail } from '../errors.js'
 import type { ExtendedHandshake } from './messages.js'
 
@@ -11,76 +12,16 @@ export const MAX_METADATA_SIZE = 16 * 1024 * 1024
 const MAX_CLIENT_NAME = 256
 const MAX_DEPTH = 8
 
-export type BencodeDict = { [key: string]: BencodeValue }
+export type { BencodeDict }
 
 /**
  * Decodes the bencoded dictionary at the start of `bytes` and returns it with the offset where it
- * ends (BEP9 puts raw data after it). The bytes are walked first without recursion, bounded in
- * depth, so that the `bencode` package only ever sees well-formed input it cannot loop or
- * overflow the stack on.
+ * ends (BEP9 puts raw data after it); bounded in size and depth before any recursion.
  */
 export function decodeDict (bytes: Uint8Array, what: string, maxLength: number): { dict: BencodeDict, end: number } {
-  const end = wellFormedEnd(bytes, what)
-  if (bytes[0] !== 0x64) fail('EPROTO', `the peer's ${what} is not a bencoded dictionary; drop the peer`)
-  if (end > maxLength) fail('EPROTO', `the peer's ${what} is ${end} bytes, over the ${maxLength}-byte limit; drop the peer`)
-  return { dict: bencode.decode(bytes, 0, end) as BencodeDict, end }
-}
-
-const LIST = 0
-const DICT_KEY = 1
-const DICT_VALUE = 2
-
-/** Offset just past the one bencoded value at the start of `bytes`, or EPROTO. */
-function wellFormedEnd (bytes: Uint8Array, what: string): number {
-  const bad = (): never => fail('EPROTO', `the peer sent a malformed ${what} (bad bencoding); drop the peer`)
-  // One entry per open container: LIST, or a dictionary expecting a key or a value next.
-  const open: number[] = []
-  const valueRead = (): void => {
-    const top = open.length - 1
-    if (top >= 0 && open[top] !== LIST) open[top] = open[top] === DICT_KEY ? DICT_VALUE : DICT_KEY
-  }
-  let i = 0
-  do {
-    const c = bytes[i]
-    const state = open.length > 0 ? open[open.length - 1] : LIST
-    if (c === 0x65) { // e
-      if (open.length === 0 || state === DICT_VALUE) bad()
-      open.pop()
-      i++
-      valueRead()
-    } else if (c !== undefined && c >= 0x30 && c <= 0x39) {
-      const colon = digitsEnd(bytes, i, 0x3a, false, bad)
-      i = colon + 1 + Number(Buffer.from(bytes.buffer, bytes.byteOffset + i, colon - i).toString('latin1'))
-      if (i > bytes.length) bad()
-      valueRead()
-    } else if (state === DICT_KEY) {
-      bad()
-    } else if (c === 0x69) { // i
-      i = digitsEnd(bytes, i + 1, 0x65, true, bad) + 1
-      valueRead()
-    } else if (c === 0x64 || c === 0x6c) { // d l
-      if (open.length >= MAX_DEPTH) bad()
-      open.push(c === 0x64 ? DICT_KEY : LIST)
-      i++
-    } else {
-      bad()
-    }
-  } while (open.length > 0)
-  return i
-}
-
-/** Index of `stop` after a run of 1-20 ASCII digits (an optional '-' first when `signed`). */
-function digitsEnd (bytes: Uint8Array, start: number, stop: number, signed: boolean, bad: () => never): number {
-  let i = start
-  if (signed && bytes[i] === 0x2d) i++
-  const first = i
-  while (i < bytes.length && i - first <= 20) {
-    const c = bytes[i]!
-    if (c === stop) return i > first ? i : bad()
-    if (c < 0x30 || c > 0x39) bad()
-    i++
-  }
-  return bad()
+  const { value, end } = decodePrefix(bytes, { maxBytes: maxLength, maxDepth: MAX_DEPTH, code: 'EPROTO' })
+  if (!isDict(value)) fail('EPROTO', `the peer's ${what} is not a bencoded dictionary; drop the peer`)
+  return { dict: value, end }
 }
 
 export function encodeExtendedHandshake (h: ExtendedHandshake): Buffer {
@@ -129,8 +70,4 @@ export function field (dict: BencodeDict, key: string): BencodeValue | undefined
 
 export function isInt (value: BencodeValue | undefined): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value)
-}
-
-function isDict (value: BencodeValue | undefined): value is BencodeDict {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
 }
