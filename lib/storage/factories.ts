@@ -5,10 +5,13 @@ import { fail } from '../errors.js'
 import type { StorageFactory } from './types.js'
 
 /** Files stored under `dir` (created on the first write). A path that would land outside `dir`
- *  throws EBADTORRENT: metainfo already rejects such paths, this is the second wall. */
-export function directoryStorage (dir: string): StorageFactory {
+ *  throws EBADTORRENT: metainfo already rejects such paths, this is the second wall.
+ *  `readOnly` opens existing files for reading only, so that files without write permission can
+ *  be seeded; any write then fails. */
+export function directoryStorage (dir: string, opts: { readOnly?: boolean } = {}): StorageFactory {
   const root = path.resolve(dir)
-  return (file) => new RandomAccessFile(joinInside(root, file))
+  const writable = opts.readOnly !== true
+  return (file) => new RandomAccessFile(joinInside(root, file), { writable })
 }
 
 /** `root` + the '/'-separated relative `file`, or EBADTORRENT when the result is not strictly inside `root`. */

@@ -153,13 +153,27 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.attach(wire, hs, formatAddress(wire.remoteAddress ?? '?', wire.remotePort ?? 0))
   }
 
-  /** Resolves when piece `index` is verified and stored; `prioritize` first for reads. */
-  waitForPiece (index: number): Promise<void> {
+  /** Resolves when piece `index` is verified and stored; `prioritize` first for reads. An abort
+   *  rejects with EABORTED and forgets the waiter. */
+  waitForPiece (index: number, signal?: AbortSignal): Promise<void> {
     if (this.have?.get(index) === true) return Promise.resolve()
+    if (signal?.aborted === true) return Promise.reject(abortError())
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(index) ?? []
-      list.push((err) => { if (err === undefined) resolve(); else reject(err) })
+      const onAbort = (): void => {
+        const at = list.indexOf(done)
+        if (at !== -1) list.splice(at, 1)
+        if (list.length === 0 && this.waiters.get(index) === list) this.waiters.delete(index)
+        reject(abortError())
+      }
+      const done = (err?: Error): void => {
+        signal?.removeEventListener('abort', onAbort)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      list.push(done)
       this.waiters.set(index, list)
+      signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
 
@@ -472,6 +486,10 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.waiters.delete(index)
     for (const done of list) done()
   }
+}
+
+function abortError (): TrackerlessError {
+  return new TrackerlessError('EABORTED', 'the read was aborted by its signal')
 }
 
 function formatAddress (host: string, port: number): string {
