@@ -3,6 +3,10 @@ import { Wire } from '../wire/wire.js'
 import type { Handshake } from '../wire/handshake.js'
 import type { PeerId } from '../util/ids.js'
 
+/** Connections that have not yet sent a handshake; more are closed at once (a connection flood
+ *  would otherwise hold a socket and a timer each until the handshake timeout). */
+const MAX_PENDING = 128
+
 /**
  * The one TCP port of a client, shared by all its torrents: an incoming connection is handed to
  * the torrent its handshake names, or closed.
@@ -13,6 +17,10 @@ export class Listener {
 
   constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean) {
     this.server = net.createServer((socket) => {
+      if (this.wires.size >= MAX_PENDING) {
+        socket.destroy()
+        return
+      }
       const wire = new Wire(socket, { peerId })
       this.wires.add(wire)
       wire.once('close', () => this.wires.delete(wire))
@@ -28,6 +36,9 @@ export class Listener {
       this.server.once('error', reject)
       this.server.listen({ port, host }, () => {
         this.server.off('error', reject)
+        // Out of file descriptors (EMFILE) on accept is an 'error' too: the server keeps
+        // listening, and an unheard 'error' would end the process.
+        this.server.on('error', () => {})
         resolve((this.server.address() as net.AddressInfo).port)
       })
     })

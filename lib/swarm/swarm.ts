@@ -97,7 +97,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.infoHash = opts.infoHash
     this.metainfo = opts.metainfo
     this.rechoker = new Rechoker(this.peers, () => this.have?.full === true, (peer) => this.uploader?.clear(peer))
-    this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info))
+    this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer))
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
@@ -145,7 +145,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   /** An incoming connection whose handshake named our infohash (the client's listener routes them). */
   accept (wire: Wire, hs: Handshake): void {
-    if (this.closed) {
+    if (this.closed || this.peers.size >= (this.opts.maxPeers ?? 50)) {
       wire.destroy()
       return
     }
@@ -341,10 +341,18 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   onRequest (peer: Peer, req: BlockRequest): void {
     const meta = this.metainfo
-    const valid = meta !== null && this.have !== null && req.index >= 0 && req.index < meta.pieceCount &&
-      this.have.get(req.index) && req.length > 0 && req.length <= MAX_REQUEST && req.begin >= 0 &&
-      req.begin + req.length <= this.scheduler!.pieceSize(req.index)
-    if (!valid || peer.amChoking || peer.uploads.length >= UPLOAD_QUEUE || this.uploader === null) {
+    // Asking for what cannot exist, or more than the reqq we announced, is a broken or hostile
+    // peer; asking for a piece we lack is an ordinary race with our HAVEs, answered by a reject.
+    const inRange = meta === null || this.scheduler === null || (req.index < meta.pieceCount && req.length > 0 &&
+      req.length <= MAX_REQUEST && req.begin + req.length <= this.scheduler.pieceSize(req.index))
+    if (!inRange || peer.uploads.length >= UPLOAD_QUEUE) {
+      peer.destroy(new TrackerlessError('EPROTO', inRange
+        ? `peer ${peer.address} sent more than the ${UPLOAD_QUEUE} requests we accept at once; disconnected`
+        : `peer ${peer.address} asked for bytes ${req.begin}+${req.length} of piece ${req.index}, outside the torrent; disconnected`))
+      return
+    }
+    const valid = this.have !== null && this.have.get(req.index)
+    if (!valid || peer.amChoking || this.uploader === null) {
       if (peer.wire.peerSupportsFast) peer.send({ type: 'reject', ...req })
       return
     }
@@ -430,6 +438,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
       this.onPieceStored(piece.index)
     }).catch((err: Error) => {
       this.scheduler?.fail(piece.index)
+      // A read waiting for this piece learns why (disk full, read-only folder) instead of waiting on.
+      this.resolveWaiters(piece.index, err)
       this.emit('error', err)
     })
   }
@@ -480,11 +490,11 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     }
   }
 
-  private resolveWaiters (index: number): void {
+  private resolveWaiters (index: number, err?: Error): void {
     const list = this.waiters.get(index)
     if (list === undefined) return
     this.waiters.delete(index)
-    for (const done of list) done()
+    for (const done of list) done(err)
   }
 }
 

@@ -10,6 +10,8 @@ export const MAX_REQQ = 2000
 /** BEP9 metadata larger than this is not worth fetching; the field is ignored. */
 export const MAX_METADATA_SIZE = 16 * 1024 * 1024
 const MAX_CLIENT_NAME = 256
+/** Extensions remembered per peer: real clients name a dozen; a peer naming more only costs us memory. */
+export const MAX_EXTENSION_NAMES = 64
 const MAX_DEPTH = 8
 
 export type { BencodeDict }
@@ -44,8 +46,13 @@ export function decodeExtendedHandshake (payload: Buffer): ExtendedHandshake {
   const out: ExtendedHandshake = { m: {} }
   const m = field(dict, 'm')
   if (isDict(m)) {
+    let names = 0
     for (const [name, id] of Object.entries(m)) {
-      if (isInt(id) && id >= 0 && id <= 255) out.m[name] = id
+      if (names === MAX_EXTENSION_NAMES) break
+      if (isInt(id) && id >= 0 && id <= 255 && name.length <= MAX_CLIENT_NAME) {
+        out.m[name] = id
+        names++
+      }
     }
   }
   const v = field(dict, 'v')

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { TrackerlessError } from '../errors.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
 import { FrameParser, writeMessage, type Frame } from './codec.js'
-import { decodeExtendedHandshake, encodeExtendedHandshake } from './extended.js'
+import { decodeExtendedHandshake, encodeExtendedHandshake, MAX_EXTENSION_NAMES } from './extended.js'
 import { encodeHandshake, type Handshake, type HandshakeFlags } from './handshake.js'
 import { EXTENSIONS, type ExtendedHandshake, type ExtensionName, type Message } from './messages.js'
 
@@ -20,6 +20,9 @@ export interface WireOptions {
   maxFrame?: number
   /** Bytes queued for the socket above which `writableNeedDrain` is true (at least the socket's own). */
   writeHighWaterMark?: number
+  /** Bytes queued for the socket above which the peer is dropped: it asks for more than it reads.
+   *  Default: 16 times the high-water mark (4 MiB), far above what 'drain'-respecting senders queue. */
+  maxWriteQueue?: number
 }
 
 export interface WireEvents {
@@ -70,6 +73,7 @@ export class Wire extends EventEmitter<WireEvents> {
   private readonly idleTimeout: number
   private readonly keepAliveInterval: number
   private readonly highWaterMark: number
+  private readonly maxWriteQueue: number
   private sentInfoHash: InfoHash | null = null
   private handshakeTimer: NodeJS.Timeout | null
   private idleTimer: NodeJS.Timeout | null = null
@@ -86,6 +90,7 @@ export class Wire extends EventEmitter<WireEvents> {
     this.idleTimeout = options.idleTimeout ?? 120_000
     this.keepAliveInterval = options.keepAliveInterval ?? 60_000
     this.highWaterMark = Math.max(options.writeHighWaterMark ?? 256 * 1024, socket.writableHighWaterMark)
+    this.maxWriteQueue = Math.max(options.maxWriteQueue ?? 16 * this.highWaterMark, this.highWaterMark)
     this.parser = new FrameParser({ maxFrame: options.maxFrame })
     this.rememberAddress()
 
@@ -197,6 +202,12 @@ export class Wire extends EventEmitter<WireEvents> {
 
   private checkDrain (): boolean {
     if (!this.writableNeedDrain) return true
+    // Replies we cannot hold back (rejects, metadata pieces, HAVEs) pile up when a peer keeps
+    // asking but never reads: that peer would grow our memory without bound.
+    if (this.socket.writableLength > this.maxWriteQueue) {
+      this.destroy(new TrackerlessError('EPROTO', `the peer left over ${this.maxWriteQueue} bytes unread while it kept asking for more; dropped it`))
+      return false
+    }
     this.needDrain = true
     return false
   }
@@ -257,7 +268,7 @@ export class Wire extends EventEmitter<WireEvents> {
       const h = decodeExtendedHandshake(payload)
       // BEP10: later handshakes update the earlier one, and may name only what changed.
       const prev = this.peerExtensions
-      this.peerExtensions = prev === null ? h : { ...prev, ...h, m: { ...prev.m, ...h.m } }
+      this.peerExtensions = prev === null ? h : { ...prev, ...h, m: mergeNames(prev.m, h.m) }
       this.emit('extended-handshake', this.peerExtensions)
       return
     }
@@ -283,6 +294,21 @@ export class Wire extends EventEmitter<WireEvents> {
     this.address = this.socket.remoteAddress ?? this.address
     this.port = this.socket.remotePort ?? this.port
   }
+}
+
+/** BEP10 updates of `m`; names beyond MAX_EXTENSION_NAMES are ignored, so that a peer sending
+ *  handshake after handshake with new names cannot grow what we keep about it. */
+function mergeNames (prev: ExtendedHandshake['m'], next: ExtendedHandshake['m']): ExtendedHandshake['m'] {
+  const out = { ...prev }
+  let names = Object.keys(out).length
+  for (const [name, id] of Object.entries(next)) {
+    if (!Object.hasOwn(out, name)) {
+      if (names === MAX_EXTENSION_NAMES) continue
+      names++
+    }
+    out[name] = id
+  }
+  return out
 }
 
 function mismatch (): TrackerlessError {
