@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { pipeline } from 'node:stream/promises'
+import type { Archive } from '../archive/archive.js'
+import type { Torrent } from '../client/torrent.js'
+import { TrackerlessError, type ErrorCode } from '../errors.js'
+import { ArchiveCache } from './archive-cache.js'
+import { contentTypeOf } from './content-type.js'
+import { escapeHtml, renderListing, type ListingEntry } from './listing.js'
+import { parseRange } from './range.js'
+import { parseGatewayPath } from './request-path.js'
+
+export interface GatewayOptions {
+  /** A started client; the gateway opens archives with it and leaves it running on close(). */
+  client: Torrent
+  /** ms to find an archive's peers and metadata before answering 504. Default 30000. */
+  timeout?: number
+  /** Peers, "host:port", to ask for every archive (as well as whatever discovery finds). */
+  peers?: string[]
+  /** Idle archives kept open between requests. Default 16. */
+  maxArchives?: number
+}
+
+export interface GatewayAddress {
+  host: string
+  port: number
+  /** http://host:port/ */
+  url: string
+}
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  ETIMEDOUT: 504,
+  ENOENT: 404,
+  ENOTDIR: 404,
+  EINVALIDURL: 400,
+  EBADTORRENT: 502,
+  ECLOSED: 503,
+  EABORTED: 503
+}
+
+/**
+ * The HTTP gateway of SPEC §6: `GET /btih/<infohash>/<path>` serves an archive's files with
+ * ranges, ETags, listings and index.html. Every archive is shared by one origin, so a page from
+ * one archive can read others through this gateway; serve only what you would open yourself.
+ */
+export class Gateway {
+  readonly server: http.Server
+  private readonly cache: ArchiveCache
+
+  constructor (opts: GatewayOptions) {
+    this.cache = new ArchiveCache({
+      client: opts.client,
+      timeout: opts.timeout ?? 30_000,
+      peers: opts.peers ?? [],
+      max: opts.maxArchives ?? 16
+    })
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => fail(res, err))
+    })
+  }
+
+  /** Starts listening; binds 127.0.0.1 unless told otherwise. Port 0 picks a free port. */
+  listen (port = 8080, host = '127.0.0.1'): Promise<GatewayAddress> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject)
+        resolve(this.address()!)
+      })
+    })
+  }
+
+  /** Where it listens, or null before listen(). */
+  address (): GatewayAddress | null {
+    const addr = this.server.address() as AddressInfo | null
+    if (addr === null) return null
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+    return { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}/` }
+  }
+
+  /** Stops listening, drops open connections and closes the archives it opened. */
+  async close (): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    this.server.closeAllConnections()
+    await closed
+    await this.cache.close()
+  }
+
+  private async handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD')
+      return sendText(res, 405, 'only GET and HEAD are served')
+    }
+    const target = parseGatewayPath(req.url ?? '/')
+    if (!target.ok) return sendText(res, target.status, target.reason)
+    if (target.kind === 'home') return sendHtml(res, 200, HOME_PAGE)
+    if (target.kind === 'btpk') {
+      return sendText(res, 501, 'mutable links (/btpk/) need the DHT, which this build does not run yet; use /btih/<infohash>/')
+    }
+    const canonical = `/btih/${target.key}/${target.segments.map(encodeURIComponent).join('/')}`
+    if (target.segments.length === 0 && !target.trailingSlash) return redirect(res, canonical)
+    const handle = await this.cache.acquire(target.key)
+    try {
+      await serveEntry(req, res, handle.archive, target.segments, target.trailingSlash, canonical)
+    } finally {
+      handle.release()
+    }
+  }
+}
+
+/** A Gateway over `opts.client`; call listen() to serve. */
+export function createGateway (opts: GatewayOptions): Gateway {
+  return new Gateway(opts)
+}
+
+async function serveEntry (
+  req: http.IncomingMessage, res: http.ServerResponse, archive: Archive, segments: string[], trailingSlash: boolean, canonical: string
+): Promise<void> {
+  const path = '/' + segments.join('/')
+  const stat = await archive.stat(path)
+  if (stat.isFile()) {
+    if (trailingSlash) return sendText(res, 404, 'not a folder')
+    return serveFile(req, res, archive, path, stat.size)
+  }
+  const dirUrl = segments.length === 0 ? canonical : `${canonical}/`
+  if (!trailingSlash) return redirect(res, dirUrl)
+  const index = path === '/' ? '/index.html' : `${path}/index.html`
+  if (await archive.exists(index)) {
+    const indexStat = await archive.stat(index)
+    if (indexStat.isFile()) return serveFile(req, res, archive, index, indexStat.size)
+  }
+  const dirents = await archive.readdir(path, { withFileTypes: true })
+  const entries: ListingEntry[] = []
+  for (const d of dirents) {
+    if (typeof d === 'string') continue
+    const child = path === '/' ? `/${d.name}` : `${path}/${d.name}`
+    entries.push({ name: d.name, directory: d.isDirectory(), size: d.isDirectory() ? 0 : (await archive.stat(child)).size })
+  }
+  const title = `${archive.name}${path === '/' ? '/' : path + '/'}`
+  res.setHeader('ETag', etagOf(archive, path + '/'))
+  if (notModified(req, res)) return
+  sendHtml(res, 200, renderListing(title, entries, segments.length > 0))
+}
+
+async function serveFile (req: http.IncomingMessage, res: http.ServerResponse, archive: Archive, path: string, size: number): Promise<void> {
+  const etag = etagOf(archive, path)
+  res.setHeader('ETag', etag)
+  res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
+  res.setHeader('Accept-Ranges', 'bytes')
+  res.setHeader('Content-Type', contentTypeOf(path))
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  if (notModified(req, res)) return
+  // If-Range with another validator asks for the whole body (RFC 9110 §13.1.5).
+  const ifRange = req.headers['if-range']
+  const range = parseRange(ifRange === undefined || ifRange === etag ? req.headers.range : undefined, size)
+  if (range.kind === 'unsatisfiable') {
+    res.setHeader('Content-Range', `bytes */${size}`)
+    return sendText(res, 416, `the range is outside the file's ${size} bytes`)
+  }
+  const start = range.kind === 'part' ? range.start : 0
+  const end = range.kind === 'part' ? range.end : size - 1
+  if (range.kind === 'part') {
+    res.statusCode = 206
+    res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`)
+  }
+  res.setHeader('Content-Length', end - start + 1)
+  if (req.method === 'HEAD' || size === 0) {
+    res.end()
+    return
+  }
+  try {
+    await pipeline(archive.createReadStream(path, { start, end }), res)
+  } catch (err) {
+    // A browser that seeks drops the connection mid-body; that is not an error of ours.
+    if (!res.destroyed) throw err
+  }
+}
+
+function etagOf (archive: Archive, path: string): string {
+  return `"${archive.infoHash}-${createHash('sha1').update(path).digest('hex').slice(0, 16)}"`
+}
+
+function notModified (req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const header = req.headers['if-none-match']
+  if (header === undefined) return false
+  const etag = res.getHeader('ETag')
+  const tags = header.split(',').map((t) => t.trim().replace(/^W\//, ''))
+  if (!tags.includes('*') && !tags.includes(String(etag))) return false
+  res.statusCode = 304
+  res.end()
+  return true
+}
+
+function redirect (res: http.ServerResponse, location: string): void {
+  res.statusCode = 301
+  res.setHeader('Location', location)
+  sendText(res, 301, `moved to ${location}`)
+}
+
+function sendText (res: http.ServerResponse, status: number, text: string): void {
+  res.statusCode = status
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(text) + 1)
+  res.end(`${text}\n`)
+}
+
+/** node:http leaves the body out of answers to HEAD by itself. */
+function sendHtml (res: http.ServerResponse, status: number, html: string): void {
+  res.statusCode = status
+  res.setHeader('Content-Type', 'text/html; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(html))
+  res.end(html)
+}
+
+function fail (res: http.ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const status = err instanceof TrackerlessError ? STATUS_OF[err.code] ?? 500 : 500
+  const message = err instanceof Error ? err.message : String(err)
+  sendText(res, status, status === 500 ? `internal error: ${message}` : message)
+}
+
+const HOME_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>trackerless gateway</title></head><body>
+<h1>trackerless gateway</h1>
+<p>Open an archive at <code>${escapeHtml('/btih/<infohash>/<path>')}</code>.</p>
+</body></html>
+`
