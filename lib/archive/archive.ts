@@ -1,220 +1,404 @@
 import { EventEmitter } from 'node:events'
-import { Readable } from 'node:stream'
+import { constants } from 'node:fs'
+import type { Readable } from 'node:stream'
 import type { Swarm } from '../swarm/swarm.js'
 import { formatMagnet } from '../metainfo/magnet.js'
+import { BLOCK_SIZE } from '../wire/messages.js'
 import { TrackerlessError } from '../errors.js'
-import { FileTree, segmentsOf, type Node } from './tree.js'
-import { readRange } from './reader.js'
+import { FileTree, segmentsOf, type FileNode, type Node } from './tree.js'
+import { Stats, Dirent } from './stats.js'
+import { readRange, prefetchRange } from './reader.js'
+import { ReadAheadStream, type FileSource } from './stream.js'
+import { settle, split, type Callback } from './callback.js'
 
+export { Stats, Dirent }
+export type { Callback }
+
+/** The events an Archive emits, with their arguments. */
 export interface ArchiveEvents {
+  /** A piece was verified; the argument is the new `archive.progress` (0 to 1). */
   progress: [number]
+  /** Every piece is verified (also emitted once, soon after lookup(), by an archive that opens complete). */
   done: []
+  /** A peer connected; the argument is its "host:port". */
   peer: [string]
+  /** A mutable archive moved to a newer version (SPEC §2; not emitted yet). */
   update: [{ seq: number, infoHash: string }]
+  /** Storage failed under the archive. Emitted only when someone listens. */
   error: [Error]
 }
 
-export interface Stats {
-  size: number
-  mode: number
-  isFile (): boolean
-  isDirectory (): boolean
-  isSymbolicLink (): boolean
+/** Options of `archive.readFile()`. */
+export interface ReadFileOptions {
+  /** Decode the bytes into a string; null or absent gives a Buffer. */
+  encoding?: BufferEncoding | null
+  /** Aborting rejects the read with EABORTED and stops prioritising its pieces. */
+  signal?: AbortSignal
 }
 
-export interface Dirent {
-  name: string
-  parentPath: string
-  isFile (): boolean
-  isDirectory (): boolean
-  isSymbolicLink (): boolean
+/** Options of `archive.readdir()`. */
+export interface ReaddirOptions {
+  /** Dirent objects instead of names. */
+  withFileTypes?: boolean
+  /** Every entry below the folder: names are then paths relative to it ('docs/a.pdf'). */
+  recursive?: boolean
 }
 
-type Encoding = BufferEncoding
-/** Bytes read ahead of a stream's position: enough to keep a fast swarm busy. */
-const STREAM_CHUNK = 1024 * 1024
+/** Options of `archive.createReadStream()`. */
+export interface ReadStreamOptions {
+  /** First byte, default 0. */
+  start?: number
+  /** Last byte, inclusive as in node:fs; default the end of the file. */
+  end?: number
+  /** Aborting destroys the stream with EABORTED and stops prioritising its pieces. */
+  signal?: AbortSignal
+}
+
+/** Options of `archive.writeFile()` on a draft. */
+export interface WriteFileOptions {
+  /** How a string is encoded; default 'utf8'. */
+  encoding?: BufferEncoding
+}
+
+/** @internal What the client gives an archive it opened: a swarm whose metadata and storage are ready. */
+export interface ArchiveBacking {
+  swarm: Swarm
+  close: () => Promise<void>
+}
+
+type StringOptions = BufferEncoding | (ReadFileOptions & { encoding: BufferEncoding })
+type BufferOptions = (ReadFileOptions & { encoding?: null }) | null
+type NamesOptions = ReaddirOptions & { withFileTypes?: false }
+type DirentOptions = ReaddirOptions & { withFileTypes: true }
 
 /**
- * A torrent's files, shaped like node:fs/promises. `new Archive()` is a draft to write files into
- * and seed; `client.lookup()` returns a read-only one backed by a swarm, whose reads fetch the
- * pieces they need first.
+ * A torrent's files, shaped like node:fs/promises; every method also takes a node-style callback
+ * as its last argument instead of returning a promise.
+ *
+ * - `client.lookup()` returns a read-only archive backed by a swarm. Reads wait for the pieces they
+ *   need, and those pieces jump the download queue.
+ * - `new Archive()` (also `Torrent.Archive`) is a draft: `writeFile()` and `mkdir()` build it,
+ *   `client.seed(draft)` publishes it. Seeding seals the draft: it then has an `infoHash` and a
+ *   `url`, reads come from the seeding swarm, writes fail with EROFS, and `close()` stops seeding.
+ *
+ * Paths are '/'-separated and relative to the archive root ('/a/b' and 'a/b' are the same file);
+ * errors are `TrackerlessError`s with node:fs codes (ENOENT, ENOTDIR, EISDIR) or ECLOSED after
+ * `close()`.
  */
 export class Archive extends EventEmitter<ArchiveEvents> {
-  private readonly tree = new FileTree()
-  private readonly draft: Map<string, Buffer> | null
-  private readonly swarm: Swarm | null
-  private readonly closer: (() => Promise<void>) | null
-  private closed = false
+  #tree = new FileTree()
+  /** A draft's files by path, kept after sealing so that it can be seeded by other clients too. */
+  readonly #draft: Map<string, Buffer> | null
+  #swarm: Swarm | null = null
+  readonly #closers: Array<() => Promise<void>> = []
+  readonly #unlisten: Array<() => void> = []
+  #closed = false
+  #doneEmitted = false
 
-  /** `new Archive()` is a draft. The second form is the client's (lookup): a swarm whose metadata
-   *  and storage are ready, and what to do on close. */
-  constructor (backing?: { swarm: Swarm, close: () => Promise<void> }) {
+  /** A new, empty draft archive to write files into and seed. */
+  constructor ()
+  /** @internal The client's form (lookup): a swarm whose metadata and storage are ready. */
+  constructor (backing: ArchiveBacking)
+  constructor (backing?: ArchiveBacking) {
     super()
-    this.draft = backing === undefined ? new Map() : null
-    this.swarm = backing?.swarm ?? null
-    this.closer = backing?.close ?? null
-    const swarm = this.swarm
-    if (swarm === null) return
-    for (const file of swarm.metainfo!.files) if (!file.pad) this.tree.addFile(file.path, file.length, file.offset)
-    swarm.on('piece', () => this.emit('progress', this.progress))
-    swarm.on('done', () => this.emit('done'))
-    swarm.on('peer', (address) => this.emit('peer', address))
-    // Storage failures reach the user only if they listen; an unheard 'error' must not crash them.
-    swarm.on('error', (err) => { if (this.listenerCount('error') > 0) this.emit('error', err) })
+    this.#draft = backing === undefined ? new Map() : null
+    if (backing === undefined) return
+    this.#bind(backing)
+    // The swarm's own 'done' fired before this archive existed: say it again to whoever listens now.
+    if (backing.swarm.have?.full === true) setImmediate(() => this.#emitDone())
   }
 
+  /** The torrent's infohash, 40 hex digits; '' for a draft not seeded yet. */
   get infoHash (): string {
-    return this.swarm?.infoHash.toString('hex') ?? ''
+    return this.#swarm?.infoHash.toString('hex') ?? ''
   }
 
+  /** A magnet link to the archive (no peer addresses); '' for a draft not seeded yet. */
   get url (): string {
-    const swarm = this.swarm
+    const swarm = this.#swarm
     if (swarm === null) return ''
     return formatMagnet({ infoHash: swarm.infoHash, name: swarm.metainfo!.name, peers: [] })
   }
 
+  /** The torrent's name; '' for a draft not seeded yet. */
   get name (): string {
-    return this.swarm?.metainfo?.name ?? ''
+    return this.#swarm?.metainfo?.name ?? ''
   }
 
   /** Bytes of all files. */
   get length (): number {
-    if (this.draft !== null) return [...this.draft.values()].reduce((n, b) => n + b.length, 0)
-    return this.swarm!.metainfo!.files.reduce((n, f) => n + (f.pad ? 0 : f.length), 0)
+    if (this.#swarm === null) return [...this.#draft!.values()].reduce((n, b) => n + b.length, 0)
+    return this.#swarm.metainfo!.files.reduce((n, f) => n + (f.pad ? 0 : f.length), 0)
   }
 
   /** Addresses ("host:port") of the peers connected for this archive. */
   get peers (): string[] {
-    return this.swarm === null ? [] : [...this.swarm.peers].map((p) => p.address)
+    return this.#swarm === null ? [] : [...this.#swarm.peers].map((p) => p.address)
   }
 
   /** Bytes of piece data received from peers (including any that failed verification). */
   get downloaded (): number {
-    return this.swarm?.downloaded ?? 0
+    return this.#swarm?.downloaded ?? 0
   }
 
   /** Bytes of piece data sent to peers. */
   get uploaded (): number {
-    return this.swarm?.uploaded ?? 0
+    return this.#swarm?.uploaded ?? 0
   }
 
-  /** Share of pieces verified, 0 to 1. */
+  /** Share of pieces verified, 0 to 1; a draft is always complete. */
   get progress (): number {
-    return this.draft !== null ? 1 : this.swarm!.progress
+    return this.#swarm === null ? 1 : this.#swarm.progress
   }
 
-  async writeFile (path: string, data: string | Uint8Array): Promise<void> {
-    const draft = this.writable('writeFile')
-    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data)
-    const key = segmentsOf(path).join('/')
-    this.tree.addFile(key, bytes.length, 0)
-    draft.set(key, bytes)
+  /**
+   * Adds or replaces a file in a draft, creating its folders. EROFS on an archive from lookup() or
+   * a draft already seeded; EISDIR when `path` is a folder; ENOTDIR when a parent is a file.
+   */
+  writeFile (path: string, data: string | Uint8Array, options?: BufferEncoding | WriteFileOptions): Promise<void>
+  writeFile (path: string, data: string | Uint8Array, callback: Callback<void>): void
+  writeFile (path: string, data: string | Uint8Array, options: BufferEncoding | WriteFileOptions | undefined, callback: Callback<void>): void
+  writeFile (path: string, data: string | Uint8Array, options?: BufferEncoding | WriteFileOptions | Callback<void>, callback?: Callback<void>): Promise<void> | undefined {
+    const [opts, cb] = split(options, callback)
+    return settle(this.#run(() => {
+      const draft = this.#writable('writeFile')
+      const encoding = typeof opts === 'string' ? opts : opts?.encoding ?? 'utf8'
+      const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : Buffer.from(data)
+      const key = segmentsOf(path).join('/')
+      this.#tree.addFile(key, bytes.length, 0)
+      draft.set(key, bytes)
+    }), cb)
   }
 
-  async mkdir (path: string): Promise<void> {
-    this.writable('mkdir')
-    this.tree.mkdirp(segmentsOf(path))
+  /** Creates a folder in a draft, and any missing parents (like `{ recursive: true }`); an existing folder is fine. */
+  mkdir (path: string): Promise<void>
+  mkdir (path: string, callback: Callback<void>): void
+  mkdir (path: string, callback?: Callback<void>): Promise<void> | undefined {
+    return settle(this.#run(() => {
+      this.#writable('mkdir')
+      this.#tree.mkdirp(segmentsOf(path))
+    }), callback)
   }
 
-  async readFile (path: string, options?: Encoding | { encoding?: Encoding | null }): Promise<Buffer | string> {
-    this.check()
-    const file = this.tree.file(path, 'open')
-    const bytes = await this.read(path, file.offset, file.length)
-    const encoding = typeof options === 'string' ? options : options?.encoding
-    return encoding != null ? bytes.toString(encoding) : bytes
+  /**
+   * A file's contents: a Buffer, or a string with an `encoding`. Waits for the file's pieces,
+   * which are fetched before any other.
+   */
+  readFile (path: string, options?: BufferOptions): Promise<Buffer>
+  readFile (path: string, options: StringOptions): Promise<string>
+  readFile (path: string, options?: ReadFileOptions | BufferEncoding | null): Promise<Buffer | string>
+  readFile (path: string, callback: Callback<Buffer>): void
+  readFile (path: string, options: BufferOptions, callback: Callback<Buffer>): void
+  readFile (path: string, options: StringOptions, callback: Callback<string>): void
+  readFile (path: string, options?: ReadFileOptions | BufferEncoding | null | Callback<Buffer> | Callback<string>, callback?: Callback<Buffer> | Callback<string>): Promise<Buffer | string> | undefined {
+    const [opts, cb] = split(options, callback)
+    const settings = typeof opts === 'string' ? { encoding: opts } : opts ?? {}
+    return settle(this.#run(async () => {
+      const file = this.#tree.file(path, 'open')
+      const bytes = await this.#source(file, path).read(0, file.length, settings.signal)
+      return settings.encoding != null ? bytes.toString(settings.encoding) : bytes
+    }), cb as Callback<Buffer | string> | undefined)
   }
 
-  async readdir (path: string, options?: { withFileTypes?: boolean, recursive?: boolean }): Promise<string[] | Dirent[]> {
-    this.check()
-    const dir = this.tree.dir(path, 'scandir')
-    const base = '/' + segmentsOf(path).join('/')
-    const out: Dirent[] = []
-    const walk = (node: Node, prefix: string, parentPath: string): void => {
-      if (node.type !== 'dir') return
-      for (const child of [...node.children.values()].sort((a, b) => a.name < b.name ? -1 : 1)) {
-        out.push(direntOf(child, prefix + child.name, parentPath))
-        if (options?.recursive === true) walk(child, `${prefix}${child.name}/`, joinPath(parentPath, child.name))
+  /** The names in a folder, sorted; Dirent objects with `withFileTypes`; everything below it with `recursive`. */
+  readdir (path: string, options?: NamesOptions): Promise<string[]>
+  readdir (path: string, options: DirentOptions): Promise<Dirent[]>
+  readdir (path: string, options?: ReaddirOptions): Promise<string[] | Dirent[]>
+  readdir (path: string, callback: Callback<string[]>): void
+  readdir (path: string, options: NamesOptions, callback: Callback<string[]>): void
+  readdir (path: string, options: DirentOptions, callback: Callback<Dirent[]>): void
+  readdir (path: string, options?: ReaddirOptions | Callback<string[]> | Callback<Dirent[]>, callback?: Callback<string[]> | Callback<Dirent[]>): Promise<string[] | Dirent[]> | undefined {
+    const [opts, cb] = split(options, callback)
+    return settle(this.#run(() => {
+      const dir = this.#tree.dir(path, 'scandir')
+      const names: string[] = []
+      const dirents: Dirent[] = []
+      const walk = (node: Node, prefix: string, parentPath: string): void => {
+        if (node.type !== 'dir') return
+        for (const child of [...node.children.values()].sort((a, b) => a.name < b.name ? -1 : 1)) {
+          names.push(prefix + child.name)
+          dirents.push(new Dirent(child, parentPath))
+          if (opts?.recursive === true) walk(child, `${prefix}${child.name}/`, joinPath(parentPath, child.name))
+        }
       }
-    }
-    walk(dir, '', base)
-    return options?.withFileTypes === true ? out : out.map((d) => d.name)
+      walk(dir, '', '/' + segmentsOf(path).join('/'))
+      return opts?.withFileTypes === true ? dirents : names
+    }), cb as Callback<string[] | Dirent[]> | undefined)
   }
 
-  async stat (path: string): Promise<Stats> {
-    this.check()
-    return statsOf(this.tree.get(path, 'stat'))
+  /** Size, type and the other fs.Stats fields of a file or folder (see {@link Stats} for the fixed ones). */
+  stat (path: string): Promise<Stats>
+  stat (path: string, callback: Callback<Stats>): void
+  stat (path: string, callback?: Callback<Stats>): Promise<Stats> | undefined {
+    return settle(this.#run(() => new Stats(this.#tree.get(path, 'stat'), this.#blockSize())), callback)
   }
 
-  async exists (path: string): Promise<boolean> {
-    this.check()
+  /** Whether a file or folder exists. Rejects only after close() (ECLOSED). */
+  exists (path: string): Promise<boolean>
+  exists (path: string, callback: Callback<boolean>): void
+  exists (path: string, callback?: Callback<boolean>): Promise<boolean> | undefined {
+    return settle(this.#run(() => {
+      try {
+        this.#tree.get(path, 'access')
+        return true
+      } catch {
+        return false
+      }
+    }), callback)
+  }
+
+  /**
+   * Resolves when `path` exists, like fs.access. `mode` takes fs.constants: F_OK and R_OK always
+   * pass for an existing entry; W_OK fails with EROFS except on a draft not seeded yet; X_OK is
+   * not checked.
+   */
+  access (path: string, mode?: number): Promise<void>
+  access (path: string, callback: Callback<void>): void
+  access (path: string, mode: number, callback: Callback<void>): void
+  access (path: string, mode?: number | Callback<void>, callback?: Callback<void>): Promise<void> | undefined {
+    const [m, cb] = split(mode, callback)
+    return settle(this.#run(() => {
+      this.#tree.get(path, 'access')
+      if (((m ?? constants.F_OK) & constants.W_OK) !== 0) this.#writable('access')
+    }), cb)
+  }
+
+  /**
+   * Bytes `start` to `end` inclusive of a file, like fs.createReadStream. The pieces under the
+   * reader and those just ahead of it are fetched before any other. Errors (ENOENT, EISDIR,
+   * ECLOSED, EABORTED) destroy the stream with that error.
+   */
+  createReadStream (path: string, options: ReadStreamOptions = {}): Readable {
+    let file: FileNode | null = null
+    let failure: Error | null = null
     try {
-      this.tree.get(path, 'access')
-      return true
-    } catch {
-      return false
+      this.#check()
+      file = this.#tree.file(path, 'open')
+    } catch (err) {
+      failure = err as Error
     }
+    const length = file?.length ?? 0
+    const start = Math.max(0, options.start ?? 0)
+    const end = Math.min(length - 1, options.end ?? length - 1)
+    const source = file === null ? emptySource : this.#source(file, path)
+    const stream = new ReadAheadStream(source, start, end, options.signal)
+    if (failure !== null) queueMicrotask(() => stream.destroy(failure))
+    return stream
   }
 
-  /** Bytes `start` to `end` inclusive, like fs.createReadStream; pieces are fetched in order, ahead of the reader. */
-  createReadStream (path: string, options: { start?: number, end?: number } = {}): Readable {
-    this.check()
-    const file = this.tree.file(path, 'open')
-    const start = Math.max(0, options.start ?? 0)
-    const end = Math.min(file.length - 1, options.end ?? file.length - 1)
-    const read = (offset: number, length: number): Promise<Buffer> => this.read(path, file.offset + offset, length)
-    async function * chunks (): AsyncGenerator<Buffer> {
-      for (let pos = start; pos <= end; pos += STREAM_CHUNK) {
-        yield await read(pos, Math.min(STREAM_CHUNK, end - pos + 1))
+  /**
+   * Stops seeding this archive through this object; when it was the last open Archive of that
+   * torrent in its client, stops the swarm and releases its storage. Pending reads then reject
+   * with ECLOSED, and so does any later call. Idempotent.
+   */
+  close (): Promise<void>
+  close (callback: Callback<void>): void
+  close (callback?: Callback<void>): Promise<void> | undefined {
+    return settle(this.#close(), callback)
+  }
+
+  /** @internal The files of a draft, for seeding it; null for an archive from lookup(). */
+  draftFiles (): Array<{ path: string, data: Buffer }> | null {
+    if (this.#draft === null) return null
+    return [...this.#draft].map(([path, data]) => ({ path, data }))
+  }
+
+  /** @internal Seeding a draft seals it: its tree becomes the torrent's (empty folders, which a
+   *  torrent cannot hold, are gone), reads come from the swarm, and close() stops seeding. */
+  seededAs (backing: ArchiveBacking): void {
+    if (this.#closed) {
+      void backing.close()
+      return
+    }
+    this.#bind(backing)
+  }
+
+  #bind (backing: ArchiveBacking): void {
+    this.#closers.push(backing.close)
+    if (this.#swarm !== null) return
+    const swarm = backing.swarm
+    this.#swarm = swarm
+    const tree = new FileTree()
+    for (const file of swarm.metainfo!.files) if (!file.pad) tree.addFile(file.path, file.length, file.offset)
+    this.#tree = tree
+    const onPiece = (): void => { this.emit('progress', this.progress) }
+    const onDone = (): void => this.#emitDone()
+    const onPeer = (address: string): void => { this.emit('peer', address) }
+    // Storage failures reach the user only if they listen; an unheard 'error' must not crash them.
+    const onError = (err: Error): void => { if (this.listenerCount('error') > 0) this.emit('error', err) }
+    swarm.on('piece', onPiece)
+    swarm.on('done', onDone)
+    swarm.on('peer', onPeer)
+    swarm.on('error', onError)
+    this.#unlisten.push(() => {
+      swarm.off('piece', onPiece)
+      swarm.off('done', onDone)
+      swarm.off('peer', onPeer)
+      swarm.off('error', onError)
+    })
+  }
+
+  #emitDone (): void {
+    if (this.#doneEmitted || this.#closed) return
+    this.#doneEmitted = true
+    this.emit('done')
+  }
+
+  async #close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const unlisten of this.#unlisten.splice(0)) unlisten()
+    await Promise.all(this.#closers.splice(0).map((close) => close()))
+  }
+
+  /** Runs `fn` as a promise: synchronous throws (ENOENT...) become rejections, and ECLOSED comes first. */
+  #run<T> (fn: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve) => {
+      this.#check()
+      resolve(fn())
+    })
+  }
+
+  #source (file: FileNode, path: string): FileSource {
+    const swarm = this.#swarm
+    if (swarm !== null) {
+      return {
+        offset: file.offset,
+        pieceLength: swarm.metainfo!.pieceLength,
+        read: (position, length, signal) => readRange(swarm, file.offset + position, length, signal),
+        prefetch: (position, length) => prefetchRange(swarm, file.offset + position, length)
       }
     }
-    return Readable.from(chunks(), { objectMode: false })
-  }
-
-  /** Stops seeding this archive and releases its storage. */
-  async close (): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    await this.closer?.()
-  }
-
-  /** @internal The files of a draft, for seeding it. */
-  draftFiles (): Array<{ path: string, data: Buffer }> {
-    return [...(this.draft ?? new Map<string, Buffer>())].map(([path, data]) => ({ path, data }))
-  }
-
-  private read (path: string, offset: number, length: number): Promise<Buffer> {
-    if (this.draft !== null) {
-      const bytes = this.draft.get(segmentsOf(path).join('/'))!
-      return Promise.resolve(bytes.subarray(offset, offset + length))
+    const bytes = this.#draft!.get(segmentsOf(path).join('/'))!
+    return {
+      offset: 0,
+      pieceLength: BLOCK_SIZE,
+      read: async (position, length) => bytes.subarray(position, position + length),
+      prefetch: () => () => {}
     }
-    return readRange(this.swarm!, offset, length)
   }
 
-  private check (): void {
-    if (this.closed) throw new TrackerlessError('ECLOSED', 'the archive is closed; open it again with client.lookup()')
+  #blockSize (): number {
+    return this.#swarm?.metainfo?.pieceLength ?? BLOCK_SIZE
   }
 
-  private writable (syscall: string): Map<string, Buffer> {
-    this.check()
-    if (this.draft === null) throw new TrackerlessError('EROFS', `${syscall}: an archive from lookup() is read-only; write into a new Archive() and seed it`)
-    return this.draft
+  #check (): void {
+    if (this.#closed) throw new TrackerlessError('ECLOSED', 'the archive is closed; open it again with client.lookup()')
   }
-}
 
-function statsOf (node: Node): Stats {
-  const dir = node.type === 'dir'
-  return {
-    size: dir ? 0 : node.length,
-    mode: dir ? 0o40555 : 0o100444,
-    isFile: () => !dir,
-    isDirectory: () => dir,
-    isSymbolicLink: () => false
+  #writable (syscall: string): Map<string, Buffer> {
+    this.#check()
+    if (this.#draft === null) throw new TrackerlessError('EROFS', `${syscall}: an archive from lookup() is read-only; write into a new Archive() and seed it`)
+    if (this.#swarm !== null) throw new TrackerlessError('EROFS', `${syscall}: this archive is seeded and sealed; write into a new Archive() for a new version`)
+    return this.#draft
   }
 }
 
-function direntOf (node: Node, name: string, parentPath: string): Dirent {
-  const dir = node.type === 'dir'
-  return { name, parentPath, isFile: () => !dir, isDirectory: () => dir, isSymbolicLink: () => false }
+const emptySource: FileSource = {
+  offset: 0,
+  pieceLength: BLOCK_SIZE,
+  read: async () => Buffer.alloc(0),
+  prefetch: () => () => {}
 }
 
 function joinPath (a: string, b: string): string {

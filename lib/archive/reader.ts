@@ -3,14 +3,16 @@ import { TrackerlessError } from '../errors.js'
 
 /**
  * Bytes [offset, offset+length) of a torrent. The pieces under the range jump the download queue
- * and are awaited; then they are read from storage, where only verified pieces ever are.
+ * and are awaited; then they are read from storage, where only verified pieces ever are. An abort
+ * rejects with EABORTED, and either way the range's priority ends with the read.
  */
-export async function readRange (swarm: Swarm, offset: number, length: number): Promise<Buffer> {
+export async function readRange (swarm: Swarm, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
   const meta = swarm.metainfo
   const storage = swarm.storage
   if (meta === null || storage === null || swarm.have === null) {
     throw new TrackerlessError('ECLOSED', 'the archive is not open; open it with client.lookup()')
   }
+  if (signal?.aborted === true) throw new TrackerlessError('EABORTED', 'the read was aborted by its signal')
   if (length === 0) return Buffer.alloc(0)
   const first = Math.floor(offset / meta.pieceLength)
   const last = Math.floor((offset + length - 1) / meta.pieceLength)
@@ -19,7 +21,7 @@ export async function readRange (swarm: Swarm, offset: number, length: number): 
   if (missing.length > 0) {
     const release = swarm.prioritize(missing[0]!, missing[missing.length - 1]!)
     try {
-      await Promise.all(missing.map((i) => swarm.waitForPiece(i)))
+      await Promise.all(missing.map((i) => swarm.waitForPiece(i, signal)))
     } finally {
       release()
     }
@@ -35,4 +37,14 @@ export async function readRange (swarm: Swarm, offset: number, length: number): 
     written += chunk.length
   }
   return out
+}
+
+/** Pieces under [offset, offset+length) are fetched before any other until the returned function
+ *  is called: a stream's read-ahead. */
+export function prefetchRange (swarm: Swarm, offset: number, length: number): () => void {
+  const meta = swarm.metainfo
+  if (meta === null || length <= 0) return () => {}
+  const first = Math.floor(offset / meta.pieceLength)
+  const last = Math.min(meta.pieceCount - 1, Math.floor((offset + length - 1) / meta.pieceLength))
+  return swarm.prioritize(first, last)
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import RandomAccessMemory from 'random-access-memory'
-import { Archive } from '../archive/archive.js'
+import { Archive, type ArchiveBacking } from '../archive/archive.js'
 import { formatMagnet } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/types.js'
 import { directoryStorage, memoryStorage } from '../storage/factories.js'
@@ -27,16 +27,25 @@ export interface TorrentOptions {
   stateDir?: string
 }
 
+/** Options of `client.lookup()`. */
 export interface LookupOptions {
-  /** Milliseconds to find peers and metadata before rejecting with ETIMEDOUT. */
+  /** Milliseconds to find peers and metadata before rejecting with ETIMEDOUT. Default 30000. */
   timeout?: number
+  /** Keep uploading once every piece is here. Default true; false chokes every peer at completion. */
   seed?: boolean
+  /**
+   * 'lazy' (default) fetches only the pieces reads ask for; 'all' also fetches every other piece,
+   * rarest first, in the background. Reads jump the queue either way. When the client already has
+   * the torrent open, the first lookup's choice stands.
+   */
   download?: 'lazy' | 'all'
+  /** Aborting rejects a pending lookup with EABORTED. */
   signal?: AbortSignal
-  /** Extra peers, "host:port". */
+  /** Extra peers, "host:port" (as x.pe in a magnet link). */
   peers?: string[]
 }
 
+/** Options of `client.seed()`. */
 export interface SeedOptions {
   /** BEP47 pad files so that every file starts a piece: versions of an archive then share pieces. */
   pad?: boolean
@@ -45,8 +54,11 @@ export interface SeedOptions {
 }
 
 const VERSION = '0.1.0'
-/** BEP20: "-TL" + four version digits + "-", then random. */
-const PEER_ID_PREFIX = '-TL0100-'
+/**
+ * BEP20: "-tl" + four version digits + "-", then random. Not "-TL": that is Tribler's code, and
+ * libtorrent (so qBittorrent, Deluge) would show us as Tribler.
+ */
+const PEER_ID_PREFIX = '-tl0100-'
 const DEFAULT_TIMEOUT = 30_000
 
 interface Entry { swarm: Swarm, archives: number }
@@ -100,7 +112,15 @@ export class Torrent {
     this.listener = null
   }
 
-  /** Opens a torrent by magnet link, infohash, .torrent bytes or path, and resolves with its files. */
+  /**
+   * Opens a torrent by magnet link, 40-hex (or 32 base32) infohash, .torrent bytes or .torrent
+   * path, and resolves with its files once the metadata is known.
+   *
+   * Rejects with EINVALIDURL (unparseable link), EBADTORRENT (invalid .torrent or metadata),
+   * ETIMEDOUT (no metadata within `timeout`), EABORTED (`signal`), ENOTSTARTED (before start())
+   * or ECLOSED (after stop()). Each call gives its own Archive; the torrent stops when the last
+   * one is closed.
+   */
   async lookup (url: string | Uint8Array, opts: LookupOptions = {}): Promise<Archive> {
     this.checkStarted('lookup')
     abortIfNeeded(opts.signal)
@@ -121,8 +141,14 @@ export class Torrent {
   }
 
   /**
-   * Seeds a file, a folder, or a draft Archive, and resolves with its magnet link. The same
-   * content gives the same link every time.
+   * Seeds a file, a folder, or a draft Archive, and resolves with its magnet link once it is
+   * seeding. The same content gives the same link every time: files sorted by path, piece length
+   * chosen from the total size, no date. A folder's name (a draft's: "archive") names the torrent.
+   *
+   * A seeded draft is sealed and stays bound to this client: it gets `infoHash` and `url`, reads
+   * like an archive from lookup(), and its close() stops seeding it. A path is seeded until stop()
+   * (its files are only read, so read-only files are fine). Rejects with ENOENT (no such path, or
+   * nothing to seed) and EROFS (an archive from lookup() is not a draft).
    */
   async seed (source: string | Archive, opts: SeedOptions = {}): Promise<string> {
     this.checkStarted('seed')
@@ -130,9 +156,11 @@ export class Torrent {
     let factory: StorageFactory
     if (typeof source === 'string') {
       tree = await readTree(source)
-      factory = directoryStorage(path.dirname(path.resolve(source)))
+      // Seeding only reads: files without write permission must still open.
+      factory = directoryStorage(path.dirname(path.resolve(source)), { readOnly: true })
     } else {
       const files = source.draftFiles()
+      if (files === null) fail('EROFS', 'seed() takes a draft new Archive() or a path; an archive from lookup() already seeds in the client that opened it')
       if (files.length === 0) fail('ENOENT', 'the archive has no files to seed; writeFile() some first')
       const data = new Map(files.map((f) => [`archive/${f.path}`, f.data]))
       tree = { name: 'archive', multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
@@ -142,7 +170,9 @@ export class Torrent {
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
     for (const peer of opts.peers ?? []) entry.swarm.connect(peer)
     await waitReady(entry.swarm, DEFAULT_TIMEOUT)
-    entry.archives++
+    // A draft holds its own reference (its close() stops seeding); a path is seeded until stop().
+    if (typeof source === 'string') entry.archives++
+    else source.seededAs(this.backingOf(entry))
     return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [] })
   }
 
@@ -169,16 +199,21 @@ export class Torrent {
   }
 
   private archiveOf (entry: Entry): Archive {
+    return new Archive(this.backingOf(entry))
+  }
+
+  /** One more reference to the swarm; the swarm is released when the last one closes. */
+  private backingOf (entry: Entry): ArchiveBacking {
     entry.archives++
     let closed = false
-    return new Archive({
+    return {
       swarm: entry.swarm,
       close: async () => {
         if (closed) return
         closed = true
         if (--entry.archives === 0) await this.release(entry)
       }
-    })
+    }
   }
 
   private async release (entry: Entry): Promise<void> {
