@@ -62,8 +62,8 @@ function machineLoad (before: CpuTimes | null): MachineLoad {
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
-/** The compiled file sits in <outDir>/bench/, the Python peer stays in the source tree's bench/. */
-const pythonPeer = resolve(here, '..', '..', 'bench', 'libtorrent-peer.py')
+/** The compiled file sits in <outDir>/bench/; the Python peer, shared with the interop tests, stays in the source tree. */
+const pythonPeer = resolve(here, '..', '..', 'test', 'interop', 'lt_peer.py')
 const tlPeer = join(here, 'tl-peer.js')
 
 const children = new Set<ChildProcess>()

@@ -1,6 +1,6 @@
 /**
  * trackerless side of the throughput benchmark (bench/throughput.ts runs it), through the public
- * API only. Same modes and output lines as bench/libtorrent-peer.py:
+ * API only. Same modes and output lines as test/interop/lt_peer.py:
  *   seed <torrent> <data-dir>              prints {"port": N} once the data is verified, runs until killed
  *   download <torrent> <dir> <host:port>   prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes"}
  */

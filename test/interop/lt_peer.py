@@ -1,29 +1,40 @@
 #!/usr/bin/python3
-"""libtorrent side of the throughput benchmark (bench/throughput.ts runs it).
+"""A libtorrent peer driven over stdin/stdout, shared by the interop tests and the benchmark.
 
 Modes:
-  create <file> <torrent-out>            v1 single-file .torrent, 1 MiB pieces, no trackers
-  seed <torrent> <data-dir>              checks the data, prints {"port": N} once seeding, runs until killed
-  download <torrent> <dir> <host:port>   prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes"}
+  create <path> <torrent-out> [--pad] [--piece-length N]
+      v1 .torrent of a file or folder, no trackers (default 1 MiB pieces). --pad makes libtorrent
+      align every file to a piece with BEP47 pad files. Prints {"infoHash", "magnet", "libtorrentVersion"}.
+  seed <torrent> <data-dir>
+      checks the data, prints {"port": N, "infoHash"} once seeding, serves until stdin (a pipe) closes,
+      it is killed, or the time limit passes.
+  download <torrent|magnet> <dir> <host:port>
+      connects to the peer; with a magnet link the metadata comes from it over BEP9.
+      Prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes", "name", "clients"} once every piece is
+      verified; "clients" is how libtorrent identifies the peers it downloaded from.
 
 Run with Debian's /usr/bin/python3 so that the python3-libtorrent module is found.
-Every setting is libtorrent's default except the ones in BENCH_SETTINGS, which keep the run on
-TCP over loopback with no discovery, so both sides talk only to each other.
+Every setting is libtorrent's default except the ones in SETTINGS, which keep the run on TCP over
+loopback with no discovery, so both sides talk only to each other. LT_PEER_LOG=1 writes peer
+errors and disconnects to stderr; LT_PEER_LIMIT_S bounds every wait (BENCH_PEER_LIMIT_S is the
+benchmark's older name for it).
 """
 
 import json
 import os
 import resource
+import select
+import stat
 import sys
 import time
 
 import libtorrent as lt
 
 PIECE_SIZE = 1 << 20
-# Bounds every wait so that a stuck peer never hangs the benchmark; the orchestrator has its own.
-WAIT_LIMIT_S = float(os.environ.get("BENCH_PEER_LIMIT_S", "600"))
+WAIT_LIMIT_S = float(os.environ.get("LT_PEER_LIMIT_S", os.environ.get("BENCH_PEER_LIMIT_S", "600")))
+LOG_PEERS = os.environ.get("LT_PEER_LOG") == "1"
 
-BENCH_SETTINGS = {
+SETTINGS = {
     "listen_interfaces": "127.0.0.1:0",
     "enable_outgoing_utp": False,
     "enable_incoming_utp": False,
@@ -31,14 +42,17 @@ BENCH_SETTINGS = {
     "enable_lsd": False,
     "enable_upnp": False,
     "enable_natpmp": False,
+    # Both peers share 127.0.0.1; without this libtorrent may refuse a second connection from it.
+    "allow_multiple_connections_per_ip": True,
     "alert_mask": lt.alert.category_t.status_notification
     | lt.alert.category_t.error_notification
-    | lt.alert.category_t.storage_notification,
+    | lt.alert.category_t.storage_notification
+    | (lt.alert.category_t.peer_notification if LOG_PEERS else 0),
 }
 
 
 def fail(message):
-    sys.stderr.write("libtorrent-peer: " + message + "\n")
+    sys.stderr.write("lt_peer: " + message + "\n")
     sys.exit(1)
 
 
@@ -47,8 +61,14 @@ def emit(record):
     sys.stdout.flush()
 
 
-def open_session():
-    return lt.session(BENCH_SETTINGS)
+def check_alert(alert, what):
+    """Fails on storage errors and on data that fails its hash: from a single peer that is its bug."""
+    if isinstance(alert, (lt.file_error_alert, lt.torrent_error_alert)):
+        fail(what + " storage error: " + alert.message())
+    if isinstance(alert, lt.hash_failed_alert):
+        fail(what + ": " + alert.message())
+    if LOG_PEERS and isinstance(alert, (lt.peer_error_alert, lt.peer_disconnected_alert, lt.metadata_failed_alert)):
+        sys.stderr.write("lt_peer: " + alert.message() + "\n")
 
 
 def listen_port(ses, deadline):
@@ -71,19 +91,33 @@ def load_torrent(path):
         fail("cannot read %s: %s" % (path, err))
 
 
-def create(data_file, torrent_out):
+def create(source, torrent_out, pad, piece_size):
     fs = lt.file_storage()
-    lt.add_files(fs, os.path.abspath(data_file))
+    lt.add_files(fs, os.path.abspath(source))
     # v1 only: libtorrent 2.0 makes hybrid v1+v2 torrents by default, and trackerless speaks v1.
-    ct = lt.create_torrent(fs, PIECE_SIZE, lt.create_torrent.v1_only)
-    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(data_file)))
+    # canonical_files gives a v1 torrent the v2 layout: sorted files, each aligned by a pad file.
+    flags = lt.create_torrent.v1_only | (lt.create_torrent.canonical_files if pad else 0)
+    ct = lt.create_torrent(fs, piece_size, flags)
+    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(source)))
     with open(torrent_out, "wb") as out:
         out.write(lt.bencode(ct.generate()))
-    emit({"infoHash": str(lt.torrent_info(torrent_out).info_hash()), "libtorrentVersion": lt.__version__})
+    info = lt.torrent_info(torrent_out)
+    emit({"infoHash": str(info.info_hash()), "magnet": lt.make_magnet_uri(info), "libtorrentVersion": lt.__version__})
+
+
+def stdin_closed():
+    """True once a piped stdin reaches EOF; a terminal or /dev/null stdin never counts as closed.
+    Node's 'pipe' stdio is a socket pair, a shell's is a FIFO."""
+    fd = sys.stdin.fileno()
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return False
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable) and os.read(fd, 4096) == b""
 
 
 def seed(torrent_path, data_dir):
-    ses = open_session()
+    ses = lt.session(SETTINGS)
     deadline = time.monotonic() + WAIT_LIMIT_S
     port = listen_port(ses, deadline)
     params = lt.add_torrent_params()
@@ -95,8 +129,7 @@ def seed(torrent_path, data_dir):
     while not checked and time.monotonic() < deadline:
         ses.wait_for_alert(100)
         for alert in ses.pop_alerts():
-            if isinstance(alert, (lt.file_error_alert, lt.torrent_error_alert)):
-                fail("seed storage error: " + alert.message())
+            check_alert(alert, "seed")
             if isinstance(alert, lt.torrent_checked_alert):
                 checked = True
     if not checked:
@@ -104,41 +137,51 @@ def seed(torrent_path, data_dir):
     status = handle.status()
     if not status.is_seeding:
         fail("data in %s does not match %s (%.1f%% verified)" % (data_dir, torrent_path, status.progress * 100))
-    emit({"port": port})
-    # Serve until the orchestrator kills us; alerts are drained so the queue stays bounded.
-    while True:
-        ses.wait_for_alert(1000)
-        ses.pop_alerts()
+    emit({"port": port, "infoHash": str(params.ti.info_hash())})
+    # Alerts are drained so that the queue stays bounded.
+    while time.monotonic() < deadline and not stdin_closed():
+        ses.wait_for_alert(200)
+        for alert in ses.pop_alerts():
+            check_alert(alert, "seed")
 
 
 def parse_peer(text):
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit():
         fail("peer must be host:port, got " + text)
-    return host, int(port)
+    return host.strip("[]"), int(port)
 
 
-def download(torrent_path, download_dir, peer):
-    ses = open_session()
+def download(source, download_dir, peer):
+    ses = lt.session(SETTINGS)
     deadline = time.monotonic() + WAIT_LIMIT_S
     listen_port(ses, deadline)
-    info = load_torrent(torrent_path)
-    params = lt.add_torrent_params()
-    params.ti = info
+    if source.startswith("magnet:"):
+        params = lt.parse_magnet_uri(source)
+    else:
+        params = lt.add_torrent_params()
+        params.ti = load_torrent(source)
     params.save_path = download_dir
     started = time.monotonic()
     handle = ses.add_torrent(params)
     handle.connect_peer(parse_peer(peer))
     finished = None
+    clients = set()
     while finished is None and time.monotonic() < deadline:
         ses.wait_for_alert(100)
         for alert in ses.pop_alerts():
-            if isinstance(alert, (lt.file_error_alert, lt.torrent_error_alert)):
-                fail("download storage error: " + alert.message())
+            check_alert(alert, "download")
             if isinstance(alert, lt.torrent_finished_alert):
                 finished = time.monotonic()
+        # Read while downloading: once finished, libtorrent drops its connections to seeds.
+        for p in handle.get_peer_info():
+            if not p.pid.is_all_zeros():
+                clients.add((p.client.decode("utf-8", "replace"), lt.identify_client(p.pid)))
     if finished is None:
-        fail("download not finished within %.0f s" % WAIT_LIMIT_S)
+        status = handle.status()
+        fail("download not finished within %.0f s (metadata: %s, %.1f%% done, %d peers)"
+             % (WAIT_LIMIT_S, status.has_metadata, status.progress * 100, status.num_peers))
+    info = handle.torrent_file()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     emit({
         "bytes": info.total_size(),
@@ -146,18 +189,31 @@ def download(torrent_path, download_dir, peer):
         "cpuSeconds": usage.ru_utime + usage.ru_stime,
         # ru_maxrss is in KiB on Linux.
         "peakRssBytes": usage.ru_maxrss * 1024,
+        "name": info.name(),
+        # How libtorrent names the peers it downloaded from: by 'v' of the extended handshake, and
+        # by the peer id alone.
+        "clients": [{"name": name, "byPeerId": by_id} for name, by_id in sorted(clients)],
     })
 
 
 def main(argv):
-    if len(argv) == 3 and argv[0] == "create":
-        create(argv[1], argv[2])
+    if len(argv) >= 3 and argv[0] == "create":
+        options = argv[3:]
+        pad = "--pad" in options
+        piece_size = PIECE_SIZE
+        if "--piece-length" in options:
+            at = options.index("--piece-length")
+            if at + 1 >= len(options) or not options[at + 1].isdigit():
+                fail("--piece-length needs a number of bytes")
+            piece_size = int(options[at + 1])
+        create(argv[1], argv[2], pad, piece_size)
     elif len(argv) == 3 and argv[0] == "seed":
         seed(argv[1], argv[2])
     elif len(argv) == 4 and argv[0] == "download":
         download(argv[1], argv[2], argv[3])
     else:
-        fail("usage: create <file> <torrent-out> | seed <torrent> <data-dir> | download <torrent> <dir> <host:port>")
+        fail("usage: create <path> <torrent-out> [--pad] [--piece-length N] | seed <torrent> <data-dir>"
+             " | download <torrent|magnet> <dir> <host:port>")
 
 
 if __name__ == "__main__":
