@@ -19,6 +19,15 @@ export function checkSalt (salt: Uint8Array | undefined): void {
   }
 }
 
+/** The bytes a BEP44 signature covers: the bencoded dict { salt?, seq, v } without its outer 'd' and 'e'. */
+export function signedData (item: { seq: number, v: unknown, salt?: Uint8Array }): Buffer {
+  const dict = item.salt !== undefined && item.salt.byteLength > 0
+    ? { salt: item.salt, seq: item.seq, v: item.v }
+    : { seq: item.seq, v: item.v }
+  const encoded = bencode.encode(dict as never)
+  return Buffer.from(encoded.buffer, encoded.byteOffset + 1, encoded.byteLength - 2)
+}
+
 /** BEP46: the item's value is `{ ih: <20-byte infohash> }`. */
 export function encodeTorrentPointer (infoHash: InfoHash): Buffer {
   return Buffer.from(bencode.encode({ ih: infoHash }))
