@@ -7,6 +7,8 @@ import type { Metainfo } from '../metainfo/types.js'
 import { directoryStorage, memoryStorage } from '../storage/factories.js'
 import type { StorageFactory } from '../storage/types.js'
 import { Swarm } from '../swarm/swarm.js'
+import { ConnectionSlots } from '../swarm/connection-slots.js'
+import { Discovery } from '../discovery/discovery.js'
 import { asPeerId, type InfoHash, type PeerId } from '../util/ids.js'
 import { TrackerlessError, fail } from '../errors.js'
 import { Listener } from './listener.js'
@@ -21,7 +23,11 @@ export interface TorrentOptions {
   peerId?: Uint8Array
   /** A folder to store torrents under, or a factory of random-access-storage per file path. Default: memory. */
   storage?: string | StorageFactory
-  lsd?: boolean
+  /**
+   * BEP14 local discovery (default true). `{ interface: '127.0.0.1' }` keeps it on one IPv4
+   * interface (multicast out of and membership on that interface only, no IPv6).
+   */
+  lsd?: boolean | { interface?: string }
   pex?: boolean
   host?: string
   stateDir?: string
@@ -61,7 +67,11 @@ const VERSION = '0.1.0'
 const PEER_ID_PREFIX = '-tl0100-'
 const DEFAULT_TIMEOUT = 30_000
 
-interface Entry { swarm: Swarm, archives: number }
+/** Open connections of all torrents together; each torrent has its own cap (maxPeers) too. */
+const MAX_CONNECTIONS = 200
+
+/** `announced` settles once discovery's first announce of the torrent is done. */
+interface Entry { swarm: Swarm, archives: number, announced: Promise<void> }
 
 /**
  * A client: one TCP port shared by all its torrents, and the torrents themselves.
@@ -73,6 +83,8 @@ export class Torrent {
   private readonly storage: StorageFactory
   private readonly swarms = new Map<string, Entry>()
   private listener: Listener | null = null
+  private discovery: Discovery | null = null
+  private readonly slots = new ConnectionSlots(MAX_CONNECTIONS)
   private boundPort = 0
   private state: 'new' | 'started' | 'stopped' = 'new'
 
@@ -87,6 +99,11 @@ export class Torrent {
     return this.boundPort
   }
 
+  /** The bound UDP port of the DHT node once started; 0 when the DHT is off. */
+  get dhtPort (): number {
+    return this.discovery?.dhtPort ?? 0
+  }
+
   async start (): Promise<void> {
     if (this.state === 'started') return
     if (this.state === 'stopped') fail('ECLOSED', 'this client was stopped; create a new Torrent to start again')
@@ -98,6 +115,24 @@ export class Torrent {
     })
     this.boundPort = await listener.listen(this.opts.torrentPort ?? 0, this.opts.host)
     this.listener = listener
+    const o = this.opts
+    const discovery = new Discovery({
+      port: this.boundPort,
+      ...(o.dht !== undefined ? { dht: o.dht } : {}),
+      ...(o.dhtPort !== undefined ? { dhtPort: o.dhtPort } : {}),
+      ...(o.host !== undefined ? { host: o.host } : {}),
+      ...(o.lsd !== undefined ? { lsd: o.lsd } : {}),
+      ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {})
+    })
+    try {
+      await discovery.start()
+    } catch (err) {
+      await discovery.close()
+      await listener.close()
+      this.listener = null
+      throw err
+    }
+    this.discovery = discovery
     this.state = 'started'
   }
 
@@ -108,6 +143,8 @@ export class Torrent {
     const swarms = [...this.swarms.values()].map((e) => e.swarm)
     this.swarms.clear()
     await Promise.all(swarms.map((s) => s.close()))
+    await this.discovery?.close()
+    this.discovery = null
     await this.listener?.close()
     this.listener = null
   }
@@ -189,11 +226,14 @@ export class Torrent {
       download: o.download,
       seed: o.seed,
       complete: o.complete === true,
+      slots: this.slots,
+      pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })
     // Errors reach users through their Archive; a swarm nobody listens to must not crash the process.
     swarm.on('error', () => {})
-    const entry = { swarm, archives: 0 }
+    const announced = this.discovery?.join(infoHash, (address) => swarm.connect(address), () => swarm.wantsPeers) ?? Promise.resolve()
+    const entry = { swarm, archives: 0, announced }
     this.swarms.set(key, entry)
     return entry
   }
@@ -218,7 +258,10 @@ export class Torrent {
 
   private async release (entry: Entry): Promise<void> {
     const key = entry.swarm.infoHash.toString('hex')
-    if (this.swarms.get(key) === entry) this.swarms.delete(key)
+    if (this.swarms.get(key) === entry) {
+      this.swarms.delete(key)
+      this.discovery?.leave(entry.swarm.infoHash)
+    }
     await entry.swarm.close()
   }
 

@@ -18,6 +18,9 @@ import { Rechoker } from './rechoker.js'
 import { MetadataExchange } from './metadata.js'
 import { Peer, requestKey, type BlockRequest, type PeerHost } from './peer.js'
 import type { PartialPiece } from './partial-piece.js'
+import type { ConnectionSlots } from './connection-slots.js'
+import { PeerExchange } from '../discovery/pex.js'
+import { isLocalAddress } from '../discovery/address.js'
 
 export interface SwarmOptions {
   infoHash: InfoHash
@@ -35,6 +38,10 @@ export interface SwarmOptions {
   complete?: boolean
   memoryBudget?: number
   maxPeers?: number
+  /** The client-wide connection cap this swarm shares with the client's other swarms. */
+  slots?: ConnectionSlots
+  /** BEP11 peer exchange (default true). */
+  pex?: boolean
   clientName: string
 }
 
@@ -57,6 +64,8 @@ const MIN_QUEUE = 16
 const START_QUEUE = 128
 const STALL_TIMEOUT = 30_000
 const CONNECT_TIMEOUT = 5_000
+/** Discovery keeps looking for peers while a torrent has fewer than this (or its maxPeers). */
+const WANTED_PEERS = 30
 
 /**
  * One torrent's peers: who is connected, what they have, what we ask of them, what they ask of
@@ -89,6 +98,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   /** Peers told HAVE-NONE before we had metadata: later they can only get HAVEs. */
   private readonly saidNone = new WeakSet<Peer>()
   private readonly stallTimer: NodeJS.Timeout
+  private readonly pex: PeerExchange<Peer> | null
   private closed = false
 
   constructor (opts: SwarmOptions) {
@@ -100,6 +110,9 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer))
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
+    this.pex = opts.pex === false
+      ? null
+      : new PeerExchange<Peer>({ connect: (address) => this.connect(address), isSeed: () => this.have?.full === true })
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
   }
 
@@ -119,12 +132,19 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     return this.have.length === 0 ? 1 : this.have.count / this.have.length
   }
 
-  /** Dial "host:port". */
+  /** Discovery should find more peers for this torrent. */
+  get wantsPeers (): boolean {
+    return !this.closed && this.peers.size + this.dialing.size < Math.min(WANTED_PEERS, this.opts.maxPeers ?? 50)
+  }
+
+  /** Dial "host:port", unless it is us, a peer we have or are dialling, or a limit is reached. */
   connect (address: string): void {
     if (this.closed || this.dialing.has(address) || this.banned.has(address)) return
-    for (const peer of this.peers) if (peer.address === address) return
+    for (const peer of this.peers) if (peer.address === address || this.pex?.addressOf(peer) === address) return
     if (this.peers.size + this.dialing.size >= (this.opts.maxPeers ?? 50)) return
     const { host, port } = parsePeerAddress(address)
+    if (port === this.opts.port && isLocalAddress(host)) return
+    if (this.opts.slots !== undefined && !this.opts.slots.take()) return
     this.dialing.add(address)
     const socket = net.connect({ host, port })
     socket.setTimeout(CONNECT_TIMEOUT, () => socket.destroy())
@@ -134,23 +154,26 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     wire.once('close', () => {
       this.dialing.delete(address)
       this.pending.delete(wire)
+      this.opts.slots?.give()
     })
     wire.once('handshake', (hs) => {
       this.dialing.delete(address)
       this.pending.delete(wire)
-      this.attach(wire, hs, address)
+      this.attach(wire, hs, address, true)
     })
     wire.sendHandshake(this.infoHash, { extended: true, fast: true, dht: false })
   }
 
   /** An incoming connection whose handshake named our infohash (the client's listener routes them). */
   accept (wire: Wire, hs: Handshake): void {
-    if (this.closed || this.peers.size >= (this.opts.maxPeers ?? 50)) {
+    if (this.closed || this.peers.size >= (this.opts.maxPeers ?? 50) || this.opts.slots?.take() === false) {
       wire.destroy()
       return
     }
+    const slots = this.opts.slots
+    if (slots !== undefined) wire.once('close', () => slots.give())
     wire.sendHandshake(this.infoHash, { extended: true, fast: true, dht: false })
-    this.attach(wire, hs, formatAddress(wire.remoteAddress ?? '?', wire.remotePort ?? 0))
+    this.attach(wire, hs, formatAddress(wire.remoteAddress ?? '?', wire.remotePort ?? 0), false)
   }
 
   /** Resolves when piece `index` is verified and stored; `prioritize` first for reads. An abort
@@ -191,6 +214,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.closed = true
     this.rechoker.close()
     this.metadata.close()
+    this.pex?.close()
     clearInterval(this.stallTimer)
     for (const wire of this.pending) wire.destroy()
     for (const peer of this.peers) peer.destroy()
@@ -246,7 +270,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     }
   }
 
-  private attach (wire: Wire, hs: Handshake, address: string): void {
+  private attach (wire: Wire, hs: Handshake, address: string, outgoing: boolean): void {
     const id = hs.peerId.toString('hex')
     if (hs.peerId.equals(this.opts.peerId) || this.banned.has(id) || this.banned.has(address)) {
       wire.destroy()
@@ -260,6 +284,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     }
     const peer = new Peer(wire, address, this)
     this.peers.add(peer)
+    this.pex?.add(peer, outgoing)
     wire.on('drain', () => this.uploader?.pump(peer))
     if (hs.extended) {
       wire.sendExtendedHandshake({
@@ -365,12 +390,13 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   onExtendedHandshake (peer: Peer): void {
     this.metadata.addPeer(peer)
+    this.pex?.onExtendedHandshake(peer)
   }
 
   onExtended (peer: Peer, name: ExtensionName, payload: Buffer): void {
-    if (name !== 'ut_metadata') return
     try {
-      this.metadata.onMessage(peer, payload)
+      if (name === 'ut_metadata') this.metadata.onMessage(peer, payload)
+      else if (name === 'ut_pex') this.pex?.onMessage(peer, payload)
     } catch (err) {
       peer.destroy(err as Error)
     }
@@ -385,6 +411,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     }
     this.scheduler?.release(peer, true)
     this.metadata.removePeer(peer)
+    this.pex?.remove(peer)
     this.strikes.delete(peer)
     peer.uploads.length = 0
     // Its pieces are orphans now: let the others adopt them.

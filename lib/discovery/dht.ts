@@ -1,0 +1,189 @@
+import DHT from 'bittorrent-dht'
+import sodium from 'sodium-native'
+import { formatAddress } from './address.js'
+import { loadNodes, saveNodes } from './node-cache.js'
+
+/** The public mainline routers: the default bootstrap when the user names none. */
+export const PUBLIC_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881']
+
+export interface DhtDiscoveryOptions {
+  /** "host:port" nodes to join through; may be empty when `stateDir` holds nodes from a last run. */
+  bootstrap: string[]
+  /** UDP port to bind (0: any free one). */
+  port: number
+  host?: string
+  /** Where the routing table is saved on close (and every ten minutes) for the next start. */
+  stateDir?: string
+  /** Our TCP listen port, which announces name. */
+  peerPort: number
+  /** A peer of `infoHash` (40 hex) at `address` ("host:port"). */
+  onPeer: (infoHash: string, address: string) => void
+}
+
+/** BEP5 peers expire after about 30 minutes on most nodes: announce twice in that time. */
+const ANNOUNCE_INTERVAL = 15 * 60_000
+const FIRST_RETRY = 1000
+const MAX_BACKOFF = 5 * 60_000
+/** How often a torrent is asked whether it still wants peers (cheap: no network unless it does). */
+const POLL = 2000
+const SAVE_INTERVAL = 10 * 60_000
+
+interface Joined {
+  infoHash: Buffer
+  wantsPeers: () => boolean
+  nextAnnounce: number
+  nextLookup: number
+  backoff: number
+  busy: boolean
+  firstAnnounce: () => void
+}
+
+/**
+ * BEP44 signature check for bittorrent-dht: our node stores and serves a mutable item only if
+ * its ed25519 signature is valid. Untrusted lengths give false rather than a libsodium throw.
+ */
+export function verifySignature (signature: Buffer, message: Buffer, publicKey: Buffer): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== sodium.crypto_sign_BYTES) return false
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== sodium.crypto_sign_PUBLICKEYBYTES) return false
+  if (!(message instanceof Uint8Array)) return false
+  return sodium.crypto_sign_verify_detached(signature, message, publicKey)
+}
+
+/**
+ * One mainline DHT node for a client (BEP5): announces each joined torrent with our TCP port
+ * every 15 minutes, and looks up its peers while it wants more, backing off from 1 s to 5 min,
+ * and again at once when it runs dry. The routing table persists in `stateDir`.
+ */
+export class DhtDiscovery {
+  private readonly opts: DhtDiscoveryOptions
+  private readonly joined = new Map<string, Joined>()
+  private dht: DHT | null = null
+  private ready = false
+  private pollTimer: NodeJS.Timeout | null = null
+  private saveTimer: NodeJS.Timeout | null = null
+  private closed = false
+
+  constructor (opts: DhtDiscoveryOptions) {
+    this.opts = opts
+  }
+
+  /** The bittorrent-dht node (for BEP44 get/put); null before start() and after close(). */
+  get node (): DHT | null {
+    return this.dht
+  }
+
+  /** Binds the UDP port and starts joining the DHT (in the background); resolves with the port. */
+  async start (): Promise<number> {
+    const cached = this.opts.stateDir !== undefined ? await loadNodes(this.opts.stateDir) : []
+    const dht = new DHT({ bootstrap: this.opts.bootstrap, verify: verifySignature })
+    this.dht = dht
+    for (const node of cached) dht.addNode(node)
+    dht.on('peer', (peer, infoHash) => {
+      this.opts.onPeer(infoHash.toString('hex'), formatAddress(peer.host, peer.port))
+    })
+    // The first node that answers is enough to start walking towards a torrent; waiting for
+    // 'ready' would also wait out the timeouts of every dead node the bootstrap walk met.
+    const onReady = (): void => {
+      if (this.ready) return
+      this.ready = true
+      dht.off('node', onReady)
+      this.tick()
+    }
+    dht.once('ready', onReady)
+    dht.on('node', onReady)
+    const port = await new Promise<number>((resolve, reject) => {
+      dht.once('error', reject)
+      // Before the first tick: the bootstrap queries must leave from this port, not a random one.
+      dht.listen(this.opts.port, this.opts.host, () => {
+        dht.off('error', reject)
+        resolve(dht.address().port)
+      })
+    }).catch(async (err: Error) => {
+      await this.close()
+      throw err
+    })
+    if (dht.nodes.count() > 0) onReady()
+    // A late socket error (ICMP unreachable and the like) must not crash the process.
+    dht.on('error', () => {})
+    dht.on('warning', () => {})
+    this.pollTimer = setInterval(() => this.tick(), POLL)
+    this.pollTimer.unref()
+    if (this.opts.stateDir !== undefined) {
+      this.saveTimer = setInterval(() => { this.save().catch(() => {}) }, SAVE_INTERVAL)
+      this.saveTimer.unref()
+    }
+    return port
+  }
+
+  /**
+   * Announces `infoHash` (40 hex) and looks for its peers while `wantsPeers()`; resolves once
+   * the first announce was answered or failed.
+   */
+  join (infoHash: string, wantsPeers: () => boolean): Promise<void> {
+    if (this.closed || this.joined.has(infoHash)) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.joined.set(infoHash, {
+        infoHash: Buffer.from(infoHash, 'hex'), wantsPeers, nextAnnounce: 0, nextLookup: 0, backoff: FIRST_RETRY, busy: false, firstAnnounce: resolve
+      })
+      this.tick()
+    })
+  }
+
+  leave (infoHash: string): void {
+    this.joined.get(infoHash)?.firstAnnounce()
+    this.joined.delete(infoHash)
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const timer of [this.pollTimer, this.saveTimer]) if (timer !== null) clearInterval(timer)
+    for (const j of this.joined.values()) j.firstAnnounce()
+    this.joined.clear()
+    const dht = this.dht
+    if (dht === null) return
+    await this.save().catch(() => {})
+    this.dht = null
+    await new Promise<void>((resolve) => dht.destroy(() => resolve()))
+  }
+
+  private async save (): Promise<void> {
+    const nodes = this.dht?.nodes.toArray() ?? []
+    const known = nodes.flatMap((n) => n.id !== undefined ? [{ id: n.id, host: n.host, port: n.port, ...(n.seen !== undefined ? { seen: n.seen } : {}) }] : [])
+    if (this.opts.stateDir !== undefined && known.length > 0) await saveNodes(this.opts.stateDir, known)
+  }
+
+  private tick (): void {
+    const dht = this.dht
+    if (dht === null || !this.ready || this.closed) return
+    const now = Date.now()
+    for (const j of this.joined.values()) {
+      if (j.busy) continue
+      if (now >= j.nextAnnounce) {
+        j.busy = true
+        dht.announce(j.infoHash, this.opts.peerPort, (err) => {
+          j.busy = false
+          j.nextAnnounce = Date.now() + (err === null ? ANNOUNCE_INTERVAL : j.backoff)
+          this.afterLookup(j)
+          j.firstAnnounce()
+        })
+      } else if (!j.wantsPeers()) {
+        // Enough peers: the next time it runs dry, look at once.
+        j.backoff = FIRST_RETRY
+        j.nextLookup = 0
+      } else if (now >= j.nextLookup) {
+        j.busy = true
+        dht.lookup(j.infoHash, () => {
+          j.busy = false
+          this.afterLookup(j)
+        })
+      }
+    }
+  }
+
+  /** An announce includes a lookup (bittorrent-dht walks to the closest nodes first). */
+  private afterLookup (j: Joined): void {
+    j.nextLookup = Date.now() + j.backoff
+    j.backoff = Math.min(j.backoff * 2, MAX_BACKOFF)
+  }
+}
