@@ -1,0 +1,48 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { TrackerlessError } from '../../errors.js'
+import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js'
+import { addCommonOptions, addPeerOption, type CommonOptions } from '../common.js'
+import { runSession, untilStopped } from '../session.js'
+import { torrentFileOf } from '../torrent-file.js'
+
+interface SeedCommandOptions extends CommonOptions {
+  peer?: string[]
+  torrentOut?: string
+}
+
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]'])
+
+export function register (program: Command): void {
+  const cmd = program
+    .command('seed')
+    .description('seed a file or folder: prints its magnet link, then seeds until Ctrl-C')
+    .argument('<path>', 'file or folder to seed')
+    .option('--torrent-out <file>', 'also write the .torrent file here')
+  addPeerOption(cmd)
+  addCommonOptions(cmd).action((source: string, o: SeedCommandOptions) => seed(source, o))
+}
+
+async function seed (source: string, o: SeedCommandOptions): Promise<void> {
+  await runSession(o, {}, async ({ client, out, signal }) => {
+    out.info(`hashing ${source}`)
+    const link = parseMagnet(await client.seed(source, { peers: o.peer }))
+    const infoHash = link.infoHash!.toString('hex')
+    // Bound to one address, the link can say where to find us, so `get MAGNET` needs no --peer.
+    if (o.bind !== undefined && !ANY_ADDRESS.has(o.bind)) link.peers = [o.bind.includes(':') ? `[${o.bind}]:${client.port}` : `${o.bind}:${client.port}`]
+    const magnet = formatMagnet(link)
+    let torrentFile: string | null = null
+    if (o.torrentOut !== undefined) {
+      const built = await torrentFileOf(source)
+      if (built.infoHash !== infoHash) throw new TrackerlessError('EBADTORRENT', `"${source}" changed while it was being hashed; seed it again`)
+      torrentFile = path.resolve(o.torrentOut)
+      await fs.writeFile(torrentFile, built.bytes)
+      out.info(`wrote ${torrentFile}`)
+    }
+    out.result(magnet, { event: 'seeding', infoHash, magnet, port: client.port, torrentFile })
+    out.info(`seeding on port ${client.port}; Ctrl-C to stop`)
+    await untilStopped(signal)
+    out.info('stopped', { event: 'stopped', reason: 'signal' })
+  })
+}

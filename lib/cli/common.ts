@@ -1,0 +1,79 @@
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import { parsePeerAddress } from '../metainfo/magnet.js'
+import type { TorrentOptions } from '../client/torrent.js'
+
+/** The flags every networked command takes (SPEC §5, "common"). */
+export interface CommonOptions {
+  bootstrap?: string[]
+  dht: boolean
+  lsd: boolean
+  pex: boolean
+  /** TCP port for peers; `serve` calls it --torrent-port, since its --port is the HTTP port. */
+  port?: number
+  torrentPort?: number
+  dhtPort?: number
+  bind?: string
+  stateDir?: string
+  json?: boolean
+  quiet?: boolean
+  verbose?: boolean
+}
+
+/** Adds the common flags; `peerPortFlag` names the option for the peer wire port. */
+export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torrent-port' = '--port'): Command {
+  return cmd
+    .addOption(new Option('--bootstrap <host:port>', 'DHT bootstrap node (repeatable)').argParser(collectAddress))
+    .option('--no-dht', 'do not use the DHT')
+    .option('--no-lsd', 'do not use local service discovery')
+    .option('--no-pex', 'do not use peer exchange')
+    .addOption(new Option(`${peerPortFlag} <port>`, 'TCP port for peers (0: any free port)').argParser(parsePort))
+    .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
+    .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')
+    .option('--state-dir <dir>', 'where DHT nodes and resume data persist between runs')
+    .option('--json', 'machine-readable output: one JSON object per line')
+    .option('-q, --quiet', 'print only results and errors')
+    .option('-v, --verbose', 'print peers as they connect, and stacks with errors')
+}
+
+/** `--peer HOST:PORT`, repeatable. */
+export function addPeerOption (cmd: Command): Command {
+  return cmd.addOption(new Option('--peer <host:port>', 'a peer to connect to (repeatable)').argParser(collectAddress))
+}
+
+/** `--timeout MS` for finding peers and metadata. */
+export function addTimeoutOption (cmd: Command, fallback: number): Command {
+  return cmd.addOption(new Option('--timeout <ms>', 'how long to look for peers and metadata').argParser(parseMillis).default(fallback))
+}
+
+export function clientOptions (o: CommonOptions, storage?: string): TorrentOptions {
+  const port = o.port ?? o.torrentPort
+  return {
+    dht: !o.dht ? false : o.bootstrap !== undefined ? o.bootstrap : undefined,
+    lsd: o.lsd,
+    pex: o.pex,
+    ...(port !== undefined ? { torrentPort: port } : {}),
+    ...(o.dhtPort !== undefined ? { dhtPort: o.dhtPort } : {}),
+    ...(o.bind !== undefined ? { host: o.bind } : {}),
+    ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
+    ...(storage !== undefined ? { storage } : {})
+  }
+}
+
+export function parsePort (text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new InvalidArgumentError('expected a port number, 0 to 65535')
+  return Number(text)
+}
+
+function parseMillis (text: string): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) === 0) throw new InvalidArgumentError('expected a positive number of milliseconds')
+  return Number(text)
+}
+
+function collectAddress (text: string, previous: string[] | undefined): string[] {
+  try {
+    parsePeerAddress(text)
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err))
+  }
+  return [...previous ?? [], text]
+}

@@ -1,0 +1,57 @@
+import { Torrent } from '../client/torrent.js'
+import { clientOptions, type CommonOptions } from './common.js'
+import { Output } from './output.js'
+
+export interface Session {
+  client: Torrent
+  out: Output
+  /** Aborted by the first SIGINT or SIGTERM: long-running commands finish cleanly on it. */
+  signal: AbortSignal
+}
+
+export interface SessionSetup {
+  /** Folder the client stores downloads under; default memory. */
+  storage?: string
+  /** stdout carries file data (cat): results and JSON events then go to stderr. */
+  dataOnStdout?: boolean
+}
+
+/**
+ * Runs a command with a started client, and stops the client afterwards whatever happens. A
+ * failure is printed (message only; the stack with --verbose) and sets exit code 1.
+ */
+export async function runSession (o: CommonOptions, setup: SessionSetup, body: (s: Session) => Promise<void>): Promise<void> {
+  const out = new Output({
+    json: o.json === true,
+    quiet: o.quiet === true,
+    verbose: o.verbose === true,
+    results: setup.dataOnStdout === true ? process.stderr : process.stdout,
+    messages: process.stderr
+  })
+  const controller = new AbortController()
+  const onSignal = (): void => {
+    // A second Ctrl-C means "now": the first one's clean stop is taking too long.
+    if (controller.signal.aborted) process.exit(1)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const client = new Torrent(clientOptions(o, setup.storage))
+  try {
+    await client.start()
+    await body({ client, out, signal: controller.signal })
+  } catch (err) {
+    out.failure(err)
+    process.exitCode = 1
+  } finally {
+    await client.stop().catch((err: unknown) => out.detail(`stopping the client: ${String(err)}`))
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/** Resolves once `signal` is aborted (Ctrl-C), for commands that run until stopped. */
+export function untilStopped (signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+}
