@@ -96,8 +96,8 @@ export class TorrentStorage {
   }
 
   /**
-   * Stores a verified piece: one write per file segment, pad files skipped. The storage keeps
-   * `data` in its read cache, so the caller must not modify it afterwards.
+   * Stores a verified piece: one write per file segment, pad files skipped. `data` is the
+   * caller's again once this resolves (it is not cached), so downloaders can reuse piece buffers.
    */
   async writePiece (index: number, data: Buffer): Promise<void> {
     this.assertOpen()
@@ -117,7 +117,6 @@ export class TorrentStorage {
       at += seg.length
     }
     await Promise.all(writes)
-    if (this.cacheSize > 0 && this.closing === null) this.remember(index, Promise.resolve(data))
   }
 
   /** True when `data` is piece `index` as the torrent's hashes say. */

@@ -5,14 +5,16 @@ const REQUESTED = 1
 const RECEIVED = 2
 
 /**
- * A piece being downloaded: its buffer and the state of each 16 KiB block. The buffer is
- * allocated once per piece and blocks are copied straight into it, so assembling a piece costs one
- * copy per block and no concatenation.
+ * A piece being downloaded: its buffer and the state of each 16 KiB block. Blocks are copied
+ * straight into the buffer, so assembling a piece costs one copy per block and no concatenation.
  */
 export class PartialPiece<P> {
   readonly index: number
   readonly length: number
+  /** The piece's bytes, a view of `storage`. */
   readonly buffer: Buffer
+  /** The whole pooled buffer, to give back once the piece is written or dropped. */
+  readonly storage: Buffer
   readonly blockCount: number
   /** The peer that fetches this piece alone, so a bad piece has one suspect; null when orphaned. */
   owner: P | null
@@ -25,13 +27,15 @@ export class PartialPiece<P> {
   private received = 0
   private requestedOrReceived = 0
 
-  constructor (index: number, length: number, owner: P | null) {
+  /** `buffer` holds at least `length` bytes; the piece is assembled in its first `length`. */
+  constructor (index: number, length: number, owner: P | null, buffer: Buffer) {
     this.index = index
     this.length = length
     this.owner = owner
     this.blockCount = Math.ceil(length / BLOCK_SIZE)
     this.state = new Uint8Array(this.blockCount)
-    this.buffer = Buffer.allocUnsafe(length)
+    this.storage = buffer
+    this.buffer = buffer.subarray(0, length)
   }
 
   blockLength (block: number): number {

@@ -1,6 +1,7 @@
 import { BLOCK_SIZE } from '../wire/messages.js'
 import type { PiecePicker } from './picker.js'
 import { PartialPiece } from './partial-piece.js'
+import { BufferPool } from '../util/buffer-pool.js'
 import { requestKey, type BlockRequest, type Peer } from './peer.js'
 
 export interface SchedulerOptions {
@@ -22,12 +23,14 @@ export class Scheduler {
   private readonly picker: PiecePicker
   private readonly opts: SchedulerOptions
   private readonly maxPartials: number
+  private readonly buffers: BufferPool
   private readonly priorityRanges = new Map<number, [number, number]>()
 
   constructor (picker: PiecePicker, opts: SchedulerOptions) {
     this.picker = picker
     this.opts = opts
     this.maxPartials = Math.max(2, Math.floor(opts.memoryBudget / opts.pieceLength))
+    this.buffers = new BufferPool(opts.pieceLength, this.maxPartials)
   }
 
   pieceSize (index: number): number {
@@ -59,7 +62,7 @@ export class Scheduler {
     if (this.partials.size < this.maxPartials) {
       const index = this.picker.pick(peer.isSeed ? 'all' : peer.bitfield!)
       if (index !== -1) {
-        const piece = new PartialPiece<Peer>(index, this.pieceSize(index), peer)
+        const piece = new PartialPiece<Peer>(index, this.pieceSize(index), peer, this.buffers.take())
         piece.shared = this.isPriority(index)
         this.partials.set(index, piece)
         this.picker.markStarted(index)
@@ -99,9 +102,12 @@ export class Scheduler {
     peer.owned.clear()
   }
 
-  /** The piece is verified and stored. */
+  /** The piece is verified and stored: its buffer goes back to the pool. */
   finish (index: number): void {
+    const piece = this.partials.get(index)
+    if (piece === undefined) return
     this.partials.delete(index)
+    this.buffers.give(piece.storage)
   }
 
   /** The piece failed its hash check: drop its data and let it be picked again, by one peer. */
@@ -111,6 +117,7 @@ export class Scheduler {
     for (const p of piece.contributors) p.owned.delete(piece)
     piece.owner?.owned.delete(piece)
     this.partials.delete(index)
+    this.buffers.give(piece.storage)
     this.picker.markAbandoned(index)
   }
 

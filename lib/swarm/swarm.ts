@@ -54,7 +54,7 @@ export interface SwarmEvents {
   error: [Error]
 }
 
-const DEFAULT_MEMORY = 64 * 1024 * 1024
+const DEFAULT_MEMORY = 16 * 1024 * 1024
 const MAX_REQUEST = 128 * 1024
 /** Requests we accept from one peer (our BEP10 reqq). */
 const UPLOAD_QUEUE = 500
