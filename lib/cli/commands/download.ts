@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises'
 import type { Command } from 'commander'
 import { addDownloadOptions, fetchArchive, type GetOptions } from './get.js'
 
@@ -17,7 +16,6 @@ export function register (program: Command): void {
     if ((magnet === undefined) === (o.torrent === undefined)) {
       self.error('error: give either -t FILE.torrent or a magnet link', { exitCode: 2, code: 'trackerless.usage' })
     }
-    const source = o.torrent !== undefined ? await fs.readFile(o.torrent) : magnet!
-    await fetchArchive(source, o)
+    await fetchArchive(o.torrent !== undefined ? { torrentFile: o.torrent } : magnet!, o)
   })
 }

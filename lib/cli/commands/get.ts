@@ -32,13 +32,14 @@ export function register (program: Command): void {
   addDownloadOptions(cmd).action((url: string, o: GetOptions) => fetchArchive(url, o))
 }
 
-/** Downloads every file of `source` (a link, an infohash, .torrent bytes or path) into o.output. */
-export async function fetchArchive (source: string | Buffer, o: GetOptions): Promise<void> {
+/** Downloads every file of `source` (a link, an infohash, a .torrent path) into o.output. */
+export async function fetchArchive (source: string | { torrentFile: string }, o: GetOptions): Promise<void> {
   const dir = path.resolve(o.output)
   await runSession(o, { storage: dir }, async ({ client, out, signal }) => {
     await fs.mkdir(dir, { recursive: true })
-    out.info(typeof source === 'string' ? `looking for ${source}` : 'looking for peers')
-    const archive = await client.lookup(source, { download: 'all', peers: o.peer, timeout: o.timeout, signal })
+    const url = typeof source === 'string' ? source : await fs.readFile(source.torrentFile)
+    out.info(`looking for ${typeof source === 'string' ? source : source.torrentFile}`)
+    const archive = await client.lookup(url, { download: 'all', peers: o.peer, timeout: o.timeout, signal })
     const infoHash = archive.infoHash
     const files = (await archive.readdir('/', { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).length
     out.info(`found "${archive.name}": ${files} file${files === 1 ? '' : 's'}, ${formatBytes(archive.length)}`,
