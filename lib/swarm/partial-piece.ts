@@ -38,6 +38,24 @@ export class PartialPiece<P> {
     this.buffer = buffer.subarray(0, length)
   }
 
+  /**
+   * Bytes [begin, end) of the piece are BEP47 padding, zeros by definition: the blocks wholly
+   * inside are zero-filled and count as received, so nobody is asked for them. One block is always
+   * left to request, so that a piece completes (and is verified) through receive() as any other.
+   */
+  fillPadding (begin: number, end: number): void {
+    for (let b = Math.ceil(begin / BLOCK_SIZE); b < this.blockCount && this.received < this.blockCount - 1; b++) {
+      const start = b * BLOCK_SIZE
+      const stop = start + this.blockLength(b)
+      if (stop > end) break
+      if (this.state[b] !== NONE) continue
+      this.buffer.fill(0, start, stop)
+      this.state[b] = RECEIVED
+      this.received++
+      this.requestedOrReceived++
+    }
+  }
+
   blockLength (block: number): number {
     return Math.min(BLOCK_SIZE, this.length - block * BLOCK_SIZE)
   }

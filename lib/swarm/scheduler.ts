@@ -11,6 +11,8 @@ export interface SchedulerOptions {
   length: number
   /** Bytes of partial pieces held in memory at once; at least two pieces are always allowed. */
   memoryBudget: number
+  /** BEP47 pad files as torrent-wide byte ranges, by offset: zeros that are never requested. */
+  padding?: ReadonlyArray<{ readonly offset: number, readonly length: number }>
 }
 
 /**
@@ -64,6 +66,7 @@ export class Scheduler {
       if (index !== -1) {
         const piece = new PartialPiece<Peer>(index, this.pieceSize(index), peer, this.buffers.take())
         piece.shared = this.isPriority(index)
+        this.fillPadding(piece)
         this.partials.set(index, piece)
         this.picker.markStarted(index)
         peer.owned.add(piece)
@@ -139,6 +142,23 @@ export class Scheduler {
   private isPriority (index: number): boolean {
     for (const [first, last] of this.priorityRanges.values()) if (index >= first && index <= last) return true
     return false
+  }
+
+  private fillPadding (piece: PartialPiece<Peer>): void {
+    const pads = this.opts.padding ?? []
+    const start = piece.index * this.opts.pieceLength
+    const end = start + piece.length
+    let lo = 0
+    let hi = pads.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (pads[mid]!.offset + pads[mid]!.length <= start) lo = mid + 1
+      else hi = mid
+    }
+    for (let i = lo; i < pads.length && pads[i]!.offset < end; i++) {
+      const pad = pads[i]!
+      piece.fillPadding(Math.max(0, pad.offset - start), pad.offset + pad.length - start)
+    }
   }
 
   private take (peer: Peer, piece: PartialPiece<Peer>): BlockRequest | null {

@@ -256,7 +256,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     const picker = new PiecePicker(meta.pieceCount, { have })
     if (this.opts.download === 'lazy') for (let i = 0; i < meta.pieceCount; i++) picker.setWanted(i, false)
     this.scheduler = new Scheduler(picker, {
-      pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, length: meta.length, memoryBudget: this.opts.memoryBudget ?? DEFAULT_MEMORY
+      pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, length: meta.length, memoryBudget: this.opts.memoryBudget ?? DEFAULT_MEMORY,
+      padding: meta.files.filter((f) => f.pad)
     })
     this.uploader = new Uploader(storage, (err) => this.emit('error', err))
     this.picker = picker
