@@ -16,8 +16,9 @@ export type { Callback }
 
 /** The events an Archive emits, with their arguments. */
 export interface ArchiveEvents {
-  /** A piece was verified; the argument is the new `archive.progress` (0 to 1). */
-  progress: [number]
+  /** A piece was verified and stored; the arguments are the new `archive.progress` (0 to 1) and
+   *  that piece's index (a verified piece is on disk, so a restart finds it). */
+  progress: [progress: number, piece: number]
   /** Every piece is verified (also emitted once, soon after lookup(), by an archive that opens complete). */
   done: []
   /** A peer connected; the argument is its "host:port". */
@@ -321,7 +322,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     const tree = new FileTree()
     for (const file of swarm.metainfo!.files) if (!file.pad) tree.addFile(file.path, file.length, file.offset)
     this.#tree = tree
-    const onPiece = (): void => { this.emit('progress', this.progress) }
+    const onPiece = (index: number): void => { this.emit('progress', this.progress, index) }
     const onDone = (): void => this.#emitDone()
     const onPeer = (address: string): void => { this.emit('peer', address) }
     // Storage failures reach the user only if they listen; an unheard 'error' must not crash them.
