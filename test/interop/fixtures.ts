@@ -3,18 +3,27 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
+import DHT from 'bittorrent-dht'
 import { Torrent, type Archive } from '../../index.js'
 import { once, writeRandomFile } from '../helpers/fixtures.js'
 
 /** The longest any one step (metadata, a whole download) may take before a test fails naming it. */
 export const STEP_MS = 60_000
 
-/** Our client on 127.0.0.1 with no discovery, stopped when the test ends. */
-export async function localClient (t: TestContext, storage?: string): Promise<Torrent> {
-  const c = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1', ...(storage !== undefined ? { storage } : {}) })
+/** Our client on 127.0.0.1, stopped when the test ends; no discovery but the DHT through `dht`. */
+export async function localClient (t: TestContext, storage?: string, dht: string[] | false = false): Promise<Torrent> {
+  const c = new Torrent({ dht, lsd: false, pex: false, host: '127.0.0.1', ...(storage !== undefined ? { storage } : {}) })
   await c.start()
   t.after(() => c.stop())
   return c
+}
+
+/** A DHT node alone on 127.0.0.1 ("host:port"), the bootstrap that both sides of a test join. */
+export async function loopbackDht (t: TestContext): Promise<string> {
+  const dht = new DHT({ bootstrap: false })
+  await new Promise<void>((resolve) => dht.listen(0, '127.0.0.1', () => resolve()))
+  t.after(() => new Promise<void>((resolve) => dht.destroy(() => resolve())))
+  return `127.0.0.1:${dht.address().port}`
 }
 
 export async function downloaded (archive: Archive): Promise<void> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { tmpDir, writeRandomFile } from '../helpers/fixtures.js'
-import { STEP_MS, assertSameTree, downloaded, listFiles, localClient, writeMultiFile } from './fixtures.js'
+import { STEP_MS, assertSameTree, downloaded, listFiles, localClient, loopbackDht, writeMultiFile } from './fixtures.js'
 import { libtorrentMissing, startLtPeer } from './lt-peer.js'
 
 const skip = libtorrentMissing()
@@ -88,4 +88,37 @@ test('we seed a multi-file torrent with BEP47 pad files and an empty file; libto
     .next<Downloaded>('finished download', STEP_MS)
   assert.equal(got.name, 'tree')
   await assertSameTree(src, path.join(out, 'tree'))
+})
+
+test('libtorrent seeds and announces to a loopback DHT; we find it from the infohash alone and download', { skip }, async (t) => {
+  const dht = await loopbackDht(t)
+  const dir = await tmpDir(t)
+  const src = path.join(dir, 'src')
+  await writeRandomFile(path.join(src, 'data.bin'), 2 * 1024 * 1024 + 9)
+  const torrentFile = path.join(dir, 'data.torrent')
+  const created = await startLtPeer(t, ['create', path.join(src, 'data.bin'), torrentFile, '--piece-length', String(256 * 1024)], LT_LIMIT_S)
+    .next<Created>('torrent', STEP_MS)
+  const seeder = startLtPeer(t, ['seed', torrentFile, src, '--dht', dht], LT_LIMIT_S)
+  const { port } = await seeder.next<Seeding>('listening port', STEP_MS)
+
+  const out = path.join(dir, 'out')
+  const leecher = await localClient(t, out, [dht])
+  const archive = await leecher.lookup(created.infoHash, { download: 'all', timeout: STEP_MS })
+  await downloaded(archive)
+  assert.ok(archive.peers.includes(`127.0.0.1:${port}`), `found ${archive.peers.join(', ')}, not libtorrent on ${port}`)
+  assert.ok((await fs.readFile(path.join(out, 'data.bin'))).equals(await fs.readFile(path.join(src, 'data.bin'))), 'data.bin differs')
+})
+
+test('we seed and announce to a loopback DHT; libtorrent finds us from the magnet link alone and downloads', { skip }, async (t) => {
+  const dht = await loopbackDht(t)
+  const dir = await tmpDir(t)
+  const file = path.join(dir, 'data.bin')
+  await writeRandomFile(file, 2 * 1024 * 1024 + 9)
+  const seeder = await localClient(t, undefined, [dht])
+  const magnet = await seeder.seed(file)
+  const out = path.join(dir, 'out')
+  const got = await startLtPeer(t, ['download', magnet, out, '--dht', dht], LT_LIMIT_S)
+    .next<Downloaded>('finished download', STEP_MS)
+  assert.ok(got.clients.some((c) => c.name.startsWith('trackerless ')), 'libtorrent did not download from us')
+  assert.ok((await fs.readFile(path.join(out, 'data.bin'))).equals(await fs.readFile(file)), 'data.bin differs')
 })

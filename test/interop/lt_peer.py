@@ -5,17 +5,19 @@ Modes:
   create <path> <torrent-out> [--pad] [--piece-length N]
       v1 .torrent of a file or folder, no trackers (default 1 MiB pieces). --pad makes libtorrent
       align every file to a piece with BEP47 pad files. Prints {"infoHash", "magnet", "libtorrentVersion"}.
-  seed <torrent> <data-dir>
+  seed <torrent> <data-dir> [--dht host:port]
       checks the data, prints {"port": N, "infoHash"} once seeding, serves until stdin (a pipe) closes,
       it is killed, or the time limit passes.
-  download <torrent|magnet> <dir> <host:port>
-      connects to the peer; with a magnet link the metadata comes from it over BEP9.
+  download <torrent|magnet> <dir> [<host:port>] [--dht host:port]
+      connects to the peer, or finds peers through the DHT; with a magnet link the metadata comes
+      from them over BEP9.
       Prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes", "name", "clients"} once every piece is
       verified; "clients" is how libtorrent identifies the peers it downloaded from.
 
 Run with Debian's /usr/bin/python3 so that the python3-libtorrent module is found.
 Every setting is libtorrent's default except the ones in SETTINGS, which keep the run on TCP over
-loopback with no discovery, so both sides talk only to each other. LT_PEER_LOG=1 writes peer
+loopback with no discovery, so both sides talk only to each other. --dht joins a DHT through one
+node (on loopback: no public bootstrap routers) and announces to it every few seconds. LT_PEER_LOG=1 writes peer
 errors and disconnects to stderr; LT_PEER_LIMIT_S bounds every wait (BENCH_PEER_LIMIT_S is the
 benchmark's older name for it).
 """
@@ -33,6 +35,7 @@ import libtorrent as lt
 PIECE_SIZE = 1 << 20
 WAIT_LIMIT_S = float(os.environ.get("LT_PEER_LIMIT_S", os.environ.get("BENCH_PEER_LIMIT_S", "600")))
 LOG_PEERS = os.environ.get("LT_PEER_LOG") == "1"
+DHT_ANNOUNCE_EVERY_S = 2.0
 
 SETTINGS = {
     "listen_interfaces": "127.0.0.1:0",
@@ -69,6 +72,33 @@ def check_alert(alert, what):
         fail(what + ": " + alert.message())
     if LOG_PEERS and isinstance(alert, (lt.peer_error_alert, lt.peer_disconnected_alert, lt.metadata_failed_alert)):
         sys.stderr.write("lt_peer: " + alert.message() + "\n")
+
+
+def open_session(dht_node):
+    """A session on loopback; with dht_node ("host:port") its DHT joins that node and no other."""
+    settings = dict(SETTINGS)
+    if dht_node is not None:
+        settings.update({"enable_dht": True, "dht_bootstrap_nodes": "", "dht_restrict_routing_ips": False,
+                         "dht_restrict_search_ips": False})
+    ses = lt.session(settings)
+    if dht_node is not None:
+        ses.add_dht_node(parse_peer(dht_node))
+    return ses
+
+
+class Announcer:
+    """Re-announces to the DHT every few seconds: the first announce may run before the DHT has
+    any node. (session.dht_announce raises in the 2.0.8 binding; force_dht_announce works.)"""
+
+    def __init__(self, handle, enabled):
+        self.handle = handle
+        self.enabled = enabled
+        self.last = 0.0
+
+    def tick(self):
+        if self.enabled and time.monotonic() - self.last >= DHT_ANNOUNCE_EVERY_S:
+            self.handle.force_dht_announce()
+            self.last = time.monotonic()
 
 
 def listen_port(ses, deadline):
@@ -116,8 +146,8 @@ def stdin_closed():
     return bool(readable) and os.read(fd, 4096) == b""
 
 
-def seed(torrent_path, data_dir):
-    ses = lt.session(SETTINGS)
+def seed(torrent_path, data_dir, dht_node):
+    ses = open_session(dht_node)
     deadline = time.monotonic() + WAIT_LIMIT_S
     port = listen_port(ses, deadline)
     params = lt.add_torrent_params()
@@ -138,8 +168,10 @@ def seed(torrent_path, data_dir):
     if not status.is_seeding:
         fail("data in %s does not match %s (%.1f%% verified)" % (data_dir, torrent_path, status.progress * 100))
     emit({"port": port, "infoHash": str(params.ti.info_hash())})
+    announcer = Announcer(handle, dht_node is not None)
     # Alerts are drained so that the queue stays bounded.
     while time.monotonic() < deadline and not stdin_closed():
+        announcer.tick()
         ses.wait_for_alert(200)
         for alert in ses.pop_alerts():
             check_alert(alert, "seed")
@@ -152,8 +184,8 @@ def parse_peer(text):
     return host.strip("[]"), int(port)
 
 
-def download(source, download_dir, peer):
-    ses = lt.session(SETTINGS)
+def download(source, download_dir, peer, dht_node):
+    ses = open_session(dht_node)
     deadline = time.monotonic() + WAIT_LIMIT_S
     listen_port(ses, deadline)
     if source.startswith("magnet:"):
@@ -164,10 +196,13 @@ def download(source, download_dir, peer):
     params.save_path = download_dir
     started = time.monotonic()
     handle = ses.add_torrent(params)
-    handle.connect_peer(parse_peer(peer))
+    if peer is not None:
+        handle.connect_peer(parse_peer(peer))
+    announcer = Announcer(handle, dht_node is not None)
     finished = None
     clients = set()
     while finished is None and time.monotonic() < deadline:
+        announcer.tick()
         ses.wait_for_alert(100)
         for alert in ses.pop_alerts():
             check_alert(alert, "download")
@@ -196,24 +231,36 @@ def download(source, download_dir, peer):
     })
 
 
+def take_option(args, name):
+    """Removes `name VALUE` from args and returns VALUE, or None when absent."""
+    if name not in args:
+        return None
+    at = args.index(name)
+    if at + 1 >= len(args):
+        fail(name + " needs a value")
+    value = args[at + 1]
+    del args[at:at + 2]
+    return value
+
+
 def main(argv):
-    if len(argv) >= 3 and argv[0] == "create":
-        options = argv[3:]
-        pad = "--pad" in options
-        piece_size = PIECE_SIZE
-        if "--piece-length" in options:
-            at = options.index("--piece-length")
-            if at + 1 >= len(options) or not options[at + 1].isdigit():
-                fail("--piece-length needs a number of bytes")
-            piece_size = int(options[at + 1])
-        create(argv[1], argv[2], pad, piece_size)
-    elif len(argv) == 3 and argv[0] == "seed":
-        seed(argv[1], argv[2])
-    elif len(argv) == 4 and argv[0] == "download":
-        download(argv[1], argv[2], argv[3])
+    args = list(argv)
+    pad = "--pad" in args
+    if pad:
+        args.remove("--pad")
+    piece_size = take_option(args, "--piece-length")
+    dht_node = take_option(args, "--dht")
+    if piece_size is not None and not piece_size.isdigit():
+        fail("--piece-length needs a number of bytes")
+    if len(args) == 3 and args[0] == "create":
+        create(args[1], args[2], pad, int(piece_size) if piece_size else PIECE_SIZE)
+    elif len(args) == 3 and args[0] == "seed":
+        seed(args[1], args[2], dht_node)
+    elif len(args) in (3, 4) and args[0] == "download" and (len(args) == 4 or dht_node is not None):
+        download(args[1], args[2], args[3] if len(args) == 4 else None, dht_node)
     else:
-        fail("usage: create <path> <torrent-out> [--pad] [--piece-length N] | seed <torrent> <data-dir>"
-             " | download <torrent|magnet> <dir> <host:port>")
+        fail("usage: create <path> <torrent-out> [--pad] [--piece-length N] | seed <torrent> <data-dir> [--dht host:port]"
+             " | download <torrent|magnet> <dir> [<host:port>] [--dht host:port]")
 
 
 if __name__ == "__main__":
