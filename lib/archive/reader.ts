@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { Swarm } from '../swarm/swarm.js'
 import { TrackerlessError } from '../errors.js'
 
@@ -20,9 +21,15 @@ export async function readRange (swarm: Swarm, offset: number, length: number, s
   for (let i = first; i <= last; i++) if (!swarm.have.get(i)) missing.push(i)
   if (missing.length > 0) {
     const release = swarm.prioritize(missing[0]!, missing[missing.length - 1]!)
+    // One listener on the caller's signal, however many pieces wait on ours.
+    const waiting = new AbortController()
+    setMaxListeners(missing.length + 1, waiting.signal)
+    const onAbort = (): void => waiting.abort()
+    signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      await Promise.all(missing.map((i) => swarm.waitForPiece(i, signal)))
+      await Promise.all(missing.map((i) => swarm.waitForPiece(i, waiting.signal)))
     } finally {
+      signal?.removeEventListener('abort', onAbort)
       release()
     }
   }
