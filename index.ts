@@ -1,9 +1,12 @@
 export { Torrent } from './lib/client/torrent.js'
 export type { TorrentOptions, LookupOptions, SeedOptions } from './lib/client/torrent.js'
 export { Archive } from './lib/archive/archive.js'
-export type { ArchiveEvents, Stats, Dirent } from './lib/archive/archive.js'
+export type {
+  ArchiveEvents, Stats, Dirent, Callback, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions
+} from './lib/archive/archive.js'
 export { TrackerlessError } from './lib/errors.js'
 export type { ErrorCode } from './lib/errors.js'
-export type { StorageFactory } from './lib/storage/types.js'
+export type { StorageFactory, RandomAccessStorage } from './lib/storage/types.js'
+export type { InfoHash, PeerId } from './lib/util/ids.js'
 export { Gateway, createGateway } from './lib/gateway/gateway.js'
 export type { GatewayOptions, GatewayAddress } from './lib/gateway/gateway.js'

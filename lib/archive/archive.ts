@@ -67,11 +67,6 @@ export interface ArchiveBacking {
   close: () => Promise<void>
 }
 
-type StringOptions = BufferEncoding | (ReadFileOptions & { encoding: BufferEncoding })
-type BufferOptions = (ReadFileOptions & { encoding?: null }) | null
-type NamesOptions = ReaddirOptions & { withFileTypes?: false }
-type DirentOptions = ReaddirOptions & { withFileTypes: true }
-
 /**
  * A torrent's files, shaped like node:fs/promises; every method also takes a node-style callback
  * as its last argument instead of returning a promise.
@@ -84,7 +79,7 @@ type DirentOptions = ReaddirOptions & { withFileTypes: true }
  *
  * Paths are '/'-separated and relative to the archive root ('/a/b' and 'a/b' are the same file);
  * errors are `TrackerlessError`s with node:fs codes (ENOENT, ENOTDIR, EISDIR) or ECLOSED after
- * `close()`.
+ * `close()`. Events ('progress', 'done', 'peer', 'error') are listed in {@link ArchiveEvents}.
  */
 export class Archive extends EventEmitter<ArchiveEvents> {
   #tree = new FileTree()
@@ -185,12 +180,12 @@ export class Archive extends EventEmitter<ArchiveEvents> {
    * A file's contents: a Buffer, or a string with an `encoding`. Waits for the file's pieces,
    * which are fetched before any other.
    */
-  readFile (path: string, options?: BufferOptions): Promise<Buffer>
-  readFile (path: string, options: StringOptions): Promise<string>
+  readFile (path: string, options?: { encoding?: null, signal?: AbortSignal } | null): Promise<Buffer>
+  readFile (path: string, options: BufferEncoding | { encoding: BufferEncoding, signal?: AbortSignal }): Promise<string>
   readFile (path: string, options?: ReadFileOptions | BufferEncoding | null): Promise<Buffer | string>
   readFile (path: string, callback: Callback<Buffer>): void
-  readFile (path: string, options: BufferOptions, callback: Callback<Buffer>): void
-  readFile (path: string, options: StringOptions, callback: Callback<string>): void
+  readFile (path: string, options: { encoding?: null, signal?: AbortSignal } | null, callback: Callback<Buffer>): void
+  readFile (path: string, options: BufferEncoding | { encoding: BufferEncoding, signal?: AbortSignal }, callback: Callback<string>): void
   readFile (path: string, options?: ReadFileOptions | BufferEncoding | null | Callback<Buffer> | Callback<string>, callback?: Callback<Buffer> | Callback<string>): Promise<Buffer | string> | undefined {
     const [opts, cb] = split(options, callback)
     const settings = typeof opts === 'string' ? { encoding: opts } : opts ?? {}
@@ -202,12 +197,12 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   }
 
   /** The names in a folder, sorted; Dirent objects with `withFileTypes`; everything below it with `recursive`. */
-  readdir (path: string, options?: NamesOptions): Promise<string[]>
-  readdir (path: string, options: DirentOptions): Promise<Dirent[]>
+  readdir (path: string, options?: { withFileTypes?: false, recursive?: boolean }): Promise<string[]>
+  readdir (path: string, options: { withFileTypes: true, recursive?: boolean }): Promise<Dirent[]>
   readdir (path: string, options?: ReaddirOptions): Promise<string[] | Dirent[]>
   readdir (path: string, callback: Callback<string[]>): void
-  readdir (path: string, options: NamesOptions, callback: Callback<string[]>): void
-  readdir (path: string, options: DirentOptions, callback: Callback<Dirent[]>): void
+  readdir (path: string, options: { withFileTypes?: false, recursive?: boolean }, callback: Callback<string[]>): void
+  readdir (path: string, options: { withFileTypes: true, recursive?: boolean }, callback: Callback<Dirent[]>): void
   readdir (path: string, options?: ReaddirOptions | Callback<string[]> | Callback<Dirent[]>, callback?: Callback<string[]> | Callback<Dirent[]>): Promise<string[] | Dirent[]> | undefined {
     const [opts, cb] = split(options, callback)
     return settle(this.#run(() => {
