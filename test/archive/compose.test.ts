@@ -24,6 +24,10 @@ test('seed(draft) in one client, lookup + readFile in another: byte-identical', 
   await draft.writeFile('/docs/readme.txt', 'caf\u00e9', 'latin1')
   assert.deepEqual(await draft.readdir('/', { recursive: true }), ['docs', 'docs/readme.txt', 'img', 'img/big.bin', 'index.html'])
   assert.equal((await draft.readFile('/docs/readme.txt')).length, 4)
+  assert.equal((await rejection(draft.writeFile('/img', 'x'))).code, 'EISDIR')
+  assert.equal((await rejection(draft.writeFile('/index.html/x', 'x'))).code, 'ENOTDIR')
+  assert.equal((await rejection(draft.mkdir('/index.html/sub'))).code, 'ENOTDIR')
+  assert.equal((await rejection(draft.writeFile('/', 'x'))).code, 'EISDIR')
 
   const seeder = await localClient(t)
   const magnet = await seeder.seed(draft)

@@ -4,6 +4,7 @@ import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { buffer } from 'node:stream/consumers'
+import RandomAccessMemory from 'random-access-memory'
 import { Archive, type Dirent, type Stats } from '../../index.js'
 import { tmpDir, writeRandomFile, once } from '../helpers/fixtures.js'
 import { localClient, addressOf, rejection, viaCallback } from './local.js'
@@ -163,4 +164,22 @@ test('an archive that opens complete emits done soon after lookup', async (t) =>
   const archive = await client.lookup(magnet)
   await once(archive, 'done', 5000)
   assert.equal(await archive.readFile('/one.txt', 'utf8'), 'one')
+})
+
+test("a storage failure reaches the archive's 'error' listeners and the read that waited on it", async (t) => {
+  const dir = await tmpDir(t)
+  await writeRandomFile(path.join(dir, 'data.bin'), 1024 * 1024)
+  const seeder = await localClient(t)
+  const magnet = await seeder.seed(path.join(dir, 'data.bin'))
+  class FullDisk extends RandomAccessMemory {
+    override write (_offset: number, _data: Uint8Array, cb: (err: Error | null) => void): void {
+      process.nextTick(cb, new Error('disk full'))
+    }
+  }
+  const reader = await localClient(t, { storage: () => new FullDisk() })
+  const archive = await reader.lookup(magnet, { peers: [addressOf(seeder)], timeout: 10_000 })
+  const reported = once<[Error]>(archive, 'error', 10_000)
+  const read = rejection(archive.readFile('/data.bin'))
+  assert.match((await reported)[0].message, /disk full/)
+  assert.match((await read).message, /disk full|write/)
 })
