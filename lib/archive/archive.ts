@@ -23,7 +23,7 @@ export interface ArchiveEvents {
   done: []
   /** A peer connected; the argument is its "host:port". */
   peer: [string]
-  /** A mutable archive moved to a newer version (SPEC §2; not emitted yet). */
+  /** An archive opened by a mutable link (xs=urn:btpk) moved to a newer version; later reads see it. */
   update: [{ seq: number, infoHash: string }]
   /** Storage failed under the archive. Emitted only when someone listens. */
   error: [Error]
@@ -65,6 +65,8 @@ export interface WriteFileOptions {
 export interface ArchiveBacking {
   swarm: Swarm
   close: () => Promise<void>
+  /** The mutable link the archive was opened by, which its `url` keeps across versions. */
+  link?: string
 }
 
 /**
@@ -88,6 +90,8 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   #swarm: Swarm | null = null
   readonly #closers: Array<() => Promise<void>> = []
   readonly #unlisten: Array<() => void> = []
+  readonly #onClose: Array<() => void> = []
+  #link: string | null = null
   #closed = false
   #doneEmitted = false
 
@@ -109,10 +113,12 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     return this.#swarm?.infoHash.toString('hex') ?? ''
   }
 
-  /** A magnet link to the archive (no peer addresses); '' for a draft not seeded yet. */
+  /** A magnet link to the archive (no peer addresses): its mutable link when it was opened by
+   *  one, else the btih link of its torrent; '' for a draft not seeded yet. */
   get url (): string {
     const swarm = this.#swarm
     if (swarm === null) return ''
+    if (this.#link !== null) return this.#link
     return formatMagnet({ infoHash: swarm.infoHash, name: swarm.metainfo!.name, peers: [] })
   }
 
@@ -309,8 +315,32 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     this.#bind(backing)
   }
 
+  /** @internal `stop` runs when the archive closes, whatever version it is on (the update watcher). */
+  onClose (stop: () => void): void {
+    this.#onClose.push(stop)
+  }
+
+  /** @internal A mutable archive moves to a newer version: later reads see it, 'update' is
+   *  emitted, and the old version's torrent is released. Reads already under way on the old
+   *  version may fail with ECLOSED. */
+  async updateTo (backing: ArchiveBacking, version: { seq: number, infoHash: string }): Promise<void> {
+    if (this.#closed) {
+      await backing.close()
+      return
+    }
+    const oldClosers = this.#closers.splice(0)
+    for (const unlisten of this.#unlisten.splice(0)) unlisten()
+    this.#swarm = null
+    this.#doneEmitted = false
+    this.#bind(backing)
+    this.emit('update', version)
+    if (backing.swarm.have?.full === true) this.#emitDone()
+    await Promise.all(oldClosers.map((close) => close()))
+  }
+
   #bind (backing: ArchiveBacking): void {
     this.#closers.push(backing.close)
+    if (backing.link !== undefined) this.#link = backing.link
     if (this.#swarm !== null) return
     const swarm = backing.swarm
     this.#swarm = swarm
@@ -343,6 +373,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   async #close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    for (const stop of this.#onClose.splice(0)) stop()
     for (const unlisten of this.#unlisten.splice(0)) unlisten()
     await Promise.all(this.#closers.splice(0).map((close) => close()))
   }

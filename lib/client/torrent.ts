@@ -14,6 +14,12 @@ import { TrackerlessError, fail } from '../errors.js'
 import { Listener } from './listener.js'
 import { resolveTarget } from './resolve.js'
 import { buildMetainfo, readTree, type TreeSource } from './build-torrent.js'
+import { resolveWithin, joined, deadline, saltBytes } from './mutable.js'
+import type { MagnetLink } from '../metainfo/types.js'
+import type { PieceSource } from '../storage/reuse.js'
+import { Publisher } from '../mutable/publisher.js'
+import { Watcher } from '../mutable/watcher.js'
+import { createKeypair } from '../mutable/keys.js'
 
 export interface TorrentOptions {
   /** DHT bootstrap nodes ("host:port"); false disables the DHT. */
@@ -49,6 +55,14 @@ export interface LookupOptions {
   signal?: AbortSignal
   /** Extra peers, "host:port" (as x.pe in a magnet link). */
   peers?: string[]
+  /** For a mutable link (xs=urn:btpk): ms between looks for a newer version. Default 60000. */
+  updateInterval?: number
+}
+
+/** Options of `client.publish()`. */
+export interface PublishOptions {
+  /** BEP44 salt (text is taken as UTF-8, at most 64 bytes): one key can publish several links. */
+  salt?: string | Uint8Array
 }
 
 /** Options of `client.seed()`. */
@@ -66,6 +80,7 @@ const VERSION = '0.1.0'
  */
 const PEER_ID_PREFIX = '-tl0100-'
 const DEFAULT_TIMEOUT = 30_000
+const DEFAULT_UPDATE_INTERVAL = 60_000
 
 /** Open connections of all torrents together; each torrent has its own cap (maxPeers) too. */
 const MAX_CONNECTIONS = 200
@@ -78,12 +93,14 @@ interface Entry { swarm: Swarm, archives: number, announced: Promise<void> }
  */
 export class Torrent {
   static readonly Archive = Archive
+  static readonly createKeypair = createKeypair
   readonly peerId: PeerId
   private readonly opts: TorrentOptions
   private readonly storage: StorageFactory
   private readonly swarms = new Map<string, Entry>()
   private listener: Listener | null = null
   private discovery: Discovery | null = null
+  private publisher: Publisher | null = null
   private readonly slots = new ConnectionSlots(MAX_CONNECTIONS)
   private boundPort = 0
   private state: 'new' | 'started' | 'stopped' = 'new'
@@ -142,6 +159,8 @@ export class Torrent {
     this.state = 'stopped'
     const swarms = [...this.swarms.values()].map((e) => e.swarm)
     this.swarms.clear()
+    this.publisher?.close()
+    this.publisher = null
     await Promise.all(swarms.map((s) => s.close()))
     await this.discovery?.close()
     this.discovery = null
@@ -162,19 +181,33 @@ export class Torrent {
     this.checkStarted('lookup')
     abortIfNeeded(opts.signal)
     const target = await resolveTarget(url)
-    if (target.kind === 'mutable') {
-      fail('EINVALIDURL', 'mutable links (xs=urn:btpk) need the DHT, which this client does not run yet; use a btih magnet link')
-    }
+    if (target.kind === 'mutable') return await this.lookupMutable(target.link, opts)
     const metainfo = target.kind === 'torrent' ? target.metainfo : null
-    const entry = this.open(target.infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true })
-    for (const peer of [...target.peers, ...(opts.peers ?? [])]) entry.swarm.connect(peer)
-    try {
-      await waitReady(entry.swarm, opts.timeout ?? DEFAULT_TIMEOUT, opts.signal)
-    } catch (err) {
-      if (entry.archives === 0) await this.release(entry)
-      throw err
-    }
-    return this.archiveOf(entry)
+    return new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts))
+  }
+
+  /**
+   * Points a mutable link at a torrent (BEP44 item signed with the key pair, value { ih }, BEP46)
+   * and resolves with the link: `magnet:?xs=urn:btpk:<64 hex>` (+ `&s=<salt hex>`). Each call
+   * publishes the next version (seq one above the highest the DHT has). While the client runs it
+   * puts the item again every half hour so that it does not expire. `url` is what lookup() takes:
+   * a btih magnet link, an infohash, a .torrent's bytes or path.
+   *
+   * Rejects with ENOTSTARTED (before start(), or with `dht: false`), EINVALIDURL, EBADSIG (a key
+   * pair that does not belong together) or ETIMEDOUT (no DHT node stored it).
+   */
+  async publish (url: string | Uint8Array, publicKey: Uint8Array, privateKey: Uint8Array, opts: PublishOptions = {}): Promise<string> {
+    this.checkStarted('publish')
+    const dht = this.dhtFor('publish()')
+    const target = await resolveTarget(url)
+    if (target.kind === 'mutable') fail('EINVALIDURL', 'publish() points a key at a torrent: give a btih magnet link, an infohash or a .torrent, not a btpk link')
+    const salt = saltBytes(opts.salt)
+    const key = Buffer.from(publicKey)
+    this.publisher ??= new Publisher(dht)
+    const publisher = this.publisher
+    await deadline(joined(dht), DEFAULT_TIMEOUT, undefined, 'the DHT knows no node to publish to; check the bootstrap nodes')
+    await publisher.publish({ publicKey: key, privateKey: Buffer.from(privateKey), ...(salt !== undefined ? { salt } : {}), infoHash: target.infoHash })
+    return formatMagnet({ publicKey: key, ...(salt !== undefined ? { salt } : {}), peers: [] })
   }
 
   /**
@@ -213,7 +246,57 @@ export class Torrent {
     return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [] })
   }
 
-  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory }): Entry {
+  /**
+   * The newest version the DHT has, opened like an infohash, then watched: a newer seq opens the
+   * new torrent (copying the pieces it shares with the current one instead of downloading them)
+   * and moves the archive to it.
+   */
+  private async lookupMutable (link: MagnetLink, opts: LookupOptions): Promise<Archive> {
+    const dht = this.dhtFor('lookup() of a mutable link')
+    const publicKey = link.publicKey!
+    const text = formatMagnet({ publicKey, ...(link.salt !== undefined ? { salt: link.salt } : {}), peers: [] })
+    const timeout = opts.timeout ?? DEFAULT_TIMEOUT
+    const first = await resolveWithin(dht, publicKey, link.salt, timeout, opts.signal)
+    let current = await this.openBacking(first.infoHash, null, link.peers, opts, { link: text })
+    const archive = new Archive(current)
+    const watcher = new Watcher({
+      resolve: () => resolveWithin(dht, publicKey, link.salt, timeout),
+      seq: first.seq,
+      interval: opts.updateInterval ?? DEFAULT_UPDATE_INTERVAL,
+      onNewer: async (next) => {
+        const old = current.swarm
+        const reuse: PieceSource | undefined = old.storage !== null && old.have !== null
+          ? { storage: old.storage, pieceHashes: old.metainfo!.pieceHashes, have: old.have }
+          : undefined
+        current = await this.openBacking(next.infoHash, null, link.peers, opts, { link: text, ...(reuse !== undefined ? { reuse } : {}) })
+        await archive.updateTo(current, { seq: next.seq, infoHash: next.infoHash.toString('hex') })
+      },
+      onError: (err) => { if (archive.listenerCount('error') > 0) archive.emit('error', err) }
+    })
+    archive.onClose(() => watcher.stop())
+    return archive
+  }
+
+  /** Opens (or joins) the torrent, connects the named peers, waits for its metadata and storage. */
+  private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource } = {}): Promise<ArchiveBacking> {
+    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}) })
+    for (const peer of [...peers, ...(opts.peers ?? [])]) entry.swarm.connect(peer)
+    try {
+      await waitReady(entry.swarm, opts.timeout ?? DEFAULT_TIMEOUT, opts.signal)
+    } catch (err) {
+      if (entry.archives === 0) await this.release(entry)
+      throw err
+    }
+    return { ...this.backingOf(entry), ...(extra.link !== undefined ? { link: extra.link } : {}) }
+  }
+
+  private dhtFor (what: string): NonNullable<Discovery['dht']> {
+    const dht = this.discovery?.dht ?? null
+    if (dht === null) fail('ENOTSTARTED', `${what} needs the DHT, which this client runs without (dht: false); create it with a bootstrap list`)
+    return dht
+  }
+
+  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource }): Entry {
     const key = infoHash.toString('hex')
     const existing = this.swarms.get(key)
     if (existing !== undefined) return existing
@@ -226,6 +309,7 @@ export class Torrent {
       download: o.download,
       seed: o.seed,
       complete: o.complete === true,
+      ...(o.reuse !== undefined ? { reuse: o.reuse } : {}),
       slots: this.slots,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
@@ -236,10 +320,6 @@ export class Torrent {
     const entry = { swarm, archives: 0, announced }
     this.swarms.set(key, entry)
     return entry
-  }
-
-  private archiveOf (entry: Entry): Archive {
-    return new Archive(this.backingOf(entry))
   }
 
   /** One more reference to the swarm; the swarm is released when the last one closes. */

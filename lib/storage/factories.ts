@@ -30,16 +30,15 @@ export function joinInside (root: string, file: string): string {
 type CloneableMemory = RandomAccessMemory & { clone?: () => RandomAccessMemory }
 
 /**
- * Files held in memory. They live as long as the factory: asking again for a path gives the
- * same file while it is open, and a copy of its contents once it was closed, so a torrent
- * reopened on the same factory finds its data (resume, a new version of a mutable archive).
+ * Files held in memory. They live as long as the factory: asking again for a path gives a copy of
+ * the file's contents as they last were, so a torrent reopened on the same factory finds its data
+ * (resume). Two torrents open at once never share a file: closing one cannot close the other's
+ * (two versions of a mutable archive with the same file names), and each writes only its own.
  */
 export function memoryStorage (): StorageFactory {
   const files = new Map<string, CloneableMemory>()
   return (file) => {
-    const existing = files.get(file)
-    if (existing !== undefined && !existing.closed) return existing
-    const fresh: CloneableMemory = existing?.clone?.() ?? new RandomAccessMemory()
+    const fresh: CloneableMemory = files.get(file)?.clone?.() ?? new RandomAccessMemory()
     files.set(file, fresh)
     return fresh
   }

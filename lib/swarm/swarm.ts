@@ -8,6 +8,7 @@ import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/types.js'
 import { TorrentStorage } from '../storage/torrent-storage.js'
 import type { StorageFactory } from '../storage/types.js'
+import { reusePieces, type PieceSource } from '../storage/reuse.js'
 import { Bitfield } from '../util/bitfield.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
 import { TrackerlessError } from '../errors.js'
@@ -36,6 +37,9 @@ export interface SwarmOptions {
   seed: boolean
   /** The data is known to be complete (we just hashed it to create the torrent): skip the scan. */
   complete?: boolean
+  /** Another version of this archive that we hold: pieces it has under the same hash are copied
+   *  from it after the scan instead of downloaded (BEP46 updates). */
+  reuse?: PieceSource
   memoryBudget?: number
   maxPeers?: number
   /** The client-wide connection cap this swarm shares with the client's other swarms. */
@@ -250,6 +254,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
       have.setAll()
     } else {
       have = await storage.scan()
+      if (this.opts.reuse !== undefined && !this.closed) await reusePieces(this.opts.reuse, storage, meta.pieceHashes, have)
     }
     if (this.closed) return
     this.have = have

@@ -14,9 +14,12 @@ declare module 'bittorrent-dht' {
 
   export interface DhtPeer { host: string, port: number }
 
+  /** A bencodable BEP44 value: bytes, or a dictionary such as BEP46's { ih }. */
+  export type DhtItemValue = Buffer | { [key: string]: unknown }
+
   /** A BEP44 item as stored, served and returned by get(). */
   export interface DhtValue {
-    v: Buffer
+    v: DhtItemValue
     id?: Buffer
     /** Mutable items only: ed25519 public key, signature, sequence number and optional salt. */
     k?: Buffer
@@ -49,7 +52,7 @@ declare module 'bittorrent-dht' {
   }
 
   export interface DhtPutOptions {
-    v: Buffer | string
+    v: DhtItemValue | string
     /** Mutable: 32-byte ed25519 public key. */
     k?: Buffer
     seq?: number

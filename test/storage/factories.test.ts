@@ -31,15 +31,19 @@ test('directoryStorage writes files under its directory', async (t) => {
   assert.deepEqual(await fs.readFile(path.join(dir, 'name', 'sub', 'file.bin')), Buffer.from([0, 0, 0x68, 0x69]))
 })
 
-test('memoryStorage gives one file per path and keeps it after close', async () => {
+test('memoryStorage keeps each path\'s contents for the next opener, and never shares an open file', async () => {
   const factory = memoryStorage()
   const a = factory('t/a')
-  assert.equal(factory('t/a'), a)
   await run<void>((cb) => a.write(0, Buffer.from('abc'), cb))
+  const twin = factory('t/a')
+  assert.notEqual(twin, a, 'a second opener gets its own copy')
+  assert.deepEqual(await run<Buffer>((cb) => twin.read(0, 3, cb)), Buffer.from('abc'))
   await run<void>((cb) => a.close(cb))
+  assert.deepEqual(await run<Buffer>((cb) => twin.read(0, 3, cb)), Buffer.from('abc'), 'closing one opener does not close the other')
+  await run<void>((cb) => twin.write(0, Buffer.from('xyz'), cb))
+  await run<void>((cb) => twin.close(cb))
   const again = factory('t/a')
-  assert.notEqual(again, a)
-  assert.deepEqual(await run<Buffer>((cb) => again.read(0, 3, cb)), Buffer.from('abc'))
+  assert.deepEqual(await run<Buffer>((cb) => again.read(0, 3, cb)), Buffer.from('xyz'), 'a reopen finds the latest contents')
   const other = factory('t/b')
   assert.equal((await run<{ size: number }>((cb) => other.stat(cb)))?.size, 0)
   await run<void>((cb) => again.close(cb))
