@@ -81,6 +81,8 @@ const VERSION = '0.1.0'
 const PEER_ID_PREFIX = '-tl0100-'
 const DEFAULT_TIMEOUT = 30_000
 const DEFAULT_UPDATE_INTERVAL = 60_000
+/** How long seed() waits for the first DHT announce before resolving anyway. */
+const ANNOUNCE_WAIT = 5_000
 
 /** Open connections of all torrents together; each torrent has its own cap (maxPeers) too. */
 const MAX_CONNECTIONS = 200
@@ -240,6 +242,9 @@ export class Torrent {
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
     for (const peer of opts.peers ?? []) entry.swarm.connect(peer)
     await waitReady(entry.swarm, DEFAULT_TIMEOUT)
+    // SPEC: seed() resolves once announced, so that a lookup by infohash right after finds it; a
+    // DHT that reaches no node never announces, and seeding must not wait on it forever.
+    await Promise.race([entry.announced, new Promise((resolve) => setTimeout(resolve, ANNOUNCE_WAIT).unref())])
     // A draft holds its own reference (its close() stops seeding); a path is seeded until stop().
     if (typeof source === 'string') entry.archives++
     else source.seededAs(this.backingOf(entry))
