@@ -1,5 +1,5 @@
 import DHT from 'bittorrent-dht'
-import sodium from 'sodium-native'
+import { verify } from '../util/ed25519.js'
 import { formatAddress } from './address.js'
 import { loadNodes, saveNodes } from './node-cache.js'
 
@@ -39,17 +39,6 @@ interface Joined {
 }
 
 /**
- * BEP44 signature check for bittorrent-dht: our node stores and serves a mutable item only if
- * its ed25519 signature is valid. Untrusted lengths give false rather than a libsodium throw.
- */
-export function verifySignature (signature: Buffer, message: Buffer, publicKey: Buffer): boolean {
-  if (!(signature instanceof Uint8Array) || signature.length !== sodium.crypto_sign_BYTES) return false
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== sodium.crypto_sign_PUBLICKEYBYTES) return false
-  if (!(message instanceof Uint8Array)) return false
-  return sodium.crypto_sign_verify_detached(signature, message, publicKey)
-}
-
-/**
  * One mainline DHT node for a client (BEP5): announces each joined torrent with our TCP port
  * every 15 minutes, and looks up its peers while it wants more, backing off from 1 s to 5 min,
  * and again at once when it runs dry. The routing table persists in `stateDir`.
@@ -75,7 +64,8 @@ export class DhtDiscovery {
   /** Binds the UDP port and starts joining the DHT (in the background); resolves with the port. */
   async start (): Promise<number> {
     const cached = this.opts.stateDir !== undefined ? await loadNodes(this.opts.stateDir) : []
-    const dht = new DHT({ bootstrap: this.opts.bootstrap, verify: verifySignature })
+    // Our node stores and serves a BEP44 mutable item only if its signature holds.
+    const dht = new DHT({ bootstrap: this.opts.bootstrap, verify })
     this.dht = dht
     for (const node of cached) dht.addNode(node)
     dht.on('peer', (peer, infoHash) => {

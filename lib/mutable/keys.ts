@@ -1,6 +1,8 @@
 import sodium from 'sodium-native'
 import { fail } from '../errors.js'
 
+export { verify } from '../util/ed25519.js'
+
 export interface Keypair {
   /** 32 bytes. */
   publicKey: Buffer
@@ -35,10 +37,4 @@ export function sign (message: Uint8Array, privateKey: Uint8Array): Buffer {
   const signature = Buffer.alloc(sodium.crypto_sign_BYTES)
   sodium.crypto_sign_detached(signature, message, privateKey)
   return signature
-}
-
-/** False for a bad signature and for inputs of the wrong size: a DHT node's bytes are untrusted. */
-export function verify (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.byteLength !== sodium.crypto_sign_BYTES || publicKey.byteLength !== sodium.crypto_sign_PUBLICKEYBYTES) return false
-  return sodium.crypto_sign_verify_detached(signature, message, publicKey)
 }
