@@ -1,12 +1,13 @@
 /**
- * Loopback throughput of one seeder to one downloader, trackerless and libtorrent in every pairing.
- * A report, not a test: it prints figures and never judges them. See bench/README.md.
+ * Loopback throughput of one seeder to one downloader: trackerless, libtorrent and WebTorrent in
+ * the pairings asked for. A report, not a test: it prints figures and issue 8's P1-P3 verdicts on
+ * them, and its exit code says only whether every pair completed. See bench/README.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { open, readdir, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -15,12 +16,14 @@ import { busyPercent, readCpuTimes, stealPercent, type CpuTimes } from './proc.j
 const MIB = 1 << 20
 const GIB = 1 << 30
 const DATA_NAME = 'bench-data.bin'
-const PEERS = ['lt', 'tl'] as const
+const PEERS = ['lt', 'tl', 'wt'] as const
 type PeerKind = typeof PEERS[number]
 /** Grace between SIGTERM and SIGKILL for a child that is told to stop. */
 const KILL_GRACE_MS = 3000
 /** Peak bytes of a child's stderr kept for a failure report. */
 const STDERR_TAIL = 2048
+
+const DEFAULT_PAIRS = 'lt-lt,tl-tl,wt-wt,lt-tl,tl-lt'
 
 interface Config {
   readonly megabytes: number
@@ -52,7 +55,7 @@ interface MachineLoad {
 
 type PairResult = MachineLoad & (
   | ({ readonly pair: string, readonly ok: true, readonly mbPerSecond: number, readonly cpuSecondsPerGiB: number,
-    readonly ratioToLibtorrent: number | null } & DownloadReport)
+    readonly ratioToLibtorrent: number | null, readonly ratioToWebTorrent: number | null } & DownloadReport)
   | { readonly pair: string, readonly ok: false, readonly error: string })
 
 function machineLoad (before: CpuTimes | null): MachineLoad {
@@ -61,10 +64,13 @@ function machineLoad (before: CpuTimes | null): MachineLoad {
   return { stealPercent: stealPercent(before, after), busyPercent: busyPercent(before, after) }
 }
 
+/** Where the rest of bench/ is, for the end of `npm run bench`. */
+const OTHER_BENCHES = 'npm run bench:swarm (P5, 1 seeder + 8 downloaders), node dist/bench/seek.js, node dist/bench/discovery.js, node dist/bench/picker.js; see bench/README.md'
+
 const here = dirname(fileURLToPath(import.meta.url))
 /** The compiled file sits in <outDir>/bench/; the Python peer, shared with the interop tests, stays in the source tree. */
 const pythonPeer = resolve(here, '..', '..', 'test', 'interop', 'lt_peer.py')
-const tlPeer = join(here, 'tl-peer.js')
+const nodePeers: Record<Exclude<PeerKind, 'lt'>, string> = { tl: join(here, 'tl-peer.js'), wt: join(here, 'wt-peer.js') }
 
 const children = new Set<ChildProcess>()
 
@@ -73,7 +79,7 @@ function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const timeoutS = Number(env.BENCH_TIMEOUT_S ?? '120')
   if (!Number.isInteger(megabytes) || megabytes < 1) throw new Error(`BENCH_MB must be a whole number of MiB ≥ 1, got "${env.BENCH_MB}"`)
   if (!(timeoutS > 0)) throw new Error(`BENCH_TIMEOUT_S must be a positive number of seconds, got "${env.BENCH_TIMEOUT_S}"`)
-  const pairs = (env.BENCH_PAIRS ?? 'lt-lt,tl-tl,lt-tl,tl-lt').split(',').map((text) => parsePair(text.trim()))
+  const pairs = (env.BENCH_PAIRS ?? DEFAULT_PAIRS).split(',').map((text) => parsePair(text.trim()))
   for (const arg of argv) {
     if (arg !== '--json') throw new Error(`unknown argument "${arg}"; the only flag is --json (settings come from BENCH_* variables)`)
   }
@@ -84,7 +90,7 @@ function parsePair (text: string): Pair {
   const [seeder, downloader, extra] = text.split('-')
   const isPeer = (s: string | undefined): s is PeerKind => PEERS.some((p) => p === s)
   if (!isPeer(seeder) || !isPeer(downloader) || extra !== undefined) {
-    throw new Error(`BENCH_PAIRS entry "${text}" is not seeder-downloader with each of lt or tl (e.g. lt-tl)`)
+    throw new Error(`BENCH_PAIRS entry "${text}" is not seeder-downloader with each of ${PEERS.join(', ')} (e.g. lt-tl)`)
   }
   return { name: text, seeder, downloader }
 }
@@ -160,7 +166,7 @@ function startChild (command: string, args: readonly string[], timeoutMs: number
 }
 
 function peerCommand (kind: PeerKind, python: string, args: readonly string[]): [string, string[]] {
-  return kind === 'lt' ? [python, [pythonPeer, ...args]] : [process.execPath, [tlPeer, ...args]]
+  return kind === 'lt' ? [python, [pythonPeer, ...args]] : [process.execPath, [nodePeers[kind], ...args]]
 }
 
 /** Finds the one file called `name` anywhere under `dir`, wherever the client chose to put it. */
@@ -213,6 +219,7 @@ async function runPair (pair: Pair, config: Config, torrent: string, seedDir: st
       mbPerSecond: report.bytes / report.seconds / 1e6,
       cpuSecondsPerGiB: report.cpuSeconds / (report.bytes / GIB),
       ratioToLibtorrent: null,
+      ratioToWebTorrent: null,
       ...load
     }
   } catch (err) {
@@ -223,21 +230,73 @@ async function runPair (pair: Pair, config: Config, torrent: string, seedDir: st
   }
 }
 
-/** Fills in each result's speed relative to libtorrent->libtorrent from the same run. */
+type Completed = Extract<PairResult, { ok: true }>
+
+function completed (results: readonly PairResult[], pair: string): Completed | null {
+  const found = results.find((r) => r.pair === pair)
+  return found?.ok === true ? found : null
+}
+
+/** Fills in each result's speed relative to lt-lt and wt-wt from the same run. */
 function withRatios (results: readonly PairResult[]): PairResult[] {
-  const reference = results.find((r) => r.pair === 'lt-lt')
-  const base = reference?.ok === true ? reference.mbPerSecond : null
-  return results.map((r) => (r.ok && base !== null ? { ...r, ratioToLibtorrent: r.mbPerSecond / base } : r))
+  const lt = completed(results, 'lt-lt')
+  const wt = completed(results, 'wt-wt')
+  return results.map((r) => (r.ok
+    ? { ...r, ratioToLibtorrent: lt === null ? null : r.mbPerSecond / lt.mbPerSecond, ratioToWebTorrent: wt === null ? null : r.mbPerSecond / wt.mbPerSecond }
+    : r))
+}
+
+/** One of issue 8's targets, judged on this run's figures; `met` is null when a pair it needs did not complete. */
+interface Verdict {
+  readonly target: string
+  readonly measured: string
+  readonly met: boolean | null
+}
+
+/** P1-P3 of issue 8, each a comparison within this run: reported, never enforced. */
+function verdicts (results: readonly PairResult[]): Verdict[] {
+  const tl = completed(results, 'tl-tl')
+  const lt = completed(results, 'lt-lt')
+  const wt = completed(results, 'wt-wt')
+  const missing = (...pairs: string[]): string => `not measured: needs ${pairs.join(' and ')} to complete`
+  const rssMiB = 100
+  return [
+    {
+      target: 'P1 throughput: tl-tl at least 1.0x lt-lt',
+      measured: tl !== null && lt !== null ? `${(tl.mbPerSecond / lt.mbPerSecond).toFixed(2)}x (${tl.mbPerSecond.toFixed(1)} vs ${lt.mbPerSecond.toFixed(1)} MB/s)` : missing('tl-tl', 'lt-lt'),
+      met: tl !== null && lt !== null ? tl.mbPerSecond >= lt.mbPerSecond : null
+    },
+    {
+      target: 'P1 throughput: tl-tl at least 3x wt-wt',
+      measured: tl !== null && wt !== null ? `${(tl.mbPerSecond / wt.mbPerSecond).toFixed(2)}x (${tl.mbPerSecond.toFixed(1)} vs ${wt.mbPerSecond.toFixed(1)} MB/s)` : missing('tl-tl', 'wt-wt'),
+      met: tl !== null && wt !== null ? tl.mbPerSecond >= 3 * wt.mbPerSecond : null
+    },
+    {
+      target: `P2 memory: tl-tl downloader's peak RSS at most ${rssMiB} MiB`,
+      measured: tl !== null ? `${(tl.peakRssBytes / MIB).toFixed(0)} MiB` : missing('tl-tl'),
+      met: tl !== null ? tl.peakRssBytes <= rssMiB * MIB : null
+    },
+    {
+      target: 'P3 CPU: tl-tl downloader\'s CPU-s/GiB at most lt-lt\'s',
+      measured: tl !== null && lt !== null ? `${tl.cpuSecondsPerGiB.toFixed(2)} vs ${lt.cpuSecondsPerGiB.toFixed(2)} CPU-s/GiB` : missing('tl-tl', 'lt-lt'),
+      met: tl !== null && lt !== null ? tl.cpuSecondsPerGiB <= lt.cpuSecondsPerGiB : null
+    }
+  ]
+}
+
+function formatVerdicts (list: readonly Verdict[]): string {
+  const word = (met: boolean | null): string => (met === null ? '-' : met ? 'met' : 'NOT MET')
+  return list.map((v) => `${word(v.met).padEnd(7)}  ${v.target}: ${v.measured}`).join('\n')
 }
 
 function formatTable (results: readonly PairResult[]): string {
-  const header = ['pair', 'MB/s', 'seconds', 'CPU-s', 'CPU-s/GiB', 'peak RSS MiB', 'vs lt-lt', 'steal %', 'busy %']
+  const header = ['pair', 'MB/s', 'seconds', 'CPU-s', 'CPU-s/GiB', 'peak RSS MiB', 'vs lt-lt', 'vs wt-wt', 'steal %', 'busy %']
   const fixed = (n: number | null, digits: number): string => (n === null ? '-' : n.toFixed(digits))
   const rows = results.map((r) => {
     const load = [fixed(r.stealPercent, 1), fixed(r.busyPercent, 0)]
-    if (!r.ok) return [r.pair, 'FAILED', '-', '-', '-', '-', '-', ...load]
+    if (!r.ok) return [r.pair, 'FAILED', '-', '-', '-', '-', '-', '-', ...load]
     return [r.pair, fixed(r.mbPerSecond, 1), fixed(r.seconds, 2), fixed(r.cpuSeconds, 2), fixed(r.cpuSecondsPerGiB, 2),
-      fixed(r.peakRssBytes / MIB, 0), fixed(r.ratioToLibtorrent, 2), ...load]
+      fixed(r.peakRssBytes / MIB, 0), fixed(r.ratioToLibtorrent, 2), fixed(r.ratioToWebTorrent, 2), ...load]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
@@ -265,7 +324,7 @@ async function main (): Promise<number> {
   const creator = startChild(config.python, [pythonPeer, 'create', source, torrent], config.timeoutMs)
   const created = await creator.nextLine<{ infoHash: string, libtorrentVersion: string }>(Date.now() + config.timeoutMs, 'creating the .torrent')
   await creator.stop(KILL_GRACE_MS)
-  log(`${config.megabytes} MiB single file, 1 MiB pieces, loopback TCP; libtorrent ${created.libtorrentVersion}, node ${process.version}`)
+  log(`${config.megabytes} MiB single file, 1 MiB pieces, loopback TCP; libtorrent ${created.libtorrentVersion}, node ${process.version}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
 
   const results: PairResult[] = []
   for (const pair of config.pairs) {
@@ -274,10 +333,13 @@ async function main (): Promise<number> {
     log(result.ok ? `${pair.name}: ${result.mbPerSecond.toFixed(1)} MB/s` : `${pair.name}: failed`)
   }
   const final = withRatios(results)
+  const judged = verdicts(final)
   if (config.json) {
-    process.stdout.write(JSON.stringify({ megabytes: config.megabytes, pieceBytes: MIB, libtorrentVersion: created.libtorrentVersion, node: process.version, infoHash: created.infoHash, results: final }, null, 2) + '\n')
+    process.stdout.write(JSON.stringify({ megabytes: config.megabytes, pieceBytes: MIB, libtorrentVersion: created.libtorrentVersion, node: process.version, infoHash: created.infoHash, loadAverage: loadavg(), results: final, verdicts: judged }, null, 2) + '\n')
   } else {
     log('\n' + formatTable(final))
+    log('\nIssue 8 targets (a report; the exit code ignores them):\n' + formatVerdicts(judged))
+    log(`\nOther benches (after npm run build): ${OTHER_BENCHES}`)
   }
   return final.every((r) => r.ok) ? 0 : 1
 }
