@@ -1,5 +1,5 @@
-import DHT from 'bittorrent-dht'
-import { verify } from '../util/ed25519.js'
+import type DHT from 'bittorrent-dht'
+import { verify, loadEd25519 } from '../util/ed25519.js'
 import { formatAddress } from './address.js'
 import { loadNodes, saveNodes } from './node-cache.js'
 
@@ -64,8 +64,10 @@ export class DhtDiscovery {
   /** Binds the UDP port and starts joining the DHT (in the background); resolves with the port. */
   async start (): Promise<number> {
     const cached = this.opts.stateDir !== undefined ? await loadNodes(this.opts.stateDir) : []
+    // Loaded here, not with the library: a client without the DHT never carries them.
+    const [{ default: DhtNode }] = await Promise.all([import('bittorrent-dht'), loadEd25519()])
     // Our node stores and serves a BEP44 mutable item only if its signature holds.
-    const dht = new DHT({ bootstrap: this.opts.bootstrap, verify })
+    const dht = new DhtNode({ bootstrap: this.opts.bootstrap, verify })
     this.dht = dht
     for (const node of cached) dht.addNode(node)
     dht.on('peer', (peer, infoHash) => {

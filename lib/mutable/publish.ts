@@ -1,4 +1,4 @@
-import { sign, checkKeypair } from './keys.js'
+import { sign, checkKeypair, loadEd25519 } from './keys.js'
 import { checkSalt } from './item.js'
 import { resolveMutable } from './resolve.js'
 import type { MutableDht } from './dht-api.js'
@@ -21,6 +21,7 @@ export interface Published extends PublishInput { seq: number }
  */
 export async function publishMutable (dht: MutableDht, input: PublishInput): Promise<Published> {
   checkKeypair(input.publicKey, input.privateKey)
+  await loadEd25519()
   checkSalt(input.salt)
   const current = await resolveMutable(dht, input.publicKey, input.salt).catch(() => null)
   const item: Published = { ...input, seq: current === null ? 1 : current.seq + 1 }

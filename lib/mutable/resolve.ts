@@ -1,4 +1,4 @@
-import { verify } from './keys.js'
+import { verify, loadEd25519 } from './keys.js'
 import { targetOf, checkSalt, decodeTorrentPointer, signedData } from './item.js'
 import type { DhtItem, MutableDht } from './dht-api.js'
 import type { InfoHash } from '../util/ids.js'
@@ -13,6 +13,7 @@ export interface Resolved { seq: number, infoHash: InfoHash }
  */
 export async function resolveMutable (dht: MutableDht, publicKey: Buffer, salt?: Buffer): Promise<Resolved | null> {
   checkSalt(salt)
+  await loadEd25519()
   let forged = false
   const check = (signature: Uint8Array, message: Uint8Array, key: Uint8Array): boolean => {
     const ok = verify(signature, message, key)

@@ -1,11 +1,12 @@
 import DHT, { type DhtOptions } from 'bittorrent-dht'
-import { verify } from '../../lib/mutable/keys.js'
+import { verify, loadEd25519 } from '../../lib/mutable/keys.js'
 
 /**
  * A DHT of `size` bittorrent-dht nodes on 127.0.0.1: the first is the bootstrap node that every
  * other one joins through. Nodes check BEP44 signatures unless `options.verify` says otherwise.
  */
 export async function dhtNetwork (size: number, options: DhtOptions = {}): Promise<{ nodes: DHT[], bootstrap: string, close: () => Promise<void> }> {
+  await loadEd25519()
   const first = await listening(new DHT({ bootstrap: false, host: '127.0.0.1', verify, ...options }))
   const bootstrap = `127.0.0.1:${first.address().port}`
   const rest = await Promise.all(Array.from({ length: size - 1 }, () => listening(new DHT({ bootstrap: [bootstrap], host: '127.0.0.1', verify, ...options }))))
@@ -16,6 +17,7 @@ export async function dhtNetwork (size: number, options: DhtOptions = {}): Promi
 
 /** One more node that joins through `bootstrap`, ready. */
 export async function joinNode (bootstrap: string, options: DhtOptions = {}): Promise<DHT> {
+  await loadEd25519()
   const node = await listening(new DHT({ bootstrap: [bootstrap], host: '127.0.0.1', verify, ...options }))
   if (node.ready !== true) await new Promise<void>((resolve) => node.once('ready', () => resolve()))
   return node
