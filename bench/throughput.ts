@@ -3,14 +3,13 @@
  * the pairings asked for. A report, not a test: it prints figures and issue 8's P1-P3 verdicts on
  * them, and its exit code says only whether every pair completed. See bench/README.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { randomFillSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { open, readdir, rm, stat } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
-import { basename, dirname, join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { KILL_GRACE_MS, killChildren, startChild, type Child } from './child.js'
+import { findDownloaded, sameContent, writeData } from './data.js'
 import { busyPercent, readCpuTimes, stealPercent, type CpuTimes } from './proc.js'
 
 const MIB = 1 << 20
@@ -18,10 +17,6 @@ const GIB = 1 << 30
 const DATA_NAME = 'bench-data.bin'
 const PEERS = ['lt', 'tl', 'wt'] as const
 type PeerKind = typeof PEERS[number]
-/** Grace between SIGTERM and SIGKILL for a child that is told to stop. */
-const KILL_GRACE_MS = 3000
-/** Peak bytes of a child's stderr kept for a failure report. */
-const STDERR_TAIL = 2048
 
 const DEFAULT_PAIRS = 'lt-lt,tl-tl,wt-wt,lt-tl,tl-lt'
 
@@ -72,8 +67,6 @@ const here = dirname(fileURLToPath(import.meta.url))
 const pythonPeer = resolve(here, '..', '..', 'test', 'interop', 'lt_peer.py')
 const nodePeers: Record<Exclude<PeerKind, 'lt'>, string> = { tl: join(here, 'tl-peer.js'), wt: join(here, 'wt-peer.js') }
 
-const children = new Set<ChildProcess>()
-
 function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const megabytes = Number(env.BENCH_MB ?? '1024')
   const timeoutS = Number(env.BENCH_TIMEOUT_S ?? '120')
@@ -95,117 +88,20 @@ function parsePair (text: string): Pair {
   return { name: text, seeder, downloader }
 }
 
-/** A file of random-looking MiBs: one random MiB with its index stamped in, so every piece differs. */
-async function writeData (file: string, megabytes: number): Promise<void> {
-  const block = randomFillSync(Buffer.allocUnsafe(MIB))
-  const handle = await open(file, 'w')
-  try {
-    for (let i = 0; i < megabytes; i++) {
-      block.writeUInt32LE(i, 0)
-      block.writeUInt32LE(i, MIB / 2)
-      await handle.write(block, 0, MIB, i * MIB)
-    }
-  } finally {
-    await handle.close()
-  }
-}
-
-/** A running child whose stdout is JSON lines. */
-interface Child {
-  readonly process: ChildProcess
-  /** The next JSON line on stdout; rejects if the child exits first or the deadline passes. */
-  nextLine<T>(deadline: number, what: string): Promise<T>
-  /**
-   * Ends the child: lets it exit by itself for `graceMs`, then SIGTERM, then SIGKILL after another
-   * grace period; resolves once it has exited.
-   */
-  stop(graceMs?: number): Promise<void>
-}
-
-function startChild (command: string, args: readonly string[], timeoutMs: number): Child {
-  const child = spawn(command, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_PEER_LIMIT_S: String(timeoutMs / 1000) }
-  })
-  children.add(child)
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-STDERR_TAIL) })
-  const exited = new Promise<void>((done) => child.once('close', () => { children.delete(child); done() }))
-  const spawnError = new Promise<never>((_resolve, reject) => child.once('error', reject))
-  spawnError.catch(() => undefined)
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
-  const describe = (): string => `${basename(args[0] ?? command)} ${args[1] ?? ''}`.trim()
-
-  return {
-    process: child,
-    async nextLine<T>(deadline: number, what: string): Promise<T> {
-      const waitMs = Math.max(0, deadline - Date.now())
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: took longer than ${Number((waitMs / 1000).toFixed(1))} s`)), waitMs)
-      })
-      try {
-        const next = await Promise.race([lines.next(), timeout, spawnError])
-        if (next.done === true) {
-          await exited
-          throw new Error(`${what}: ${describe()} exited (code ${child.exitCode ?? child.signalCode}) before reporting${stderr === '' ? '' : `:\n${stderr.trimEnd()}`}`)
-        }
-        return JSON.parse(next.value) as T
-      } finally {
-        clearTimeout(timer)
-      }
-    },
-    async stop (graceMs = 0): Promise<void> {
-      const term = setTimeout(() => child.kill('SIGTERM'), graceMs)
-      const force = setTimeout(() => child.kill('SIGKILL'), graceMs + KILL_GRACE_MS)
-      await exited
-      clearTimeout(term)
-      clearTimeout(force)
-    }
-  }
-}
-
 function peerCommand (kind: PeerKind, python: string, args: readonly string[]): [string, string[]] {
   return kind === 'lt' ? [python, [pythonPeer, ...args]] : [process.execPath, [nodePeers[kind], ...args]]
-}
-
-/** Finds the one file called `name` anywhere under `dir`, wherever the client chose to put it. */
-async function findDownloaded (dir: string, name: string): Promise<string> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  const found = entries.filter((e) => e.isFile() && e.name === name).map((e) => join(e.parentPath, e.name))
-  if (found.length !== 1) throw new Error(`expected one downloaded ${name} under ${dir}, found ${found.length}`)
-  return found[0]!
-}
-
-/** Byte-for-byte comparison, cheaper than hashing both files and just as strict. */
-async function sameContent (a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([stat(a), stat(b)])
-  if (sa.size !== sb.size) return false
-  const [ha, hb] = await Promise.all([open(a, 'r'), open(b, 'r')])
-  const chunk = 4 * MIB
-  const ba = Buffer.allocUnsafe(chunk)
-  const bb = Buffer.allocUnsafe(chunk)
-  try {
-    for (let pos = 0; pos < sa.size; pos += chunk) {
-      const [ra, rb] = await Promise.all([ha.read(ba, 0, chunk, pos), hb.read(bb, 0, chunk, pos)])
-      if (ra.bytesRead !== rb.bytesRead || !ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false
-    }
-    return true
-  } finally {
-    await Promise.all([ha.close(), hb.close()])
-  }
 }
 
 async function runPair (pair: Pair, config: Config, torrent: string, seedDir: string, source: string, workDir: string): Promise<PairResult> {
   const downloadDir = join(workDir, `download-${pair.name}`)
   mkdirSync(downloadDir)
-  const seeder = startChild(...peerCommand(pair.seeder, config.python, ['seed', torrent, seedDir]), config.timeoutMs)
+  const seeder = startChild(...peerCommand(pair.seeder, config.python, ['seed', torrent, seedDir]), { timeoutMs: config.timeoutMs })
   let downloader: Child | undefined
   let before: CpuTimes | null = null
   try {
     const { port } = await seeder.nextLine<{ port: number }>(Date.now() + config.timeoutMs, `${pair.seeder} seeder checking its data`)
     before = readCpuTimes()
-    downloader = startChild(...peerCommand(pair.downloader, config.python, ['download', torrent, downloadDir, `127.0.0.1:${port}`]), config.timeoutMs)
+    downloader = startChild(...peerCommand(pair.downloader, config.python, ['download', torrent, downloadDir, `127.0.0.1:${port}`]), { timeoutMs: config.timeoutMs })
     const report = await downloader.nextLine<DownloadReport>(Date.now() + config.timeoutMs, `${pair.downloader} downloader`)
     const load = machineLoad(before)
     await downloader.stop(KILL_GRACE_MS)
@@ -304,10 +200,6 @@ function formatTable (results: readonly PairResult[]): string {
   return [line(header), ...rows.map(line), ...failures].join('\n')
 }
 
-function killChildren (): void {
-  for (const child of children) child.kill('SIGKILL')
-}
-
 async function main (): Promise<number> {
   const config = readConfig(process.argv.slice(2), process.env)
   const workDir = mkdtempSync(join(tmpdir(), 'trackerless-bench-'))
@@ -321,7 +213,7 @@ async function main (): Promise<number> {
   const source = join(seedDir, DATA_NAME)
   const torrent = join(workDir, 'bench.torrent')
   await writeData(source, config.megabytes)
-  const creator = startChild(config.python, [pythonPeer, 'create', source, torrent], config.timeoutMs)
+  const creator = startChild(config.python, [pythonPeer, 'create', source, torrent], { timeoutMs: config.timeoutMs })
   const created = await creator.nextLine<{ infoHash: string, libtorrentVersion: string }>(Date.now() + config.timeoutMs, 'creating the .torrent')
   await creator.stop(KILL_GRACE_MS)
   log(`${config.megabytes} MiB single file, 1 MiB pieces, loopback TCP; libtorrent ${created.libtorrentVersion}, node ${process.version}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)

@@ -1,12 +1,18 @@
 /**
- * trackerless side of the throughput benchmark (bench/throughput.ts runs it), through the public
- * API only. Same modes and output lines as test/interop/lt_peer.py:
- *   seed <torrent> <data-dir>              prints {"port": N} once the data is verified, runs until killed
+ * trackerless side of the throughput and swarm benchmarks (bench/throughput.ts, bench/swarm.ts run
+ * it), through the public API only. Same modes and output lines as test/interop/lt_peer.py and
+ * bench/lt-swarm-peer.py:
+ *   seed <torrent> <data-dir>              prints {"port": N} once the data is verified, runs until
+ *                                          SIGTERM or until a piped stdin closes
  *   download <torrent> <dir> <host:port>   prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes"}
+ *   swarm <torrent> <dir>                  prints {"port": N}, reads one line {"peers": ["host:port", ...]}
+ *                                          on stdin, downloads from them, prints the download line,
+ *                                          then seeds until stdin closes
  */
 import { readFile } from 'node:fs/promises'
 import { Torrent } from '../index.js'
 import { ownCpuSeconds, ownPeakRssBytes } from './proc.js'
+import { nextStdinLine, onStdinClosed } from './stdin.js'
 
 /** Bounds every wait so that a stuck peer never hangs the benchmark; the orchestrator has its own. */
 const WAIT_LIMIT_MS = Number(process.env.BENCH_PEER_LIMIT_S ?? '600') * 1000
@@ -53,8 +59,14 @@ async function seed (torrentPath: string, dataDir: string): Promise<void> {
   const archive = await client.lookup(torrent, { download: 'all' })
   await complete(archive, `verifying the data in ${dataDir}`)
   emit({ port: client.port })
-  // Serve until the orchestrator's SIGTERM; stop cleanly so the port is released at once.
-  process.once('SIGTERM', () => { client.stop().finally(() => process.exit(0)) })
+  serveUntilTold(client)
+}
+
+/** Serves until the orchestrator's SIGTERM or the end of a piped stdin; stops cleanly so the port is released at once. */
+function serveUntilTold (client: Torrent): void {
+  const stop = (): void => { client.stop().finally(() => process.exit(0)) }
+  process.once('SIGTERM', stop)
+  onStdinClosed(stop)
 }
 
 async function download (torrentPath: string, dir: string, peer: string): Promise<void> {
@@ -72,13 +84,28 @@ async function download (torrentPath: string, dir: string, peer: string): Promis
   emit({ bytes: archive.length, seconds, cpuSeconds, peakRssBytes })
 }
 
+async function swarm (torrentPath: string, dir: string): Promise<void> {
+  const torrent = await readFile(torrentPath)
+  const client = openClient(dir)
+  await client.start()
+  emit({ port: client.port })
+  const { peers } = JSON.parse(await nextStdinLine(WAIT_LIMIT_MS, 'waiting for the swarm\'s addresses')) as { peers: string[] }
+  const started = performance.now()
+  const archive = await client.lookup(torrent, { download: 'all', peers })
+  await complete(archive, `downloading from ${peers.length} peers`)
+  const seconds = (performance.now() - started) / 1000
+  emit({ bytes: archive.length, seconds, cpuSeconds: ownCpuSeconds(), peakRssBytes: ownPeakRssBytes() })
+  serveUntilTold(client)
+}
+
 async function main (argv: readonly string[]): Promise<void> {
   const [mode, torrent, dir, peer] = argv
   if (mode === 'seed' && torrent !== undefined && dir !== undefined && argv.length === 3) return seed(torrent, dir)
   if (mode === 'download' && torrent !== undefined && dir !== undefined && peer !== undefined && argv.length === 4) {
     return download(torrent, dir, peer)
   }
-  throw new Error('usage: tl-peer seed <torrent> <data-dir> | download <torrent> <dir> <host:port>')
+  if (mode === 'swarm' && torrent !== undefined && dir !== undefined && argv.length === 3) return swarm(torrent, dir)
+  throw new Error('usage: tl-peer seed <torrent> <data-dir> | download <torrent> <dir> <host:port> | swarm <torrent> <dir>')
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
