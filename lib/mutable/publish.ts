@@ -1,6 +1,6 @@
 import { sign, checkKeypair, loadEd25519 } from './keys.js'
 import { checkSalt } from './item.js'
-import { resolveMutable } from './resolve.js'
+import { resolveItem } from './resolve.js'
 import type { MutableDht } from './dht-api.js'
 import type { InfoHash } from '../util/ids.js'
 import { TrackerlessError } from '../errors.js'
@@ -17,13 +17,14 @@ export interface Published extends PublishInput { seq: number }
 
 /**
  * BEP46 put: reads the highest seq the network has, then puts `{ ih }` at the next seq with `cas`
- * set to the one read, so two publishers racing do not silently overwrite each other.
+ * set to the one read, so two publishers racing do not silently overwrite each other. Any genuine
+ * item counts, not only a BEP46 one: nodes refuse a seq below the one they hold, whatever it held.
  */
 export async function publishMutable (dht: MutableDht, input: PublishInput): Promise<Published> {
   checkKeypair(input.publicKey, input.privateKey)
   await loadEd25519()
   checkSalt(input.salt)
-  const current = await resolveMutable(dht, input.publicKey, input.salt).catch(() => null)
+  const current = await resolveItem(dht, input.publicKey, input.salt).catch(() => null)
   const item: Published = { ...input, seq: current === null ? 1 : current.seq + 1 }
   const { stored, err } = await put(dht, item, current?.seq)
   if (stored === 0) throw new TrackerlessError('ETIMEDOUT', `no DHT node stored the item${err !== null ? ` (${err.message})` : ''}; check that the client reaches DHT nodes (bootstrap list) and publish again`)

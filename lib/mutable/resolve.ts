@@ -8,10 +8,17 @@ export interface Resolved { seq: number, infoHash: InfoHash }
 
 /**
  * Asks the network (never a local cache) for the item under `publicKey` and `salt`, and returns
- * the highest seq among answers whose signatures hold. With no valid answer: EBADSIG when someone
- * answered with a bad signature, else null (nobody has it).
+ * the highest seq among answers whose signatures hold, as a BEP46 pointer. With no valid answer:
+ * EBADSIG when someone answered with a bad signature, else null (nobody has it). A genuine item
+ * whose value is not { ih } (another client's, e.g. libtorrent's string items) is EBADTORRENT.
  */
 export async function resolveMutable (dht: MutableDht, publicKey: Buffer, salt?: Buffer): Promise<Resolved | null> {
+  const item = await resolveItem(dht, publicKey, salt)
+  return item === null ? null : { seq: item.seq, infoHash: decodeTorrentPointer(item.v) }
+}
+
+/** Like resolveMutable, whatever the value is: the newest genuine seq and its value. */
+export async function resolveItem (dht: MutableDht, publicKey: Buffer, salt?: Buffer): Promise<{ seq: number, v: unknown } | null> {
   checkSalt(salt)
   await loadEd25519()
   let forged = false
@@ -31,7 +38,7 @@ export async function resolveMutable (dht: MutableDht, publicKey: Buffer, salt?:
   // bittorrent-dht starts from the item its own node stores, unverified even with cache: false,
   // so the answer is checked again here.
   if (!isGenuine(item, publicKey, salt)) fail('EBADSIG', 'the newest answer for this key has a bad signature; the link may be forged, or ask its publisher to publish again')
-  return { seq: item.seq, infoHash: decodeTorrentPointer(item.v) }
+  return { seq: item.seq, v: item.v }
 }
 
 function isGenuine (item: DhtItem, publicKey: Buffer, salt?: Buffer): item is DhtItem & { seq: number, sig: Buffer } {

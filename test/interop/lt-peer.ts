@@ -32,9 +32,15 @@ export interface LtPeer {
   stderr(): string
 }
 
+export interface LtPeerOptions {
+  /** Runs the peer inside this network namespace (`ip netns exec`), e.g. for LSD. */
+  netns?: string
+}
+
 /** Starts `lt_peer.py <args>`; it is ended when the test ends. `limitS` bounds every wait inside it. */
-export function startLtPeer (t: TestContext, args: readonly string[], limitS: number): LtPeer {
-  const child = spawn(PYTHON, [SCRIPT, ...args], {
+export function startLtPeer (t: TestContext, args: readonly string[], limitS: number, opts: LtPeerOptions = {}): LtPeer {
+  const command = opts.netns !== undefined ? ['ip', 'netns', 'exec', opts.netns, PYTHON] : [PYTHON]
+  const child = spawn(command[0]!, [...command.slice(1), SCRIPT, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, LT_PEER_LIMIT_S: String(limitS), LT_PEER_LOG: '1' }
   })

@@ -5,14 +5,23 @@ Modes:
   create <path> <torrent-out> [--pad] [--piece-length N]
       v1 .torrent of a file or folder, no trackers (default 1 MiB pieces). --pad makes libtorrent
       align every file to a piece with BEP47 pad files. Prints {"infoHash", "magnet", "libtorrentVersion"}.
-  seed <torrent> <data-dir> [--dht host:port]
+  seed <torrent> <data-dir> [--dht host:port] [--lsd]
       checks the data, prints {"port": N, "infoHash"} once seeding, serves until stdin (a pipe) closes,
       it is killed, or the time limit passes.
-  download <torrent|magnet> <dir> [<host:port>] [--dht host:port]
-      connects to the peer, or finds peers through the DHT; with a magnet link the metadata comes
-      from them over BEP9.
-      Prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes", "name", "clients"} once every piece is
-      verified; "clients" is how libtorrent identifies the peers it downloaded from.
+  download <torrent|magnet> <dir> [<host:port>] [--dht host:port] [--lsd]
+      connects to the peer, or finds peers through the DHT or LSD; with a magnet link the metadata
+      comes from them over BEP9.
+      Prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes", "name", "clients", "peers"} once every
+      piece is verified; "clients" is how libtorrent identifies the peers it downloaded from, "peers"
+      every peer it was connected to, with how it learnt of it (tracker, dht, pex, lsd, incoming).
+  dht-put <public-key hex> <seed hex> <text> --dht host:port [--salt hex]
+      BEP44 put of the text (the 2.0.8 binding puts only strings) under the ed25519 key whose 32-byte
+      seed is given; libtorrent takes the seq one above the highest it finds. Prints
+      {"seq", "successes"} once stored on a node, then stays in the DHT until stdin closes.
+  dht-get <public-key hex> --dht host:port [--salt hex] [--min-seq N]
+      BEP44 get until an item with seq >= N (default 1) is found; prints {"seq", "signature" (hex),
+      "rendered" (libtorrent's text form of the value)}. libtorrent checks the signature first, so
+      a signature equal to the one the publisher made means libtorrent holds its exact value.
 
 Run with Debian's /usr/bin/python3 so that the python3-libtorrent module is found.
 Every setting is libtorrent's default except the ones in SETTINGS, which keep the run on TCP over
@@ -22,6 +31,7 @@ errors and disconnects to stderr; LT_PEER_LIMIT_S bounds every wait (BENCH_PEER_
 benchmark's older name for it).
 """
 
+import hashlib
 import json
 import os
 import resource
@@ -36,6 +46,7 @@ PIECE_SIZE = 1 << 20
 WAIT_LIMIT_S = float(os.environ.get("LT_PEER_LIMIT_S", os.environ.get("BENCH_PEER_LIMIT_S", "600")))
 LOG_PEERS = os.environ.get("LT_PEER_LOG") == "1"
 DHT_ANNOUNCE_EVERY_S = 2.0
+DHT_RETRY_S = 0.5
 
 SETTINGS = {
     "listen_interfaces": "127.0.0.1:0",
@@ -74,12 +85,16 @@ def check_alert(alert, what):
         sys.stderr.write("lt_peer: " + alert.message() + "\n")
 
 
-def open_session(dht_node):
-    """A session on loopback; with dht_node ("host:port") its DHT joins that node and no other."""
+def open_session(dht_node, lsd=False):
+    """A session on loopback; with dht_node ("host:port") its DHT joins that node and no other.
+    lsd looks for peers by multicast: run it only inside a network namespace, never where
+    multicast can leave the machine."""
     settings = dict(SETTINGS)
+    settings["enable_lsd"] = lsd
     if dht_node is not None:
         settings.update({"enable_dht": True, "dht_bootstrap_nodes": "", "dht_restrict_routing_ips": False,
-                         "dht_restrict_search_ips": False})
+                         "dht_restrict_search_ips": False,
+                         "alert_mask": settings["alert_mask"] | lt.alert.category_t.dht_notification})
     ses = lt.session(settings)
     if dht_node is not None:
         ses.add_dht_node(parse_peer(dht_node))
@@ -146,8 +161,8 @@ def stdin_closed():
     return bool(readable) and os.read(fd, 4096) == b""
 
 
-def seed(torrent_path, data_dir, dht_node):
-    ses = open_session(dht_node)
+def seed(torrent_path, data_dir, dht_node, lsd):
+    ses = open_session(dht_node, lsd)
     deadline = time.monotonic() + WAIT_LIMIT_S
     port = listen_port(ses, deadline)
     params = lt.add_torrent_params()
@@ -184,8 +199,8 @@ def parse_peer(text):
     return host.strip("[]"), int(port)
 
 
-def download(source, download_dir, peer, dht_node):
-    ses = open_session(dht_node)
+def download(source, download_dir, peer, dht_node, lsd):
+    ses = open_session(dht_node, lsd)
     deadline = time.monotonic() + WAIT_LIMIT_S
     listen_port(ses, deadline)
     if source.startswith("magnet:"):
@@ -201,6 +216,7 @@ def download(source, download_dir, peer, dht_node):
     announcer = Announcer(handle, dht_node is not None)
     finished = None
     clients = set()
+    peers = {}
     while finished is None and time.monotonic() < deadline:
         announcer.tick()
         ses.wait_for_alert(100)
@@ -212,6 +228,7 @@ def download(source, download_dir, peer, dht_node):
         for p in handle.get_peer_info():
             if not p.pid.is_all_zeros():
                 clients.add((p.client.decode("utf-8", "replace"), lt.identify_client(p.pid)))
+                peers["%s:%d" % tuple(p.ip)] = sources(p.source)
     if finished is None:
         status = handle.status()
         fail("download not finished within %.0f s (metadata: %s, %.1f%% done, %d peers)"
@@ -228,7 +245,90 @@ def download(source, download_dir, peer, dht_node):
         # How libtorrent names the peers it downloaded from: by 'v' of the extended handshake, and
         # by the peer id alone.
         "clients": [{"name": name, "byPeerId": by_id} for name, by_id in sorted(clients)],
+        "peers": [{"address": address, "sources": peers[address]} for address in sorted(peers)],
     })
+
+
+PEER_SOURCES = (("tracker", lt.peer_info.tracker), ("dht", lt.peer_info.dht), ("pex", lt.peer_info.pex),
+                ("lsd", lt.peer_info.lsd), ("resume_data", lt.peer_info.resume_data), ("incoming", 32))
+
+
+def sources(bits):
+    """peer_info.source as names; 32 (an incoming connection) has no constant in the binding."""
+    return [name for name, bit in PEER_SOURCES if bits & bit]
+
+
+def secret_key(seed):
+    """libtorrent's 64-byte ed25519 secret key: SHA-512 of the seed with its scalar half clamped,
+    then the nonce half (libsodium's form is the seed, then the public key)."""
+    digest = bytearray(hashlib.sha512(seed).digest())
+    digest[0] &= 248
+    digest[31] &= 63
+    digest[31] |= 64
+    return bytes(digest)
+
+
+def hex_arg(text, size, what):
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        fail(what + " must be hex")
+    if size is not None and len(value) != size:
+        fail("%s must be %d bytes, got %d" % (what, size, len(value)))
+    return value
+
+
+def dht_put(public_key, seed_bytes, text, salt, dht_node):
+    ses = open_session(dht_node)
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    stored = None
+    while stored is None and time.monotonic() < deadline:
+        # The first put may run before the DHT knows any node; a put no node took is made again.
+        ses.dht_put_mutable_item(secret_key(seed_bytes), public_key, text.encode("utf-8"), salt)
+        answered = False
+        while not answered and time.monotonic() < deadline:
+            ses.wait_for_alert(100)
+            for alert in ses.pop_alerts():
+                if isinstance(alert, lt.dht_put_alert):
+                    answered = True
+                    if alert.num_success > 0:
+                        stored = {"seq": alert.seq, "successes": alert.num_success}
+        if stored is None:
+            time.sleep(DHT_RETRY_S)
+    if stored is None:
+        fail("no DHT node stored the item within %.0f s" % WAIT_LIMIT_S)
+    emit(stored)
+    while time.monotonic() < deadline and not stdin_closed():
+        ses.wait_for_alert(200)
+        ses.pop_alerts()
+
+
+def rendered_value(alert):
+    """libtorrent's rendering of the item's value (binary strings as hex), from the alert's message:
+    the 2.0.8 binding's alert.item converts only string values and raises on a dictionary."""
+    message = alert.message()
+    start = message.find(") [ ")
+    return message[start + 4:].removesuffix(" ]") if start != -1 else message
+
+
+def dht_get(public_key, salt, min_seq, dht_node):
+    ses = open_session(dht_node)
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while time.monotonic() < deadline:
+        ses.dht_get_mutable_item(public_key, salt)
+        done = False
+        while not done and time.monotonic() < deadline:
+            ses.wait_for_alert(100)
+            for alert in ses.pop_alerts():
+                # Alerts come as answers arrive; the authoritative one ends the lookup.
+                if not isinstance(alert, lt.dht_mutable_item_alert) or not alert.authoritative:
+                    continue
+                done = True
+                if alert.seq >= min_seq:
+                    emit({"seq": alert.seq, "signature": bytes(alert.signature).hex(), "rendered": rendered_value(alert)})
+                    return
+        time.sleep(DHT_RETRY_S)
+    fail("no item with seq >= %d within %.0f s" % (min_seq, WAIT_LIMIT_S))
 
 
 def take_option(args, name):
@@ -245,22 +345,40 @@ def take_option(args, name):
 
 def main(argv):
     args = list(argv)
-    pad = "--pad" in args
-    if pad:
-        args.remove("--pad")
+    pad = take_flag(args, "--pad")
+    lsd = take_flag(args, "--lsd")
     piece_size = take_option(args, "--piece-length")
     dht_node = take_option(args, "--dht")
+    salt = hex_arg(take_option(args, "--salt") or "", None, "--salt")
+    min_seq = take_option(args, "--min-seq") or "1"
     if piece_size is not None and not piece_size.isdigit():
         fail("--piece-length needs a number of bytes")
+    if not min_seq.isdigit():
+        fail("--min-seq needs a number")
     if len(args) == 3 and args[0] == "create":
         create(args[1], args[2], pad, int(piece_size) if piece_size else PIECE_SIZE)
     elif len(args) == 3 and args[0] == "seed":
-        seed(args[1], args[2], dht_node)
-    elif len(args) in (3, 4) and args[0] == "download" and (len(args) == 4 or dht_node is not None):
-        download(args[1], args[2], args[3] if len(args) == 4 else None, dht_node)
+        seed(args[1], args[2], dht_node, lsd)
+    elif len(args) in (3, 4) and args[0] == "download" and (len(args) == 4 or dht_node is not None or lsd):
+        download(args[1], args[2], args[3] if len(args) == 4 else None, dht_node, lsd)
+    elif len(args) == 4 and args[0] == "dht-put" and dht_node is not None:
+        dht_put(hex_arg(args[1], 32, "public key"), hex_arg(args[2], 32, "seed"), args[3], salt, dht_node)
+    elif len(args) == 2 and args[0] == "dht-get" and dht_node is not None:
+        dht_get(hex_arg(args[1], 32, "public key"), salt, int(min_seq), dht_node)
     else:
-        fail("usage: create <path> <torrent-out> [--pad] [--piece-length N] | seed <torrent> <data-dir> [--dht host:port]"
-             " | download <torrent|magnet> <dir> [<host:port>] [--dht host:port]")
+        fail("usage: create <path> <torrent-out> [--pad] [--piece-length N]"
+             " | seed <torrent> <data-dir> [--dht host:port] [--lsd]"
+             " | download <torrent|magnet> <dir> [<host:port>] [--dht host:port] [--lsd]"
+             " | dht-put <public-key hex> <seed hex> <text> --dht host:port [--salt hex]"
+             " | dht-get <public-key hex> --dht host:port [--salt hex] [--min-seq N]")
+
+
+def take_flag(args, name):
+    """Removes `name` from args; True when it was there."""
+    if name not in args:
+        return False
+    args.remove(name)
+    return True
 
 
 if __name__ == "__main__":
