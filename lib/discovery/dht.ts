@@ -1,7 +1,9 @@
+import net from 'node:net'
 import type DHT from 'bittorrent-dht'
 import { verify, loadEd25519 } from '../util/ed25519.js'
 import { formatAddress } from './address.js'
 import { loadNodes, saveNodes } from './node-cache.js'
+import { probeNodes } from './node-probe.js'
 
 /** The public mainline routers: the default bootstrap when the user names none. */
 export const PUBLIC_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881']
@@ -27,6 +29,8 @@ const MAX_BACKOFF = 5 * 60_000
 /** How often a torrent is asked whether it still wants peers (cheap: no network unless it does). */
 const POLL = 2000
 const SAVE_INTERVAL = 10 * 60_000
+/** As long as bittorrent-dht waits for any answer. */
+const PROBE_TIMEOUT = 2000
 
 interface Joined {
   infoHash: Buffer
@@ -51,6 +55,7 @@ export class DhtDiscovery {
   private pollTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
   private closed = false
+  private readonly probing = new AbortController()
 
   constructor (opts: DhtDiscoveryOptions) {
     this.opts = opts
@@ -69,14 +74,14 @@ export class DhtDiscovery {
     // Our node stores and serves a BEP44 mutable item only if its signature holds.
     const dht = new DhtNode({ bootstrap: this.opts.bootstrap, verify })
     this.dht = dht
-    for (const node of cached) dht.addNode(node)
     dht.on('peer', (peer, infoHash) => {
       this.opts.onPeer(infoHash.toString('hex'), formatAddress(peer.host, peer.port))
     })
     // The first node that answers is enough to start walking towards a torrent; waiting for
     // 'ready' would also wait out the timeouts of every dead node the bootstrap walk met.
     const onReady = (): void => {
-      if (this.ready) return
+      // A bootstrap walk that met no live node is 'ready' too: wait for a node.
+      if (this.ready || dht.nodes.count() === 0) return
       this.ready = true
       dht.off('node', onReady)
       this.tick()
@@ -94,7 +99,12 @@ export class DhtDiscovery {
       await this.close()
       throw err
     })
-    if (dht.nodes.count() > 0) onReady()
+    // Cached nodes enter the routing table only once they answer (see probeNodes), and only
+    // after listen(): adding nodes can make bittorrent-dht ping, which binds a random port.
+    const host = this.opts.host !== undefined && net.isIPv4(this.opts.host) ? this.opts.host : undefined
+    void probeNodes(cached, { timeout: PROBE_TIMEOUT, signal: this.probing.signal, ...(host !== undefined ? { host } : {}) }, (node) => {
+      if (!this.closed) dht.addNode(node)
+    })
     // A late socket error (ICMP unreachable and the like) must not crash the process.
     dht.on('error', () => {})
     dht.on('warning', () => {})
@@ -129,6 +139,7 @@ export class DhtDiscovery {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.probing.abort()
     for (const timer of [this.pollTimer, this.saveTimer]) if (timer !== null) clearInterval(timer)
     for (const j of this.joined.values()) j.firstAnnounce()
     this.joined.clear()
