@@ -58,7 +58,8 @@ export interface SwarmEvents {
   error: [Error]
 }
 
-const DEFAULT_MEMORY = 16 * 1024 * 1024
+/** Partial pieces held at once: about a full request window at loopback speed (500 x 16 KiB). */
+const DEFAULT_MEMORY = 8 * 1024 * 1024
 const MAX_REQUEST = 128 * 1024
 /** Requests we accept from one peer (our BEP10 reqq). */
 const UPLOAD_QUEUE = 500
