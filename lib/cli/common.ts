@@ -2,8 +2,15 @@ import { InvalidArgumentError, Option, type Command } from 'commander'
 import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { TorrentOptions } from '../client/torrent.js'
 
+/** --json, --quiet, --verbose: what every command takes. */
+export interface OutputFlags {
+  json?: boolean
+  quiet?: boolean
+  verbose?: boolean
+}
+
 /** The flags every networked command takes (SPEC §5, "common"). */
-export interface CommonOptions {
+export interface CommonOptions extends OutputFlags {
   bootstrap?: string[]
   dht: boolean
   lsd: boolean
@@ -14,14 +21,11 @@ export interface CommonOptions {
   dhtPort?: number
   bind?: string
   stateDir?: string
-  json?: boolean
-  quiet?: boolean
-  verbose?: boolean
 }
 
 /** Adds the common flags; `peerPortFlag` names the option for the peer wire port. */
 export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torrent-port' = '--port'): Command {
-  return cmd
+  cmd
     .addOption(new Option('--bootstrap <host:port>', 'DHT bootstrap node (repeatable)').argParser(collectAddress))
     .option('--no-dht', 'do not use the DHT')
     .option('--no-lsd', 'do not use local service discovery')
@@ -30,6 +34,11 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
     .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
     .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')
     .option('--state-dir <dir>', 'where DHT nodes and resume data persist between runs')
+  return addOutputOptions(cmd)
+}
+
+export function addOutputOptions (cmd: Command): Command {
+  return cmd
     .option('--json', 'machine-readable output: one JSON object per line')
     .option('-q, --quiet', 'print only results and errors')
     .option('-v, --verbose', 'print peers as they connect, and stacks with errors')

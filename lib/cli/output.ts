@@ -10,6 +10,9 @@ export type CliEvent =
   | { event: 'entry', path: string, type: 'file' | 'directory', size: number }
   | { event: 'peer', infoHash: string, address: string }
   | { event: 'stopped', reason: 'signal' | 'finished' }
+  | { event: 'keygen', publicKey: string, path: string }
+  | { event: 'published', link: string, publicKey: string }
+  | { event: 'step', step: number, of: number, text: string }
   | { event: 'error', code: string, message: string }
 
 export interface OutputOptions {

@@ -1,5 +1,5 @@
 import { Torrent } from '../client/torrent.js'
-import { clientOptions, type CommonOptions } from './common.js'
+import { clientOptions, type CommonOptions, type OutputFlags } from './common.js'
 import { Output } from './output.js'
 
 export interface Session {
@@ -21,6 +21,19 @@ export interface SessionSetup {
  * failure is printed (message only; the stack with --verbose) and sets exit code 1.
  */
 export async function runSession (o: CommonOptions, setup: SessionSetup, body: (s: Session) => Promise<void>): Promise<void> {
+  await runLocal(o, setup, async (out, signal) => {
+    const client = new Torrent(clientOptions(o, setup.storage))
+    try {
+      await client.start()
+      await body({ client, out, signal })
+    } finally {
+      await client.stop().catch((err: unknown) => out.detail(`stopping the client: ${String(err)}`))
+    }
+  })
+}
+
+/** Like runSession, without a client: for commands that make their own (demo) or need none (keygen). */
+export async function runLocal (o: OutputFlags, setup: SessionSetup, body: (out: Output, signal: AbortSignal) => Promise<void>): Promise<void> {
   const out = new Output({
     json: o.json === true,
     quiet: o.quiet === true,
@@ -36,15 +49,12 @@ export async function runSession (o: CommonOptions, setup: SessionSetup, body: (
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  const client = new Torrent(clientOptions(o, setup.storage))
   try {
-    await client.start()
-    await body({ client, out, signal: controller.signal })
+    await body(out, controller.signal)
   } catch (err) {
     out.failure(err)
     process.exitCode = 1
   } finally {
-    await client.stop().catch((err: unknown) => out.detail(`stopping the client: ${String(err)}`))
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

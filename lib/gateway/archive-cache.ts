@@ -24,7 +24,7 @@ interface Slot {
 }
 
 /**
- * Archives the gateway has opened, by infohash: one lookup however many requests ask at once,
+ * Archives the gateway has opened, by infohash or public key: one lookup however many requests ask at once,
  * kept open between requests so that pieces fetched for one request serve the next.
  */
 export class ArchiveCache {
@@ -35,17 +35,18 @@ export class ArchiveCache {
     this.opts = opts
   }
 
-  async acquire (infoHash: string): Promise<ArchiveHandle> {
-    let slot = this.slots.get(infoHash)
+  /** The archive `url` opens, shared under `key` (one per infohash or public key). */
+  async acquire (key: string, url: string): Promise<ArchiveHandle> {
+    let slot = this.slots.get(key)
     if (slot === undefined) {
       const created: Slot = {
-        archive: this.opts.client.lookup(infoHash, { timeout: this.opts.timeout, peers: [...this.opts.peers] }),
+        archive: this.opts.client.lookup(url, { timeout: this.opts.timeout, peers: [...this.opts.peers] }),
         users: 0,
         lastUsed: Date.now()
       }
       // A failed lookup is forgotten so the next request tries again.
-      created.archive.catch(() => { if (this.slots.get(infoHash) === created) this.slots.delete(infoHash) })
-      this.slots.set(infoHash, created)
+      created.archive.catch(() => { if (this.slots.get(key) === created) this.slots.delete(key) })
+      this.slots.set(key, created)
       slot = created
     }
     const used = slot

@@ -35,13 +35,17 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ENOTDIR: 404,
   EINVALIDURL: 400,
   EBADTORRENT: 502,
+  EBADSIG: 502,
+  // A client without the DHT cannot resolve /btpk/ links.
+  ENOTSTARTED: 501,
   ECLOSED: 503,
   EABORTED: 503
 }
 
 /**
- * The HTTP gateway of SPEC §6: `GET /btih/<infohash>/<path>` serves an archive's files with
- * ranges, ETags, listings and index.html. Every archive is shared by one origin, so a page from
+ * The HTTP gateway of SPEC §6: `GET /btih/<infohash>/<path>` and `GET /btpk/<public key>/<path>`
+ * (the newest version a mutable link points at) serve an archive's files with ranges, ETags
+ * (infohash and path, so a new version gets new ones), listings and index.html. Every archive is shared by one origin, so a page from
  * one archive can read others through this gateway; serve only what you would open yourself.
  */
 export class Gateway {
@@ -95,14 +99,14 @@ export class Gateway {
     const target = parseGatewayPath(req.url ?? '/')
     if (!target.ok) return sendText(res, target.status, target.reason)
     if (target.kind === 'home') return sendHtml(res, 200, HOME_PAGE)
-    if (target.kind === 'btpk') {
-      return sendText(res, 501, 'mutable links (/btpk/) need the DHT, which this build does not run yet; use /btih/<infohash>/')
-    }
-    const canonical = `/btih/${target.key}/${target.segments.map(encodeURIComponent).join('/')}`
+    const canonical = `/${target.kind}/${target.key}/${target.segments.map(encodeURIComponent).join('/')}`
     if (target.segments.length === 0 && !target.trailingSlash) return redirect(res, canonical)
-    const handle = await this.cache.acquire(target.key)
+    const url = target.kind === 'btih' ? target.key : `magnet:?xs=urn:btpk:${target.key}`
+    const handle = await this.cache.acquire(`${target.kind}:${target.key}`, url)
     try {
-      await serveEntry(req, res, handle.archive, target.segments, target.trailingSlash, canonical)
+      // A btih archive never changes; a btpk one moves to new versions, so caches must ask again.
+      const cacheControl = target.kind === 'btih' ? 'public, max-age=31536000, immutable' : 'no-cache'
+      await serveEntry(req, res, handle.archive, target.segments, target.trailingSlash, canonical, cacheControl)
     } finally {
       handle.release()
     }
@@ -115,8 +119,9 @@ export function createGateway (opts: GatewayOptions): Gateway {
 }
 
 async function serveEntry (
-  req: http.IncomingMessage, res: http.ServerResponse, archive: Archive, segments: string[], trailingSlash: boolean, canonical: string
+  req: http.IncomingMessage, res: http.ServerResponse, archive: Archive, segments: string[], trailingSlash: boolean, canonical: string, cacheControl: string
 ): Promise<void> {
+  res.setHeader('Cache-Control', cacheControl)
   const path = '/' + segments.join('/')
   const stat = await archive.stat(path)
   if (stat.isFile()) {
@@ -146,7 +151,6 @@ async function serveEntry (
 async function serveFile (req: http.IncomingMessage, res: http.ServerResponse, archive: Archive, path: string, size: number): Promise<void> {
   const etag = etagOf(archive, path)
   res.setHeader('ETag', etag)
-  res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
   res.setHeader('Accept-Ranges', 'bytes')
   res.setHeader('Content-Type', contentTypeOf(path))
   res.setHeader('X-Content-Type-Options', 'nosniff')

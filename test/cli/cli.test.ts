@@ -7,7 +7,7 @@ import path from 'node:path'
 import { Cli, OFFLINE, run } from './child.js'
 import { writeRandomFile } from '../helpers/fixtures.js'
 
-const COMMANDS = ['get', 'download', 'seed', 'ls', 'cat', 'serve']
+const COMMANDS = ['get', 'download', 'seed', 'keygen', 'publish', 'ls', 'cat', 'serve', 'demo']
 
 function get (url: string): Promise<{ status: number, body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -28,7 +28,7 @@ describe('usage', () => {
       const help = await run([name, '--help'])
       assert.equal(help.code, 0, name)
       assert.match(help.stdout.toString(), new RegExp(`^Usage: trackerless ${name} `), name)
-      assert.match(help.stdout.toString(), /--no-dht/, name)
+      assert.match(help.stdout.toString(), /--json/, name)
     }
   })
 
@@ -36,7 +36,7 @@ describe('usage', () => {
     for (const args of [
       ['get'], ['frobnicate'], ['get', 'x', '--frob'], ['get', 'x', '--peer', 'nope'], ['get', 'x', '--port', '70000'],
       ['download', ...OFFLINE], ['download', 'magnet:?xt=urn:btih:' + '0'.repeat(40), '-t', 'x.torrent'],
-      ['serve', '--port', 'http'], ['ls', 'x', '--timeout', '-1']
+      ['serve', '--port', 'http'], ['ls', 'x', '--timeout', '-1'], ['publish', 'x', ...OFFLINE]
     ]) {
       const r = await run(args)
       assert.equal(r.code, 2, args.join(' '))

@@ -24,3 +24,56 @@ test('get <infohash> finds the seeder through a local DHT given with --bootstrap
     assert.equal(end.code, 0, end.stderr)
   }
 })
+
+test('keygen, then publish a magnet under the key: get and the gateway open the btpk link', { timeout: 90_000 }, async (t) => {
+  const dir = await tmpDir(t, 'tl-cli-btpk-')
+  await fs.mkdir(path.join(dir, 'site'))
+  await fs.writeFile(path.join(dir, 'site', 'index.html'), '<p>v1</p>\n')
+  const keyFile = path.join(dir, 'site.key')
+  const keygen = await run(['keygen', '-o', keyFile])
+  assert.equal(keygen.code, 0, keygen.stderr)
+  const publicKey = keygen.stdout.toString().trim()
+  assert.match(publicKey, /^[0-9a-f]{64}$/)
+  assert.equal((await fs.stat(keyFile)).mode & 0o777, 0o600)
+  assert.equal(JSON.parse(await fs.readFile(keyFile, 'utf8')).publicKey, publicKey)
+  const again = await run(['keygen', '-o', keyFile])
+  assert.equal(again.code, 1, 'an existing key file is never replaced')
+  assert.match(again.stderr, /exists already/)
+
+  const dht = await dhtNetwork(4)
+  const local = ['--bootstrap', dht.bootstrap, '--no-lsd', '--bind', '127.0.0.1']
+  const seeder = new Cli(['seed', 'site', '--json', ...local], dir)
+  const processes = [seeder]
+  try {
+    const { magnet } = JSON.parse(await seeder.line(/"event":"seeding"/)) as { magnet: string }
+    const publisher = new Cli(['publish', magnet, '--key', keyFile, '--json', ...local])
+    processes.push(publisher)
+    const { link } = JSON.parse(await publisher.line(/"event":"published"/)) as { link: string }
+    assert.equal(link, `magnet:?xs=urn:btpk:${publicKey}`)
+
+    const cat = await run(['cat', link, '/index.html', ...local], { ms: 60_000 })
+    assert.equal(cat.code, 0, cat.stderr)
+    assert.equal(cat.stdout.toString(), '<p>v1</p>\n')
+
+    const serve = new Cli(['serve', '--port', '0', '--json', ...local])
+    processes.push(serve)
+    const { url } = JSON.parse(await serve.line(/"event":"listening"/)) as { url: string }
+    const page = await fetch(`${url}btpk/${publicKey}/`)
+    assert.equal(page.status, 200)
+    assert.equal(page.headers.get('cache-control'), 'no-cache')
+    assert.equal(await page.text(), '<p>v1</p>\n')
+  } finally {
+    const ends = await Promise.all(processes.map((p) => p.stop('SIGINT')))
+    await dht.close()
+    for (const end of ends) assert.equal(end.code, 0, end.stderr)
+  }
+})
+
+test('demo: a complete offline run, exit 0', { timeout: 90_000 }, async () => {
+  const r = await run(['demo', '--json'], { ms: 80_000 })
+  assert.equal(r.code, 0, r.stderr)
+  const events = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as { event: string, step?: number })
+  assert.deepEqual(events.filter((e) => e.event === 'step').map((e) => e.step), [1, 2, 3, 4, 5, 6])
+  assert.ok(events.some((e) => e.event === 'progress'))
+  assert.deepEqual(events.at(-1), { event: 'stopped', reason: 'finished' })
+})
