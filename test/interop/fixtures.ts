@@ -4,15 +4,18 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
 import DHT from 'bittorrent-dht'
-import { Torrent, type Archive } from '../../index.js'
+import { Torrent, type Archive, type TorrentOptions } from '../../index.js'
 import { once, writeRandomFile } from '../helpers/fixtures.js'
 
 /** The longest any one step (metadata, a whole download) may take before a test fails naming it. */
 export const STEP_MS = 60_000
 
-/** Our client on 127.0.0.1, stopped when the test ends; no discovery but the DHT through `dht`. */
-export async function localClient (t: TestContext, storage?: string, dht: string[] | false = false): Promise<Torrent> {
-  const c = new Torrent({ dht, lsd: false, pex: false, host: '127.0.0.1', ...(storage !== undefined ? { storage } : {}) })
+/**
+ * Our client on 127.0.0.1, stopped when the test ends; no discovery but the DHT through `dht`, and
+ * PEX when `options` turns it on.
+ */
+export async function localClient (t: TestContext, storage?: string, dht: string[] | false = false, options: Pick<TorrentOptions, 'pex'> = {}): Promise<Torrent> {
+  const c = new Torrent({ dht, lsd: false, pex: false, host: '127.0.0.1', ...options, ...(storage !== undefined ? { storage } : {}) })
   await c.start()
   t.after(() => c.stop())
   return c

@@ -11,9 +11,9 @@ Modes:
   download <torrent|magnet> <dir> [<host:port>] [--dht host:port] [--lsd]
       connects to the peer, or finds peers through the DHT or LSD; with a magnet link the metadata
       comes from them over BEP9.
-      Prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes", "name", "clients", "peers"} once every
-      piece is verified; "clients" is how libtorrent identifies the peers it downloaded from, "peers"
-      every peer it was connected to, with how it learnt of it (tracker, dht, pex, lsd, incoming).
+      Prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes", "name", "clients", "dialled"} once
+      every piece is verified; "clients" is how libtorrent identifies the peers it downloaded from,
+      "dialled" every "host:port" it opened a connection to (the named peer, and the ones it found).
   dht-put <public-key hex> <seed hex> <text> --dht host:port [--salt hex]
       BEP44 put of the text (the 2.0.8 binding puts only strings) under the ed25519 key whose 32-byte
       seed is given; libtorrent takes the seq one above the highest it finds. Prints
@@ -61,6 +61,7 @@ SETTINGS = {
     "alert_mask": lt.alert.category_t.status_notification
     | lt.alert.category_t.error_notification
     | lt.alert.category_t.storage_notification
+    | lt.alert.category_t.connect_notification
     | (lt.alert.category_t.peer_notification if LOG_PEERS else 0),
 }
 
@@ -216,7 +217,7 @@ def download(source, download_dir, peer, dht_node, lsd):
     announcer = Announcer(handle, dht_node is not None)
     finished = None
     clients = set()
-    peers = {}
+    dialled = set()
     while finished is None and time.monotonic() < deadline:
         announcer.tick()
         ses.wait_for_alert(100)
@@ -224,11 +225,12 @@ def download(source, download_dir, peer, dht_node, lsd):
             check_alert(alert, "download")
             if isinstance(alert, lt.torrent_finished_alert):
                 finished = time.monotonic()
+            if isinstance(alert, lt.peer_connect_alert) and "incoming" not in alert.message():
+                dialled.add("%s:%d" % tuple(alert.ip))
         # Read while downloading: once finished, libtorrent drops its connections to seeds.
         for p in handle.get_peer_info():
             if not p.pid.is_all_zeros():
                 clients.add((p.client.decode("utf-8", "replace"), lt.identify_client(p.pid)))
-                peers["%s:%d" % tuple(p.ip)] = sources(p.source)
     if finished is None:
         status = handle.status()
         fail("download not finished within %.0f s (metadata: %s, %.1f%% done, %d peers)"
@@ -245,17 +247,8 @@ def download(source, download_dir, peer, dht_node, lsd):
         # How libtorrent names the peers it downloaded from: by 'v' of the extended handshake, and
         # by the peer id alone.
         "clients": [{"name": name, "byPeerId": by_id} for name, by_id in sorted(clients)],
-        "peers": [{"address": address, "sources": peers[address]} for address in sorted(peers)],
+        "dialled": sorted(dialled),
     })
-
-
-PEER_SOURCES = (("tracker", lt.peer_info.tracker), ("dht", lt.peer_info.dht), ("pex", lt.peer_info.pex),
-                ("lsd", lt.peer_info.lsd), ("resume_data", lt.peer_info.resume_data), ("incoming", 32))
-
-
-def sources(bits):
-    """peer_info.source as names; 32 (an incoming connection) has no constant in the binding."""
-    return [name for name, bit in PEER_SOURCES if bits & bit]
 
 
 def secret_key(seed):
