@@ -1,7 +1,7 @@
 import net from 'node:net'
 import type DHT from 'bittorrent-dht'
 import { verify, loadEd25519 } from '../util/ed25519.js'
-import { formatAddress } from './address.js'
+import { formatAddress, isDialablePeer } from './address.js'
 import { loadNodes, saveNodes } from './node-cache.js'
 import { probeNodes } from './node-probe.js'
 
@@ -75,6 +75,7 @@ export class DhtDiscovery {
     const dht = new DhtNode({ bootstrap: this.opts.bootstrap, verify })
     this.dht = dht
     dht.on('peer', (peer, infoHash) => {
+      if (!isDialablePeer(peer.host, peer.port)) return
       this.opts.onPeer(infoHash.toString('hex'), formatAddress(peer.host, peer.port))
     })
     // The first node that answers is enough to start walking towards a torrent; waiting for

@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net'
 import type { ExtendedHandshake } from '../wire/messages.js'
 import { decodePexMessage, encodePexMessage, MAX_PEX_PEERS, PEX_FLAGS, type PexEntry, type PexPeerAddress } from '../wire/ut-pex.js'
 import { parsePeerAddress } from '../metainfo/magnet.js'
-import { formatAddress } from './address.js'
+import { formatAddress, isDialablePeer, isLocalAddress, isLoopback } from './address.js'
 
 /** What PEX needs of a connection (the swarm's Wire satisfies it). */
 export interface PexWire {
@@ -81,7 +81,11 @@ export class PeerExchange<P extends PexPeer> {
     this.sendTo(peer, state, Date.now())
   }
 
-  /** A ut_pex message: malformed bencoding throws EPROTO (drop the peer); a flood is ignored. */
+  /**
+   * A ut_pex message: malformed bencoding throws EPROTO (drop the peer); a flood is ignored.
+   * Of the first 50 added peers, those that cannot be dialled are skipped, and so are loopback
+   * addresses from a peer that is not on this host (they would aim our dials at local services).
+   */
   onMessage (peer: P, payload: Buffer): void {
     const state = this.peers.get(peer)
     const now = Date.now()
@@ -91,8 +95,10 @@ export class PeerExchange<P extends PexPeer> {
     const known = new Set<string>()
     for (const [other, s] of this.peers) known.add(s.dialable ?? other.address)
     const skipSeeds = this.opts.isSeed()
+    const fromHere = isLocalAddress(unmapped(peer.wire.remoteAddress ?? ''))
     for (const entry of added.slice(0, MAX_PEX_PEERS)) {
       if (skipSeeds && (entry.flags & PEX_FLAGS.seed) !== 0) continue
+      if (!isDialablePeer(entry.host, entry.port) || (!fromHere && isLoopback(entry.host))) continue
       const address = formatAddress(entry.host, entry.port)
       if (!known.has(address)) this.opts.connect(address)
     }
