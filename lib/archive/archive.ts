@@ -25,7 +25,11 @@ export interface ArchiveEvents {
   peer: [string]
   /** An archive opened by a mutable link (xs=urn:btpk) moved to a newer version; later reads see it. */
   update: [{ seq: number, infoHash: string }]
-  /** Storage failed under the archive. Emitted only when someone listens. */
+  /**
+   * Storage failed under the archive. Emitted only when someone listens. After a failed write
+   * (disk full) the download stops for good; close every archive of the torrent and look it up
+   * again once there is space: stored pieces are found, not fetched again.
+   */
   error: [Error]
 }
 

@@ -104,6 +104,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   private readonly saidNone = new WeakSet<Peer>()
   private readonly stallTimer: NodeJS.Timeout
   private readonly pex: PeerExchange<Peer> | null
+  /** The first failed piece write (disk full, read-only folder): downloading stops for good. */
+  private writeError: Error | null = null
   private closed = false
 
   constructor (opts: SwarmOptions) {
@@ -185,6 +187,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
    *  rejects with EABORTED and forgets the waiter. */
   waitForPiece (index: number, signal?: AbortSignal): Promise<void> {
     if (this.have?.get(index) === true) return Promise.resolve()
+    if (this.writeError !== null) return Promise.reject(this.writeError)
     if (signal?.aborted === true) return Promise.reject(abortError())
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(index) ?? []
@@ -358,7 +361,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   onBlock (peer: Peer, index: number, begin: number, block: Buffer): void {
     const scheduler = this.scheduler
-    if (scheduler === null) return
+    if (scheduler === null || this.writeError !== null) return
     this.downloaded += block.length
     const endgame = scheduler.endgame
     const piece = scheduler.receive(peer, index, begin, block)
@@ -431,9 +434,9 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     const have = this.have
     if (have === null || !peer.availabilityKnown) return
     // Lazy torrents want nothing until a read asks, so any piece we lack is reason enough.
-    const lacks = this.opts.download === 'all'
+    const lacks = this.writeError === null && (this.opts.download === 'all'
       ? this.picker!.isInteresting(peer.isSeed ? 'all' : peer.bitfield!)
-      : !have.full && (peer.isSeed || (peer.bitfield !== null && !peer.bitfield.empty))
+      : !have.full && (peer.isSeed || (peer.bitfield !== null && !peer.bitfield.empty)))
     peer.setInterested(lacks)
     if (lacks) this.fill(peer)
   }
@@ -445,7 +448,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
    */
   private fill (peer: Peer, lazy = false): void {
     const scheduler = this.scheduler
-    if (scheduler === null || peer.peerChoking || !peer.amInterested) return
+    if (scheduler === null || this.writeError !== null || peer.peerChoking || !peer.amInterested) return
     const rate = peer.download.get()
     const target = rate === 0 ? START_QUEUE : Math.ceil(rate * QUEUE_SECONDS / 16384)
     const depth = Math.min(peer.maxRequests, Math.max(MIN_QUEUE, target))
@@ -477,10 +480,27 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
       this.onPieceStored(piece.index)
     }).catch((err: Error) => {
       this.scheduler?.fail(piece.index)
-      // A read waiting for this piece learns why (disk full, read-only folder) instead of waiting on.
-      this.resolveWaiters(piece.index, err)
-      this.emit('error', err)
+      this.stopDownloading(err)
     })
+  }
+
+  /**
+   * A piece could not be written. Fetching more would fail the same way (the disk stays full)
+   * and waste the bandwidth, so this swarm stops: it cancels what it asked for, tells its peers
+   * it is not interested, and fails every read waiting for a piece, now and later, with `err`;
+   * one 'error' in all. It goes on uploading what it has. To resume, the user frees space and
+   * opens the torrent again: its scan finds every piece stored before.
+   */
+  private stopDownloading (err: Error): void {
+    if (this.writeError !== null) return
+    this.writeError = err
+    for (const peer of this.peers) {
+      for (const req of peer.requests.values()) peer.wire.send({ type: 'cancel', ...req })
+      this.scheduler?.release(peer, true)
+      peer.setInterested(false)
+    }
+    for (const index of [...this.waiters.keys()]) this.resolveWaiters(index, err)
+    this.emit('error', err)
   }
 
   private onPieceStored (index: number): void {
