@@ -3,6 +3,7 @@ import path from 'node:path'
 import { choosePieceLength, layoutFiles, createMetainfo, type FileInput } from '../metainfo/create.js'
 import type { Metainfo } from '../metainfo/types.js'
 import { TorrentStorage } from '../storage/torrent-storage.js'
+import { directoryStorage } from '../storage/factories.js'
 import type { StorageFactory } from '../storage/types.js'
 import { fail } from '../errors.js'
 
@@ -32,6 +33,26 @@ export async function readTree (root: string): Promise<TreeSource> {
   await walk(root, '')
   if (files.length === 0) fail('ENOENT', `"${root}" holds no files to seed; add a file and try again`)
   return { name, multiFile: true, files }
+}
+
+/** `tree` under another torrent name (a single file's one path is its name). */
+export function renamed (tree: TreeSource, name: string): TreeSource {
+  return { ...tree, name, files: tree.multiFile ? tree.files : tree.files.map((f) => ({ ...f, path: name })) }
+}
+
+/**
+ * Reads the files of the seeded path `source` where they are, whatever the torrent is named:
+ * torrent paths are `name/...` (or `name` for a single file). Read-only, so files without write
+ * permission still open.
+ */
+export function sourceStorage (source: string, tree: TreeSource): StorageFactory {
+  const root = path.resolve(source)
+  if (!tree.multiFile) {
+    const files = directoryStorage(path.dirname(root), { readOnly: true })
+    return () => files(path.basename(root))
+  }
+  const files = directoryStorage(root, { readOnly: true })
+  return (file) => files(file.slice(tree.name.length + 1))
 }
 
 /**

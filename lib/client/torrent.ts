@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import path from 'node:path'
 import RandomAccessMemory from 'random-access-memory'
 import { Archive, type ArchiveBacking } from '../archive/archive.js'
-import { formatMagnet } from '../metainfo/magnet.js'
+import { formatMagnet, parseMagnet, parseInfoHash } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/types.js'
 import { directoryStorage, memoryStorage } from '../storage/factories.js'
 import type { StorageFactory } from '../storage/types.js'
@@ -13,7 +12,8 @@ import { asPeerId, type InfoHash, type PeerId } from '../util/ids.js'
 import { TrackerlessError, fail } from '../errors.js'
 import { Listener } from './listener.js'
 import { resolveTarget } from './resolve.js'
-import { buildMetainfo, readTree, type TreeSource } from './build-torrent.js'
+import { buildMetainfo, readTree, renamed, sourceStorage, type TreeSource } from './build-torrent.js'
+import { encodeTorrentFile } from '../metainfo/create.js'
 import { resolveWithin, joined, deadline, saltBytes } from './mutable.js'
 import type { MagnetLink } from '../metainfo/types.js'
 import type { PieceSource } from '../storage/reuse.js'
@@ -67,6 +67,8 @@ export interface PublishOptions {
 
 /** Options of `client.seed()`. */
 export interface SeedOptions {
+  /** The torrent's name; default: the file's or folder's name ("archive" for a draft). */
+  name?: string
   /** BEP47 pad files so that every file starts a piece: versions of an archive then share pieces. */
   pad?: boolean
   /** Extra peers to connect to, "host:port". */
@@ -227,15 +229,16 @@ export class Torrent {
     let tree: TreeSource
     let factory: StorageFactory
     if (typeof source === 'string') {
-      tree = await readTree(source)
-      // Seeding only reads: files without write permission must still open.
-      factory = directoryStorage(path.dirname(path.resolve(source)), { readOnly: true })
+      const found = await readTree(source)
+      tree = opts.name !== undefined ? renamed(found, opts.name) : found
+      factory = sourceStorage(source, tree)
     } else {
       const files = source.draftFiles()
       if (files === null) fail('EROFS', 'seed() takes a draft new Archive() or a path; an archive from lookup() already seeds in the client that opened it')
       if (files.length === 0) fail('ENOENT', 'the archive has no files to seed; writeFile() some first')
-      const data = new Map(files.map((f) => [`archive/${f.path}`, f.data]))
-      tree = { name: 'archive', multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
+      const name = opts.name ?? 'archive'
+      const data = new Map(files.map((f) => [`${name}/${f.path}`, f.data]))
+      tree = { name, multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
       factory = (p) => new RandomAccessMemory(data.get(p) ?? Buffer.alloc(0))
     }
     const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true })
@@ -293,6 +296,16 @@ export class Torrent {
       throw err
     }
     return { ...this.backingOf(entry), ...(extra.link !== undefined ? { link: extra.link } : {}) }
+  }
+
+  /**
+   * The .torrent file of a torrent this client has open with its metadata (seeded, or looked up):
+   * `link` is its magnet link or infohash. Null when it is not open here.
+   */
+  torrentFile (link: string): Buffer | null {
+    const infoHash = link.toLowerCase().startsWith('magnet:') ? parseMagnet(link).infoHash : parseInfoHash(link)
+    const meta = infoHash === undefined ? null : this.swarms.get(infoHash.toString('hex'))?.swarm.metainfo ?? null
+    return meta === null ? null : encodeTorrentFile(meta, { 'created by': `trackerless ${VERSION}` })
   }
 
   private dhtFor (what: string): NonNullable<Discovery['dht']> {

@@ -72,3 +72,23 @@ test('one seeder and four leechers: the leechers trade pieces among themselves',
   const traded = archives.map((a) => a.uploaded)
   assert.ok(traded.filter((bytes) => bytes > 0).length >= 2, `leechers uploaded ${traded.join(', ')} bytes: expected at least two to share`)
 })
+
+test('seed(path, { name }) names the torrent and reads the files where they are; torrentFile() gives its .torrent', async (t) => {
+  const dir = await tmpDir(t)
+  await writeRandomFile(path.join(dir, 'folder', 'a.bin'), 300_000)
+  await fs.writeFile(path.join(dir, 'single.txt'), 'one file')
+  const seeder = await client(t)
+  const leecher = await client(t)
+  for (const [source, file] of [[path.join(dir, 'folder'), '/a.bin'], [path.join(dir, 'single.txt'), '/renamed']] as const) {
+    const magnet = await seeder.seed(source, { name: 'renamed' })
+    const archive = await leecher.lookup(magnet, { peers: [`127.0.0.1:${seeder.port}`], timeout: 10_000 })
+    assert.equal(archive.name, 'renamed')
+    const want = await fs.readFile(source.endsWith('.txt') ? source : path.join(source, 'a.bin'))
+    assert.ok((await archive.readFile(file) as Buffer).equals(want))
+    const torrent = seeder.torrentFile(magnet)
+    assert.ok(torrent !== null)
+    const again = await leecher.lookup(torrent, { peers: [`127.0.0.1:${seeder.port}`] })
+    assert.equal(again.infoHash, archive.infoHash, 'the .torrent hashes to the magnet link\'s infohash')
+  }
+  assert.equal(seeder.torrentFile('0'.repeat(40)), null)
+})

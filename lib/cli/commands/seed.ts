@@ -1,15 +1,14 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Command } from 'commander'
-import { TrackerlessError } from '../../errors.js'
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js'
 import { addCommonOptions, addPeerOption, type CommonOptions } from '../common.js'
 import { runSession, untilStopped } from '../session.js'
-import { torrentFileOf } from '../torrent-file.js'
 
 interface SeedCommandOptions extends CommonOptions {
   peer?: string[]
   torrentOut?: string
+  name?: string
 }
 
 const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]'])
@@ -19,6 +18,7 @@ export function register (program: Command): void {
     .command('seed')
     .description('seed a file or folder: prints its magnet link, then seeds until Ctrl-C')
     .argument('<path>', 'file or folder to seed')
+    .option('--name <name>', 'the torrent\'s name (default: the file\'s or folder\'s name)')
     .option('--torrent-out <file>', 'also write the .torrent file here')
   addPeerOption(cmd)
   addCommonOptions(cmd).action((source: string, o: SeedCommandOptions) => seed(source, o))
@@ -27,17 +27,16 @@ export function register (program: Command): void {
 async function seed (source: string, o: SeedCommandOptions): Promise<void> {
   await runSession(o, {}, async ({ client, out, signal }) => {
     out.info(`hashing ${source}`)
-    const link = parseMagnet(await client.seed(source, { peers: o.peer }))
+    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}) })
+    const link = parseMagnet(seeded)
     const infoHash = link.infoHash!.toString('hex')
     // Bound to one address, the link can say where to find us, so `get MAGNET` needs no --peer.
     if (o.bind !== undefined && !ANY_ADDRESS.has(o.bind)) link.peers = [o.bind.includes(':') ? `[${o.bind}]:${client.port}` : `${o.bind}:${client.port}`]
     const magnet = formatMagnet(link)
     let torrentFile: string | null = null
     if (o.torrentOut !== undefined) {
-      const built = await torrentFileOf(source)
-      if (built.infoHash !== infoHash) throw new TrackerlessError('EBADTORRENT', `"${source}" changed while it was being hashed; seed it again`)
       torrentFile = path.resolve(o.torrentOut)
-      await fs.writeFile(torrentFile, built.bytes)
+      await fs.writeFile(torrentFile, client.torrentFile(seeded)!)
       out.info(`wrote ${torrentFile}`)
     }
     out.result(magnet, { event: 'seeding', infoHash, magnet, port: client.port, torrentFile })
