@@ -20,7 +20,7 @@ import { parseLsdAnnounce, encodeLsdAnnounces } from '../../lib/discovery/lsd-pa
 import { parseGatewayPath } from '../../lib/gateway/request-path.js'
 import { parseRange } from '../../lib/gateway/range.js'
 import { decodeTorrentPointer, encodeTorrentPointer } from '../../lib/mutable/item.js'
-import { bencodeBytes, mutationsOf, onlyFails } from './inputs.js'
+import { anyString, bencodeBytes, mutationsOf, onlyFails } from './inputs.js'
 import { swarmTarget } from './swarm-target.js'
 
 /** How long and how often a target runs. */
@@ -82,7 +82,7 @@ const metainfoTargets: FuzzTarget[] = [
     if (meta !== undefined) checkMetainfo(meta)
   }),
   syncTarget('metainfo/parseMagnet', fc.oneof(
-    fc.string({ unit: 'binary', maxLength: 300 }),
+    anyString(300),
     fc.array(fc.tuple(
       fc.constantFrom('xt', 'xt.1', 'xs', 's', 'dn', 'x.pe', 'so', 'tr', 'XT', '', '%'),
       fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('urn:btih:', 'urn:btpk:').map((p) => p + 'a'.repeat(40)), fc.stringMatching(/^[0-9,-]{0,30}$/),
@@ -173,7 +173,7 @@ const otherTargets: FuzzTarget[] = [
     assert.ok(announce.infoHashes.length > 0 && announce.infoHashes.every((h) => /^[0-9a-f]{40}$/.test(h)))
   }),
   syncTarget('gateway/requestPath', fc.oneof(
-    fc.string({ unit: 'binary', maxLength: 200 }),
+    anyString(200),
     fc.array(fc.constantFrom('btih', 'btpk', 'ab'.repeat(20), 'cd'.repeat(32), '..', '.', '%2e%2e', '%2E.', '%2f', '%5c', '%00', '%', '%e0%a4', 'a', '', '?x', '#', '\\', 'C:'), { maxLength: 8 })
       .map((segments) => '/' + segments.join('/'))
   ), (target) => {
