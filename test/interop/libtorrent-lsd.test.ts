@@ -6,9 +6,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tmpDir } from '../helpers/fixtures.js'
 import { STEP_MS } from './fixtures.js'
-import { startJsonChild } from './json-child.js'
+import { startJsonChild } from '../helpers/json-child.js'
 import { libtorrentMissing, startLtPeer } from './lt-peer.js'
-import { NETNS_MISSING, loopbackNamespace } from './netns.js'
+import { NETNS_MISSING, loopbackNamespace } from '../helpers/netns.js'
 
 const skip = libtorrentMissing()
 const LT_LIMIT_S = 30

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
-import { startJsonChild, type JsonChild, type JsonChildOptions } from './json-child.js'
+import { startJsonChild, type JsonChild, type JsonChildOptions } from '../helpers/json-child.js'
 
 /** Debian's python, which sees the python3-libtorrent package (a pyenv python may not). */
 const PYTHON = '/usr/bin/python3'

@@ -16,6 +16,8 @@ export interface JsonChild {
   readonly exited: Promise<void>
   /** What the child wrote on stderr lately, for failure messages. */
   stderr(): string
+  /** Writes one line to the child's stdin. */
+  send(line: string): void
 }
 
 export interface JsonChildOptions {
@@ -46,6 +48,7 @@ export function startJsonChild (t: TestContext, label: string, command: string, 
   return {
     exited,
     stderr: () => stderr,
+    send: (line) => { child.stdin.write(line + '\n') },
     async next<T>(what: string, ms: number): Promise<T> {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_resolve, reject) => {
