@@ -334,7 +334,7 @@ export class Torrent {
     })
     // Errors reach users through their Archive; a swarm nobody listens to must not crash the process.
     swarm.on('error', () => {})
-    const announced = this.discovery?.join(infoHash, (address) => swarm.connect(address), () => swarm.wantsPeers) ?? Promise.resolve()
+    const announced = this.discovery?.join(infoHash, (address) => swarm.connect(address, 'discovered'), () => swarm.wantsPeers) ?? Promise.resolve()
     const entry = { swarm, archives: 0, announced }
     this.swarms.set(key, entry)
     return entry

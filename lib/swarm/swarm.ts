@@ -119,7 +119,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.stallTimer.unref()
     this.pex = opts.pex === false
       ? null
-      : new PeerExchange<Peer>({ connect: (address) => this.connect(address), isSeed: () => this.have?.full === true })
+      : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'discovered'), isSeed: () => this.have?.full === true })
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
   }
 
@@ -144,11 +144,17 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     return !this.closed && this.peers.size + this.dialing.size < Math.min(WANTED_PEERS, this.opts.maxPeers ?? 50)
   }
 
-  /** Dial "host:port", unless it is us, a peer we have or are dialling, or a limit is reached. */
-  connect (address: string): void {
+  /**
+   * Dial "host:port", unless it is us, a peer we have or are dialling, or a limit is reached.
+   * A fifth of maxPeers is kept for `named` peers (the user's): peers that others told us of
+   * ('discovered': DHT, LSD, PEX) cannot take it, so a flood of addresses that are slow to
+   * fail leaves room to dial the peers the user gave.
+   */
+  connect (address: string, source: 'named' | 'discovered' = 'named'): void {
     if (this.closed || this.dialing.has(address) || this.banned.has(address)) return
     for (const peer of this.peers) if (peer.address === address || this.pex?.addressOf(peer) === address) return
-    if (this.peers.size + this.dialing.size >= (this.opts.maxPeers ?? 50)) return
+    const max = this.opts.maxPeers ?? 50
+    if (this.peers.size + this.dialing.size >= (source === 'named' ? max : max - Math.ceil(max / 5))) return
     const { host, port } = parsePeerAddress(address)
     if (port === this.opts.port && isLocalAddress(host)) return
     if (this.opts.slots !== undefined && !this.opts.slots.take()) return

@@ -8,7 +8,7 @@ import { PeerExchange, type PexPeer } from '../../lib/discovery/pex.js'
 import { encodeTorrentFile } from '../../lib/metainfo/create.js'
 import { encodePexMessage, MAX_PEX_PEERS, type PexEntry } from '../../lib/wire/ut-pex.js'
 import { once, until } from '../helpers/fixtures.js'
-import { MiB, RawPeer, scene } from './raw-peer.js'
+import { MiB, RawPeer, rawServer, scene } from './raw-peer.js'
 
 /** TCP ports on 127.0.0.1 where nothing listens (bound, then closed): a dial there is refused. */
 async function deadPorts (count: number): Promise<number[]> {
@@ -53,7 +53,7 @@ const FLOODERS = 3
 /** Per flooder, one every 50 ms: 20 a second, far closer than BEP11's one a minute. */
 const MESSAGES = 40
 
-test('PEX floods: thousands of peers many times a second, bogus addresses; at most 50 dials per taken message, the download finishes', async (t) => {
+test('PEX floods: thousands of peers many times a second, bogus addresses, peers that never answer; the peer the user names is still dialled and the download finishes', async (t) => {
   const s = await scene(t, 8 * MiB)
   const leecher = new Torrent({ dht: false, lsd: false, host: '127.0.0.1' })
   t.after(() => leecher.stop())
@@ -61,10 +61,17 @@ test('PEX floods: thousands of peers many times a second, bogus addresses; at mo
   const torrent = encodeTorrentFile(s.meta)
   const archive = await leecher.lookup(torrent, { download: 'all' })
   const dead = await deadPorts(FLOODERS * 60)
+  // Listeners that accept and never answer: each dial to one is held until the handshake times out.
+  const silent = await Promise.all(Array.from({ length: MAX_PEX_PEERS }, () => rawServer(t, () => {})))
   const dials = recordDials(t)
 
-  /** Message k of flooder f: the bogus entries first, then addresses of its own, repeated to ADDED. */
-  const addressesOf = (f: number, k: number): string[] => dead.slice(f * 60, f * 60 + 60).map((port) => `127.${f + 1}.${k}.1:${port}`)
+  /**
+   * Message k of flooder f: the bogus entries first, then addresses repeated to ADDED: the silent
+   * listeners in first messages, never-used ones in later messages (which must be ignored).
+   */
+  const addressesOf = (f: number, k: number): string[] => k === 0
+    ? silent.map((server) => server.address)
+    : dead.slice(f * 60, f * 60 + 60).map((port) => `127.${f + 1}.${k}.1:${port}`)
   const messageOf = (f: number, k: number): Buffer => {
     const own = addressesOf(f, k).map((a) => ({ host: a.split(':')[0]!, port: Number(a.split(':')[1]), flags: 0 }))
     const added = [...BOGUS, ...Array.from({ length: ADDED - BOGUS.length }, (_, i) => own[i % own.length]!)]
@@ -83,7 +90,7 @@ test('PEX floods: thousands of peers many times a second, bogus addresses; at mo
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   })()
-  // The honest seeder joins while the flood goes on.
+  // The user names the honest seeder while the silent listeners hold the dials the flood began.
   const firsts = new Set(flooders.flatMap((_, f) => addressesOf(f, 0)))
   await until(() => dials.some((d) => firsts.has(d)), 10_000, 'a first PEX message being taken')
   await leecher.lookup(torrent, { peers: [s.seederAddress] })
@@ -92,12 +99,11 @@ test('PEX floods: thousands of peers many times a second, bogus addresses; at mo
   assert.ok((await archive.readFile('/data.bin') as Buffer).equals(await fs.readFile(s.file)))
 
   for (const entry of BOGUS) assert.ok(!dials.includes(formatAddress(entry.host, entry.port)), `dialled ${entry.host}`)
-  // The flooders' first messages fill the dials up to maxPeers (50, less the flooders themselves).
-  assert.ok(new Set(dials.filter((d) => firsts.has(d))).size <= 50 - FLOODERS)
+  // Peers others tell of fill at most 40 of maxPeers' 50 (the flooders count too); 10 are the user's.
+  const taken = new Set(dials.filter((d) => firsts.has(d))).size
+  assert.ok(taken > 0 && taken <= 40 - FLOODERS, `${taken} PEX peers dialled`)
+  assert.ok(dials.includes(s.seederAddress), 'the seeder the user named was never dialled')
   for (let f = 0; f < FLOODERS; f++) {
-    const first = new Set(addressesOf(f, 0))
-    const taken = new Set(dials.filter((d) => first.has(d)))
-    assert.ok(taken.size <= MAX_PEX_PEERS, `flooder ${f}: ${taken.size} peers of its first message dialled`)
     for (let k = 1; k < MESSAGES; k++) {
       const later = new Set(addressesOf(f, k))
       assert.ok(!dials.some((d) => later.has(d)), `flooder ${f}: message ${k}, sent 50 ms after the one before, was acted on`)
@@ -136,4 +142,20 @@ test('PEX: loopback peers are dialled only when a peer on this host names them; 
   }
   assert.deepEqual(dialled('203.0.113.5'), ['198.51.100.1:6881', '[2001:db8::1]:6881'])
   assert.deepEqual(dialled('127.0.0.1'), ['127.0.0.1:22', '198.51.100.1:6881', '[::1]:631', '[2001:db8::1]:6881'])
+})
+
+test('PEX: of 2000 added peers 50 are dialled, and a second message within the minute is not read', () => {
+  const out: string[] = []
+  const pex = new PeerExchange<FakePeer>({ connect: (address) => out.push(address), isSeed: () => false })
+  const peer = fakePeer('203.0.113.5')
+  pex.add(peer, true)
+  const message = (n: number): Buffer => encodePexMessage({
+    added: Array.from({ length: ADDED }, (_, i) => ({ host: `198.51.${n}.${i % 250 + 1}`, port: 1000 + i, flags: 0 })),
+    dropped: []
+  })
+  pex.onMessage(peer, message(1))
+  pex.onMessage(peer, message(2))
+  pex.close()
+  assert.equal(out.length, MAX_PEX_PEERS)
+  assert.ok(out.every((a) => a.startsWith('198.51.1.')))
 })
