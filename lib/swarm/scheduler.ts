@@ -105,6 +105,20 @@ export class Scheduler {
     peer.owned.clear()
   }
 
+  /** The peer no longer has piece `index` (BEP54): it stops fetching it; others may adopt it. */
+  forget (peer: Peer, index: number): void {
+    for (const piece of peer.owned) {
+      if (piece.index !== index) continue
+      peer.owned.delete(piece)
+      if (piece.owner === peer) piece.owner = null
+    }
+    for (const [key, req] of peer.requests) {
+      if (req.index !== index) continue
+      peer.requests.delete(key)
+      this.partials.get(index)?.returnBlock(req.begin / BLOCK_SIZE)
+    }
+  }
+
   /** The piece is verified and stored: its buffer goes back to the pool. */
   finish (index: number): void {
     const piece = this.partials.get(index)

@@ -413,9 +413,26 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     try {
       if (name === 'ut_metadata') this.metadata.onMessage(peer, payload)
       else if (name === 'ut_pex') this.pex?.onMessage(peer, payload)
+      else if (name === 'lt_donthave') this.onDontHave(peer, payload)
     } catch (err) {
       peer.destroy(err as Error)
     }
+  }
+
+  /** BEP54: the peer no longer has a piece (it evicted it); stop counting on it for that piece. */
+  private onDontHave (peer: Peer, payload: Buffer): void {
+    const picker = this.picker
+    if (payload.length !== 4) throw new TrackerlessError('EPROTO', `peer sent an lt_donthave of ${payload.length} bytes, not 4; disconnected`)
+    const index = payload.readUInt32BE(0)
+    if (picker === null || !peer.availabilityKnown || index >= this.metainfo!.pieceCount || !peer.has(index)) return
+    if (peer.isSeed) {
+      // A seed is counted once for all pieces; to lose one it must be counted piece by piece.
+      picker.removeSeed()
+      peer.isSeed = false
+      picker.addPeer(peer.bitfield!)
+    }
+    picker.peerLost(peer.bitfield!, index)
+    this.scheduler!.forget(peer, index)
   }
 
   onClose (peer: Peer): void {
