@@ -235,6 +235,15 @@ def download(source, download_dir, peer, dht_node, lsd):
         status = handle.status()
         fail("download not finished within %.0f s (metadata: %s, %.1f%% done, %d peers)"
              % (WAIT_LIMIT_S, status.has_metadata, status.progress * 100, status.num_peers))
+    # torrent_finished_alert can come while the last blocks still sit in libtorrent's store buffer
+    # (it hashes them there): flush, so that whoever reads the files after our line finds them.
+    handle.flush_cache()
+    flushed = False
+    while not flushed and time.monotonic() < deadline:
+        ses.wait_for_alert(100)
+        flushed = any(isinstance(alert, lt.cache_flushed_alert) for alert in ses.pop_alerts())
+    if not flushed:
+        fail("the downloaded files were not flushed to disk within %.0f s" % WAIT_LIMIT_S)
     info = handle.torrent_file()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     emit({
