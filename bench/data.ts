@@ -1,9 +1,47 @@
 /** The benchmarks' test data: written once, and compared byte for byte with what a peer downloaded. */
 import { randomFillSync } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { open, readdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { KILL_GRACE_MS, killChildren, startChild } from './child.js'
 
 const MIB = 1 << 20
+/** The data file's name, and so the torrent's. */
+export const DATA_NAME = 'bench-data.bin'
+/** The libtorrent peer script: the compiled bench sits in <outDir>/bench/, the script stays in the source tree. */
+export const LT_PEER = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'interop', 'lt_peer.py')
+
+export interface BenchSetup {
+  /** Removed at exit, after every child is killed. */
+  workDir: string
+  seedDir: string
+  /** The data file, seedDir/DATA_NAME. */
+  source: string
+  /** The .torrent libtorrent made of it (1 MiB pieces). */
+  torrent: string
+  created: { infoHash: string, libtorrentVersion: string }
+}
+
+/**
+ * A work folder named `prefix`… under the temp dir, cleaned up at exit or on a signal, holding
+ * `megabytes` of data and the .torrent libtorrent made of it; the same for every bench.
+ */
+export async function prepareBench (prefix: string, megabytes: number, python: string, timeoutMs: number): Promise<BenchSetup> {
+  const workDir = mkdtempSync(join(tmpdir(), prefix))
+  process.once('exit', () => { killChildren(); rmSync(workDir, { recursive: true, force: true }) })
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+  const seedDir = join(workDir, 'seed')
+  mkdirSync(seedDir)
+  const source = join(seedDir, DATA_NAME)
+  const torrent = join(workDir, 'bench.torrent')
+  await writeData(source, megabytes)
+  const creator = startChild(python, [LT_PEER, 'create', source, torrent], { timeoutMs })
+  const created = await creator.nextLine<BenchSetup['created']>(Date.now() + timeoutMs, 'creating the .torrent')
+  await creator.stop(KILL_GRACE_MS)
+  return { workDir, seedDir, source, torrent, created }
+}
 
 /** A file of random-looking MiBs: one random MiB with its index stamped in, so every piece differs. */
 export async function writeData (file: string, megabytes: number): Promise<void> {

@@ -6,17 +6,16 @@
  * in the same run, on the same .torrent. A report, not a test: the verdict never sets the exit
  * code, which says only whether every swarm completed with identical files. See bench/README.md.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
+import { loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KILL_GRACE_MS, killChildren, startChild, type Child } from './child.js'
-import { findDownloaded, sameContent, writeData } from './data.js'
+import { DATA_NAME, LT_PEER, findDownloaded, prepareBench, sameContent } from './data.js'
 import { busyPercent, readCpuTimes, stealPercent, type CpuTimes } from './proc.js'
 
 const MIB = 1 << 20
-const DATA_NAME = 'bench-data.bin'
 const CLIENTS = ['tl', 'lt'] as const
 type ClientKind = typeof CLIENTS[number]
 
@@ -53,7 +52,6 @@ type SwarmResult = MachineLoad & (
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** The compiled file sits in <outDir>/bench/; the Python peers stay in the source tree. */
-const ltPeer = resolve(here, '..', '..', 'test', 'interop', 'lt_peer.py')
 const ltSwarmPeer = resolve(here, '..', '..', 'bench', 'lt-swarm-peer.py')
 const tlPeer = join(here, 'tl-peer.js')
 
@@ -76,7 +74,7 @@ function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
 }
 
 function seederCommand (kind: ClientKind, config: Config, torrent: string, dataDir: string): [string, string[]] {
-  return kind === 'lt' ? [config.python, [ltPeer, 'seed', torrent, dataDir]] : [process.execPath, [tlPeer, 'seed', torrent, dataDir]]
+  return kind === 'lt' ? [config.python, [LT_PEER, 'seed', torrent, dataDir]] : [process.execPath, [tlPeer, 'seed', torrent, dataDir]]
 }
 
 function downloaderCommand (kind: ClientKind, config: Config, torrent: string, dir: string): [string, string[]] {
@@ -172,20 +170,8 @@ function verdict (results: readonly SwarmResult[]): { readonly target: string, r
 
 async function main (): Promise<number> {
   const config = readConfig(process.argv.slice(2), process.env)
-  const workDir = mkdtempSync(join(tmpdir(), 'trackerless-swarm-'))
-  const cleanUp = (): void => { killChildren(); rmSync(workDir, { recursive: true, force: true }) }
-  process.once('exit', cleanUp)
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+  const { workDir, seedDir, source, torrent, created } = await prepareBench('trackerless-swarm-', config.megabytes, config.python, config.timeoutMs)
   const log = (text: string): void => { if (!config.json) process.stdout.write(text + '\n') }
-
-  const seedDir = join(workDir, 'seed')
-  mkdirSync(seedDir)
-  const source = join(seedDir, DATA_NAME)
-  const torrent = join(workDir, 'bench.torrent')
-  await writeData(source, config.megabytes)
-  const creator = startChild(config.python, [ltPeer, 'create', source, torrent], { timeoutMs: config.timeoutMs })
-  const created = await creator.nextLine<{ infoHash: string, libtorrentVersion: string }>(Date.now() + config.timeoutMs, 'creating the .torrent')
-  await creator.stop(KILL_GRACE_MS)
   log(`1 seeder + ${config.downloaders} downloaders, ${config.megabytes} MiB single file, 1 MiB pieces, loopback TCP, disk storage; ` +
     `libtorrent ${created.libtorrentVersion}, node ${process.version}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
 

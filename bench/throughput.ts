@@ -3,18 +3,17 @@
  * the pairings asked for. A report, not a test: it prints figures and issue 8's P1-P3 verdicts on
  * them, and its exit code says only whether every pair completed. See bench/README.md.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KILL_GRACE_MS, killChildren, startChild, type Child } from './child.js'
-import { findDownloaded, sameContent, writeData } from './data.js'
+import { DATA_NAME, LT_PEER, findDownloaded, prepareBench, sameContent } from './data.js'
 import { busyPercent, readCpuTimes, stealPercent, type CpuTimes } from './proc.js'
 
 const MIB = 1 << 20
 const GIB = 1 << 30
-const DATA_NAME = 'bench-data.bin'
 const PEERS = ['lt', 'tl', 'wt'] as const
 type PeerKind = typeof PEERS[number]
 
@@ -64,7 +63,6 @@ const OTHER_BENCHES = 'npm run bench:swarm (P5, 1 seeder + 8 downloaders), node 
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** The compiled file sits in <outDir>/bench/; the Python peer, shared with the interop tests, stays in the source tree. */
-const pythonPeer = resolve(here, '..', '..', 'test', 'interop', 'lt_peer.py')
 const nodePeers: Record<Exclude<PeerKind, 'lt'>, string> = { tl: join(here, 'tl-peer.js'), wt: join(here, 'wt-peer.js') }
 
 function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
@@ -89,7 +87,7 @@ function parsePair (text: string): Pair {
 }
 
 function peerCommand (kind: PeerKind, python: string, args: readonly string[]): [string, string[]] {
-  return kind === 'lt' ? [python, [pythonPeer, ...args]] : [process.execPath, [nodePeers[kind], ...args]]
+  return kind === 'lt' ? [python, [LT_PEER, ...args]] : [process.execPath, [nodePeers[kind], ...args]]
 }
 
 async function runPair (pair: Pair, config: Config, torrent: string, seedDir: string, source: string, workDir: string): Promise<PairResult> {
@@ -202,20 +200,8 @@ function formatTable (results: readonly PairResult[]): string {
 
 async function main (): Promise<number> {
   const config = readConfig(process.argv.slice(2), process.env)
-  const workDir = mkdtempSync(join(tmpdir(), 'trackerless-bench-'))
-  const cleanUp = (): void => { killChildren(); rmSync(workDir, { recursive: true, force: true }) }
-  process.once('exit', cleanUp)
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+  const { workDir, seedDir, source, torrent, created } = await prepareBench('trackerless-bench-', config.megabytes, config.python, config.timeoutMs)
   const log = (text: string): void => { if (!config.json) process.stdout.write(text + '\n') }
-
-  const seedDir = join(workDir, 'seed')
-  mkdirSync(seedDir)
-  const source = join(seedDir, DATA_NAME)
-  const torrent = join(workDir, 'bench.torrent')
-  await writeData(source, config.megabytes)
-  const creator = startChild(config.python, [pythonPeer, 'create', source, torrent], { timeoutMs: config.timeoutMs })
-  const created = await creator.nextLine<{ infoHash: string, libtorrentVersion: string }>(Date.now() + config.timeoutMs, 'creating the .torrent')
-  await creator.stop(KILL_GRACE_MS)
   log(`${config.megabytes} MiB single file, 1 MiB pieces, loopback TCP; libtorrent ${created.libtorrentVersion}, node ${process.version}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
 
   const results: PairResult[] = []
