@@ -9,18 +9,8 @@
  * linear: a WebTorrent-style scan over all pieces per pick, for comparison (a capped number of picks).
  */
 import { PiecePicker, type PeerPieces } from '../lib/swarm/picker.js'
+import { seeded } from '../test/helpers/seeded-random.js'
 import { Bitfield } from '../lib/util/bitfield.js'
-
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomBitfield (n: number, density: number, random: () => number): Bitfield {
   const bits = new Bitfield(n)

@@ -6,8 +6,9 @@
  * WebTorrent runs with DHT, LSD, trackers, uTP, UPnP, NAT-PMP and web seeds off, on TCP bound to
  * 127.0.0.1, with its default disk storage (fs-chunk-store) in the given directory.
  */
-import net from 'node:net'
-import WebTorrent, { type WebTorrentTorrent } from 'webtorrent'
+import type WebTorrent from 'webtorrent'
+import type { WebTorrentTorrent } from 'webtorrent'
+import { loopbackWebTorrent } from '../test/helpers/webtorrent.js'
 import { ownCpuSeconds, ownPeakRssBytes } from './proc.js'
 import { onStdinClosed } from './stdin.js'
 
@@ -25,22 +26,9 @@ function emit (record: Record<string, number>): void {
   process.stdout.write(JSON.stringify(record) + '\n')
 }
 
-/**
- * A WebTorrent client with every discovery off. WebTorrent has no bind-address option and calls
- * listen(port, callback) synchronously in its constructor, so that one call is given 127.0.0.1.
- */
+/** A WebTorrent client on 127.0.0.1 with every discovery off, listening. */
 async function openClient (): Promise<{ client: WebTorrent, port: number }> {
-  const listen = net.Server.prototype.listen
-  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]): net.Server {
-    if (typeof args[0] === 'number' && typeof args[1] === 'function') args.splice(1, 0, '127.0.0.1')
-    return Reflect.apply(listen, this, args) as net.Server
-  }
-  let client: WebTorrent
-  try {
-    client = new WebTorrent({ dht: false, tracker: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: false })
-  } finally {
-    net.Server.prototype.listen = listen
-  }
+  const client = loopbackWebTorrent()
   client.on('error', (err: Error) => fail(err))
   if (!client.listening) await within(new Promise((resolve) => client.once('listening', resolve)), 'WebTorrent listening')
   const address = client.address()

@@ -17,6 +17,7 @@ import { decodeExtendedHandshake, encodeExtendedHandshake } from '../../lib/wire
 import { encodeHandshake, type Handshake } from '../../lib/wire/handshake.js'
 import type { ExtendedHandshake, Message } from '../../lib/wire/messages.js'
 import { tmpDir, writeRandomFile } from '../helpers/fixtures.js'
+import { copyFrame } from '../helpers/frames.js'
 
 export const MiB = 1024 * 1024
 /** Our own ids for the extensions the scripted peer speaks (any will do, they are per direction). */
@@ -150,15 +151,6 @@ function decodeExtensions (payload: Buffer): ExtendedHandshake | null {
     return decodeExtendedHandshake(payload)
   } catch {
     return null
-  }
-}
-
-function copyFrame (frame: Frame): Frame {
-  switch (frame.type) {
-    case 'piece': return { ...frame, block: Buffer.from(frame.block) }
-    case 'bitfield': return { ...frame, bitfield: Buffer.from(frame.bitfield) }
-    case 'extended': return { ...frame, payload: Buffer.from(frame.payload) }
-    default: return frame
   }
 }
 

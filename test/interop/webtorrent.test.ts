@@ -1,31 +1,18 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import path from 'node:path'
-import WebTorrent, { type WebTorrentTorrent } from 'webtorrent'
+import type WebTorrent from 'webtorrent'
+import type { WebTorrentTorrent } from 'webtorrent'
+import { loopbackWebTorrent } from '../helpers/webtorrent.js'
 import { tmpDir, once } from '../helpers/fixtures.js'
 import { STEP_MS, assertSameTree, downloaded, localClient, writeMultiFile } from './fixtures.js'
 
 /** WebTorrent writes BEP47 pad files to disk as ordinary files; we never do. */
 const isPadFile = (file: string): boolean => file.split('/').includes('.pad')
 
-/**
- * A WebTorrent client with every discovery off, destroyed when the test ends. WebTorrent has no
- * bind address and listens on every interface; the tests may listen on loopback only, so its
- * listen(port, callback) is given 127.0.0.1 while the client is built (it listens synchronously).
- */
+/** A WebTorrent client on 127.0.0.1 with every discovery off, destroyed when the test ends. */
 async function webTorrent (t: TestContext): Promise<{ client: WebTorrent, port: number }> {
-  const listen = net.Server.prototype.listen
-  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]): net.Server {
-    if (typeof args[0] === 'number' && typeof args[1] === 'function') args.splice(1, 0, '127.0.0.1')
-    return Reflect.apply(listen, this, args) as net.Server
-  }
-  let client: WebTorrent
-  try {
-    client = new WebTorrent({ dht: false, tracker: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: false })
-  } finally {
-    net.Server.prototype.listen = listen
-  }
+  const client = loopbackWebTorrent()
   client.on('error', (err: Error) => assert.fail(`WebTorrent failed: ${err.message}`))
   t.after(() => new Promise<void>((resolve) => client.destroy(() => resolve())))
   if (!client.listening) await once(client, 'listening', STEP_MS)

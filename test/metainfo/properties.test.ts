@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import { mutate } from '../fuzz/inputs.js'
 import bencode from 'bencode'
 import type { EncodableValue } from 'bencode'
 import { TrackerlessError, type ErrorCode } from '../../lib/errors.js'
@@ -59,18 +60,6 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), byte: fc.constant(0) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat(), byte: fc.constant(0) })
 )
-
-function mutate (bytes: Buffer, ops: ReadonlyArray<{ kind: string, at: number, byte: number }>): Buffer {
-  let out = Buffer.from(bytes)
-  for (const op of ops) {
-    const at = out.length === 0 ? 0 : op.at % out.length
-    if (op.kind === 'set' && out.length > 0) out[at] = op.byte
-    else if (op.kind === 'insert') out = Buffer.concat([out.subarray(0, at), Buffer.from([op.byte]), out.subarray(at)])
-    else if (op.kind === 'delete') out = Buffer.concat([out.subarray(0, at), out.subarray(at + 1)])
-    else if (op.kind === 'truncate') out = out.subarray(0, at)
-  }
-  return out
-}
 
 test('random bytes into the parsers give only their own error', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {

@@ -2,19 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { PiecePicker, type PeerPieces } from '../../lib/swarm/picker.js'
+import { seeded } from '../helpers/seeded-random.js'
 import { Bitfield } from '../../lib/util/bitfield.js'
-
-/** mulberry32: a small seedable generator so that tie-breaks are reproducible. */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function bits (length: number, pieces: number[]): Bitfield {
   const b = new Bitfield(length)

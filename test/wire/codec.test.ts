@@ -5,6 +5,7 @@ import { asInfoHash, asPeerId } from '../../lib/util/ids.js'
 import { decodeMessage, encodeMessage, FrameParser, writeMessage, type Frame } from '../../lib/wire/codec.js'
 import { decodeHandshake, encodeHandshake } from '../../lib/wire/handshake.js'
 import type { Message } from '../../lib/wire/messages.js'
+import { copyFrame } from '../helpers/frames.js'
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex')
 
@@ -41,16 +42,6 @@ function parseAll (parser: FrameParser, chunks: Buffer[]): Frame[] {
     for (const frame of parser.push(chunk)) out.push(copyFrame(frame))
   }
   return out
-}
-
-/** Buffers in frames are views valid only until the next frame; tests keep them, so copy. */
-function copyFrame (frame: Frame): Frame {
-  switch (frame.type) {
-    case 'piece': return { ...frame, block: Buffer.from(frame.block) }
-    case 'bitfield': return { ...frame, bitfield: Buffer.from(frame.bitfield) }
-    case 'extended': return { ...frame, payload: Buffer.from(frame.payload) }
-    default: return frame
-  }
 }
 
 function assertEproto (fn: () => unknown): void {
