@@ -137,6 +137,22 @@ test('a single-file torrent is stored at its name', async (t) => {
   assert.deepEqual(await fs.readFile(path.join(dir, 'one.bin')), fx.data)
 })
 
+test('pieces larger than one write chunk land whole, also where a file boundary splits a chunk', async (t) => {
+  const dir = await tmpDir(t)
+  // 1 MiB + 5 pieces (more than four 256 KiB chunks each); the files end at odd offsets within chunks.
+  const pieceLength = (1 << 20) + 5
+  const fx = fixture(pieceLength, [
+    { path: 'a.bin', length: 300_001 },
+    { path: 'b.bin', length: 2 * pieceLength - 300_001 - 7 }
+  ])
+  const st = open(fx, directoryStorage(dir), { readCachePieces: 0 })
+  await writeAll(st, fx)
+  await st.close()
+  for (const f of fx.layout.files) {
+    assert.deepEqual(await fs.readFile(path.join(dir, 'tor', f.path)), fx.data.subarray(f.offset, f.offset + f.length), f.path)
+  }
+})
+
 test('verify rejects a corrupted piece and a piece of the wrong size', async () => {
   const fx = fixture(64, MIXED)
   const st = open(fx, memoryStorage())
