@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import net from 'node:net'
 import { Wire } from '../wire/wire.js'
+import { dialWire } from '../wire/dial.js'
 import { EXTENSIONS, type ExtensionName } from '../wire/messages.js'
 import type { Handshake } from '../wire/handshake.js'
 import { parseInfo } from '../metainfo/torrent.js'
@@ -159,10 +160,10 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     if (port === this.opts.port && isLocalAddress(host)) return
     if (this.opts.slots !== undefined && !this.opts.slots.take()) return
     this.dialing.add(address)
-    const socket = net.connect({ host, port })
+    const wire = dialWire(host, port, { peerId: this.opts.peerId })
+    const socket = wire.socket
     socket.setTimeout(CONNECT_TIMEOUT, () => socket.destroy())
     socket.once('connect', () => socket.setTimeout(0))
-    const wire = new Wire(socket, { peerId: this.opts.peerId })
     this.pending.add(wire)
     wire.once('close', () => {
       this.dialing.delete(address)

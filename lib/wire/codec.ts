@@ -1,6 +1,6 @@
 import { fail, TrackerlessError } from '../errors.js'
 import { decodeHandshake, HANDSHAKE_LENGTH, type Handshake } from './handshake.js'
-import type { Message, MessageType } from './messages.js'
+import { BLOCK_SIZE, type Message, type MessageType } from './messages.js'
 
 /**
  * Largest frame accepted by default: a 1 MiB bitfield (8M pieces) or a piece message of a 1 MiB
@@ -146,6 +146,9 @@ export function decodeMessage (frame: Buffer): Message | null {
   }
 }
 
+/** A piece message of one standard block: id, index, begin and 16 KiB. */
+const SPARE_SIZE = 9 + BLOCK_SIZE
+
 /** What FrameParser yields: the peer's handshake once, then its messages. */
 export type Frame = Message | { type: 'handshake', handshake: Handshake }
 
@@ -175,6 +178,7 @@ export class FrameParser {
   private readonly prefix = Buffer.alloc(4)
   private prefixFilled = 0
   private error: TrackerlessError | null = null
+  private spare: Buffer | null = null
 
   constructor (options: FrameParserOptions = {}) {
     this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME
@@ -252,7 +256,14 @@ export class FrameParser {
   }
 
   private begin (length: number): void {
-    this.partial = Buffer.allocUnsafe(length)
+    // Nearly every frame that spans two reads is a block; reusing one buffer for those spares the
+    // collector a 16 KiB buffer per read. Safe: a frame's buffers live only until the next pull.
+    if (length <= SPARE_SIZE) {
+      this.spare ??= Buffer.allocUnsafe(SPARE_SIZE)
+      this.partial = this.spare.subarray(0, length)
+    } else {
+      this.partial = Buffer.allocUnsafe(length)
+    }
     this.filled = 0
   }
 

@@ -101,7 +101,7 @@ export class Wire extends EventEmitter<WireEvents> {
     // Nagle would only delay what the cork below already batches.
     socket.setNoDelay(true)
     socket.on('connect', this.rememberAddress)
-    socket.on('data', this.onData)
+    socket.on('data', this.receive)
     socket.on('drain', this.onDrain)
     socket.on('error', this.onSocketError)
     socket.on('close', this.onSocketClose)
@@ -216,7 +216,8 @@ export class Wire extends EventEmitter<WireEvents> {
     this.send({ type: 'keep-alive' })
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** Bytes from the peer. The chunk is not kept after this returns, so the caller may reuse it. */
+  readonly receive = (chunk: Buffer): void => {
     this.idleTimer?.refresh()
     try {
       for (const frame of this.parser.push(chunk)) {

@@ -100,6 +100,21 @@ describe('FrameParser properties', () => {
       assert.deepEqual(frames, messages)
     }), { numRuns: RUNS })
   })
+
+  it('gives back the same messages when every read lands in one reused buffer, as dialled sockets do', () => {
+    fc.assert(fc.property(fc.array(message, { maxLength: 12 }), cuts, (messages, at) => {
+      const wire = Buffer.concat(messages.map(encodeMessage))
+      const parser = new FrameParser({ handshake: false })
+      const readBuffer = Buffer.alloc(wire.length)
+      const frames: Frame[] = []
+      for (const c of chunk(wire, at)) {
+        readBuffer.fill(0xee)
+        c.copy(readBuffer)
+        for (const frame of parser.push(readBuffer.subarray(0, c.length))) frames.push(copy(frame))
+      }
+      assert.deepEqual(frames, messages)
+    }), { numRuns: RUNS })
+  })
 })
 
 /** Buffers in frames are views valid only until the next frame; keep copies. */
