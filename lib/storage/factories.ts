@@ -1,8 +1,9 @@
 import path from 'node:path'
-import RandomAccessFile from 'random-access-file'
+import RandomAccessFile, { type WriteRequest } from 'random-access-file'
 import RandomAccessMemory from 'random-access-memory'
 import { fail } from '../errors.js'
 import type { StorageFactory } from './types.js'
+import { writeInBackground } from './file-writer.js'
 
 /** Files stored under `dir` (created on the first write). A path that would land outside `dir`
  *  throws EBADTORRENT: metainfo already rejects such paths, this is the second wall.
@@ -11,7 +12,14 @@ import type { StorageFactory } from './types.js'
 export function directoryStorage (dir: string, opts: { readOnly?: boolean } = {}): StorageFactory {
   const root = path.resolve(dir)
   const writable = opts.readOnly !== true
-  return (file) => new RandomAccessFile(joinInside(root, file), { writable })
+  return (file) => new DiskFile(joinInside(root, file), { writable })
+}
+
+/** random-access-file with its writes on the writing thread (file-writer.ts says why). */
+class DiskFile extends RandomAccessFile {
+  override _write (req: WriteRequest): void {
+    writeInBackground(this.fd, req.data.subarray(0, req.size), req.offset, (err) => req.callback(err))
+  }
 }
 
 /** `root` + the '/'-separated relative `file`, or EBADTORRENT when the result is not strictly inside `root`. */

@@ -41,8 +41,6 @@ const DEFAULT_MAX_OPEN_FILES = 128
 /** Read size of hashAll: large sequential reads, independent of the piece length. */
 const HASH_READ_SIZE = 4 * 1024 * 1024
 const EMPTY = Buffer.alloc(0)
-/** Largest single write; see writeFile. */
-const WRITE_CHUNK = 256 * 1024
 
 /**
  * A torrent's pieces over its files. Reads are served from a small LRU cache of whole pieces so
@@ -325,22 +323,9 @@ export class TorrentStorage {
     return this.call<Buffer>(file, 'read', storage, (cb) => storage.read(offset, length, cb), offset, length)
   }
 
-  /**
-   * Writes `data` as consecutive chunks of at most WRITE_CHUNK bytes, each after the previous one.
-   * Why: Linux (6.x, ext4 and others with large folios) sizes page-cache folios by the write's
-   * length, and on a VM whose free memory went back to the host each large folio costs a host fault
-   * per page on first touch: 1 GiB written to a new file in 1 MiB writes cost 1.6-2.5 CPU-s in the
-   * kernel here, against 0.2-0.3 s in 256 KiB writes (bench/README.md, "Storage writes").
-   */
-  private async writeFile (file: number, offset: number, data: Buffer): Promise<void> {
-    let at = 0
-    do {
-      const end = Math.min(data.length, at + WRITE_CHUNK)
-      const part = data.subarray(at, end)
-      const storage = this.storageOf(file)
-      await this.call<void>(file, 'write', storage, (cb) => storage.write(offset + at, part, cb), offset + at, part.length)
-      at = end
-    } while (at < data.length)
+  private writeFile (file: number, offset: number, data: Buffer): Promise<void> {
+    const storage = this.storageOf(file)
+    return this.call<void>(file, 'write', storage, (cb) => storage.write(offset, data, cb), offset, data.length)
   }
 
   private storageOf (file: number): Suspendable {

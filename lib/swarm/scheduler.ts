@@ -2,6 +2,7 @@ import { BLOCK_SIZE } from '../wire/messages.js'
 import type { PiecePicker } from './picker.js'
 import { PartialPiece } from './partial-piece.js'
 import { BufferPool } from '../util/buffer-pool.js'
+import { sharedBuffer } from '../storage/file-writer.js'
 import { requestKey, type BlockRequest, type Peer } from './peer.js'
 
 export interface SchedulerOptions {
@@ -32,7 +33,8 @@ export class Scheduler {
     this.picker = picker
     this.opts = opts
     this.maxPartials = Math.max(2, Math.floor(opts.memoryBudget / opts.pieceLength))
-    this.buffers = new BufferPool(opts.pieceLength, this.maxPartials)
+    // Shared memory: the disk storage's writing thread then takes a verified piece without a copy.
+    this.buffers = new BufferPool(opts.pieceLength, this.maxPartials, sharedBuffer)
   }
 
   pieceSize (index: number): number {

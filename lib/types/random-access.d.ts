@@ -28,8 +28,18 @@ declare module 'random-access-file' {
     lock?: boolean
     sparse?: boolean
   }
+  /** What random-access-storage hands to a subclass's _write. */
+  export interface WriteRequest {
+    data: Buffer
+    offset: number
+    size: number
+    callback (err: Error | null): void
+  }
   export default class RandomAccessFile extends RandomAccessStorage {
     constructor (filename: string, opts?: RandomAccessFileOptions)
+    /** The open descriptor, 0 while closed. */
+    fd: number
+    _write (req: WriteRequest): void
   }
 }
 

@@ -7,15 +7,17 @@ export class BufferPool {
   readonly size: number
   private readonly free: Buffer[] = []
   private readonly keep: number
+  private readonly allocate: (size: number) => Buffer
 
   /** Keeps at most `keep` free buffers; more given back are left to the garbage collector. */
-  constructor (size: number, keep: number) {
+  constructor (size: number, keep: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe) {
     this.size = size
     this.keep = keep
+    this.allocate = allocate
   }
 
   take (): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafe(this.size)
+    return this.free.pop() ?? this.allocate(this.size)
   }
 
   give (buffer: Buffer): void {
