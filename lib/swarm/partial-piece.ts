@@ -91,7 +91,10 @@ export class PartialPiece<P> {
     if (block < 0 || block >= this.blockCount || this.state[block] === RECEIVED) return false
     if (data.length !== this.blockLength(block)) return false
     if (this.state[block] === NONE) this.requestedOrReceived++
-    data.copy(this.buffer, block * BLOCK_SIZE)
+    // fill() copies with memcpy; copy() into shared memory (the piece buffers are, for the disk
+    // writer) goes through V8's relaxed per-word copy, which was 14% of a download's CPU.
+    const at = block * BLOCK_SIZE
+    this.buffer.fill(data, at, at + data.length)
     this.state[block] = RECEIVED
     this.received++
     this.contributors.add(from)
