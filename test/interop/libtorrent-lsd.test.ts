@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { tmpDir } from '../helpers/fixtures.js'
 import { STEP_MS } from './fixtures.js'
 import { startJsonChild } from '../helpers/json-child.js'
-import { libtorrentMissing, startLtPeer } from './lt-peer.js'
+import { libtorrentMissing, startLtPeer, startLtSeeder } from './lt-peer.js'
 import { NETNS_MISSING, loopbackNamespace } from '../helpers/netns.js'
 
 const skip = libtorrentMissing()
@@ -15,8 +15,6 @@ const LT_LIMIT_S = 30
 /** Our LSD peer (seed <hex content> | get <infohash>), shared with the discovery tests. */
 const LSD_CHILD = fileURLToPath(new URL('../discovery/lsd-child.js', import.meta.url))
 
-interface Created { infoHash: string }
-interface Seeding { port: number }
 interface Got { content: string, peers: string[] }
 interface Downloaded { name: string, clients: Array<{ name: string }> }
 
@@ -31,13 +29,10 @@ test('LSD with no DHT: libtorrent and trackerless find each other by multicast i
   const src = path.join(dir, 'src')
   await fs.mkdir(src)
   await fs.writeFile(path.join(src, 'data.bin'), content)
-  const torrentFile = path.join(dir, 'data.torrent')
-  const created = await startLtPeer(t, ['create', path.join(src, 'data.bin'), torrentFile, '--piece-length', String(16 * 1024)], LT_LIMIT_S)
-    .next<Created>('torrent', STEP_MS)
 
   // libtorrent seeds; ours, given only the infohash, announces it and libtorrent dials in.
-  const ltSeeder = startLtPeer(t, ['seed', torrentFile, src, '--lsd'], LT_LIMIT_S, { netns })
-  await ltSeeder.next<Seeding>('listening port', STEP_MS)
+  const created = await startLtSeeder(t, src, path.join(src, 'data.bin'), LT_LIMIT_S,
+    { create: ['--piece-length', String(16 * 1024)], seed: ['--lsd'], netns })
   const got = await startJsonChild(t, 'lsd-child get', process.execPath, [LSD_CHILD, 'get', created.infoHash], { netns })
     .next<Got>('content', STEP_MS)
   assert.ok(Buffer.from(got.content, 'hex').equals(content), 'data.bin differs')

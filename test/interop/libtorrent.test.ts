@@ -4,25 +4,21 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { tmpDir, writeRandomFile } from '../helpers/fixtures.js'
 import { STEP_MS, assertSameTree, downloaded, listFiles, localClient, loopbackDht, writeMultiFile } from './fixtures.js'
-import { libtorrentMissing, startLtPeer } from './lt-peer.js'
+import { libtorrentMissing, startLtPeer, startLtSeeder } from './lt-peer.js'
 
 const skip = libtorrentMissing()
 /** Every wait inside the libtorrent peer; ours are shorter, so that ours fail first and say why. */
 const LT_LIMIT_S = 90
 
-interface Created { infoHash: string, magnet: string }
-interface Seeding { port: number, infoHash: string }
 interface Downloaded { bytes: number, name: string, clients: Array<{ name: string, byPeerId: string }> }
+
 
 test('libtorrent seeds; we fetch the metadata (BEP9) and the data by magnet link, byte for byte', { skip }, async (t) => {
   const dir = await tmpDir(t)
   const src = path.join(dir, 'src')
   await writeRandomFile(path.join(src, 'data.bin'), 6 * 1024 * 1024 + 3)
-  const torrentFile = path.join(dir, 'data.torrent')
-  const created = await startLtPeer(t, ['create', path.join(src, 'data.bin'), torrentFile, '--piece-length', String(256 * 1024)], LT_LIMIT_S)
-    .next<Created>('torrent', STEP_MS)
-  const seeder = startLtPeer(t, ['seed', torrentFile, src], LT_LIMIT_S)
-  const { port } = await seeder.next<Seeding>('listening port', STEP_MS)
+  const created = await startLtSeeder(t, src, path.join(src, 'data.bin'), LT_LIMIT_S, { create: ['--piece-length', String(256 * 1024)] })
+  const { port } = created
 
   const out = path.join(dir, 'out')
   const leecher = await localClient(t, out)
@@ -56,11 +52,8 @@ test('libtorrent seeds a multi-file torrent it padded (BEP47) with an empty file
   const dir = await tmpDir(t)
   const src = path.join(dir, 'src')
   await writeMultiFile(path.join(src, 'tree'))
-  const torrentFile = path.join(dir, 'tree.torrent')
-  const created = await startLtPeer(t, ['create', path.join(src, 'tree'), torrentFile, '--pad', '--piece-length', String(1024 * 1024)], LT_LIMIT_S)
-    .next<Created>('torrent', STEP_MS)
-  const seeder = startLtPeer(t, ['seed', torrentFile, src], LT_LIMIT_S)
-  const { port } = await seeder.next<Seeding>('listening port', STEP_MS)
+  const created = await startLtSeeder(t, src, path.join(src, 'tree'), LT_LIMIT_S, { create: ['--pad', '--piece-length', String(1024 * 1024)] })
+  const { port } = created
 
   const out = path.join(dir, 'out')
   const leecher = await localClient(t, out)
@@ -95,11 +88,8 @@ test('libtorrent seeds and announces to a loopback DHT; we find it from the info
   const dir = await tmpDir(t)
   const src = path.join(dir, 'src')
   await writeRandomFile(path.join(src, 'data.bin'), 2 * 1024 * 1024 + 9)
-  const torrentFile = path.join(dir, 'data.torrent')
-  const created = await startLtPeer(t, ['create', path.join(src, 'data.bin'), torrentFile, '--piece-length', String(256 * 1024)], LT_LIMIT_S)
-    .next<Created>('torrent', STEP_MS)
-  const seeder = startLtPeer(t, ['seed', torrentFile, src, '--dht', dht], LT_LIMIT_S)
-  const { port } = await seeder.next<Seeding>('listening port', STEP_MS)
+  const created = await startLtSeeder(t, src, path.join(src, 'data.bin'), LT_LIMIT_S, { create: ['--piece-length', String(256 * 1024)], seed: ['--dht', dht] })
+  const { port } = created
 
   const out = path.join(dir, 'out')
   const leecher = await localClient(t, out, [dht])

@@ -1,9 +1,10 @@
 /** Runs test/interop/lt_peer.py (a libtorrent peer) as a JSON-lines child process. */
 import { spawnSync } from 'node:child_process'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import { startJsonChild, type JsonChild, type JsonChildOptions } from '../helpers/json-child.js'
+import { STEP_MS } from './fixtures.js'
 
 /** Debian's python, which sees the python3-libtorrent package (a pyenv python may not). */
 const PYTHON = '/usr/bin/python3'
@@ -26,4 +27,30 @@ export function startLtPeer (t: TestContext, args: readonly string[], limitS: nu
     ...opts,
     env: { ...process.env, LT_PEER_LIMIT_S: String(limitS), LT_PEER_LOG: '1' }
   })
+}
+
+export interface LtSeeding {
+  infoHash: string
+  magnet: string
+  port: number
+}
+
+export interface LtSeedOptions extends Pick<JsonChildOptions, 'netns'> {
+  /** Extra arguments of `create` (piece length, --pad). */
+  create?: readonly string[]
+  /** Extra arguments of `seed` (--dht, --lsd); the seeder runs in `netns` when given. */
+  seed?: readonly string[]
+}
+
+/**
+ * libtorrent makes a .torrent of `source` (a file or folder inside `src`; the .torrent goes next
+ * to `src`) and seeds it from `src`; resolves once it listens.
+ */
+export async function startLtSeeder (t: TestContext, src: string, source: string, limitS: number, opts: LtSeedOptions = {}): Promise<LtSeeding> {
+  const torrentFile = join(dirname(src), `${basename(source)}.torrent`)
+  const created = await startLtPeer(t, ['create', source, torrentFile, ...opts.create ?? []], limitS)
+    .next<{ infoHash: string, magnet: string }>('torrent', STEP_MS)
+  const { port } = await startLtPeer(t, ['seed', torrentFile, src, ...opts.seed ?? []], limitS, { netns: opts.netns })
+    .next<{ port: number }>('listening port', STEP_MS)
+  return { ...created, port }
 }
