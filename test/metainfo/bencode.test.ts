@@ -1,21 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { TrackerlessError, type ErrorCode } from '../../lib/errors.js'
 import {
   decodeBounded, decodePrefix, findDictValueSpan, getBytes, getDict, getInt, getList, getString, asDict,
   type DecodeLimits
 } from '../../lib/metainfo/bencode.js'
+import { throwsCode } from '../helpers/errors.js'
 
 const LIMITS: DecodeLimits = { maxBytes: 1024, maxDepth: 8, code: 'EPROTO' }
-
-function throwsCode (fn: () => unknown, code: ErrorCode, message?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof TrackerlessError, `expected a TrackerlessError, got ${String(err)}`)
-    assert.equal(err.code, code)
-    if (message !== undefined) assert.match(err.message, message)
-    return true
-  })
-}
 
 const b = (text: string): Buffer => Buffer.from(text, 'latin1')
 

@@ -1,21 +1,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { TrackerlessError } from '../../lib/errors.js'
 import { choosePieceLength, createMetainfo, encodeTorrentFile, layoutFiles, type FileInput } from '../../lib/metainfo/create.js'
 import { parseTorrent } from '../../lib/metainfo/torrent.js'
 import type { FileEntry } from '../../lib/metainfo/types.js'
+import { throwsCode } from '../helpers/errors.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
 const GiB = 1024 * MiB
 
 function rejects (fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof TrackerlessError, `expected a TrackerlessError, got ${String(err)}`)
-    assert.equal(err.code, 'EBADTORRENT')
-    assert.match(err.message, message)
-    return true
-  })
+  throwsCode(fn, 'EBADTORRENT', message)
 }
 
 function hashesFor (files: readonly FileEntry[], pieceLength: number): Buffer {

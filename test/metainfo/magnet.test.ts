@@ -1,20 +1,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { TrackerlessError } from '../../lib/errors.js'
 import { formatMagnet, parseInfoHash, parseMagnet, parsePeerAddress } from '../../lib/metainfo/magnet.js'
 import { asInfoHash } from '../../lib/util/ids.js'
+import { throwsCode } from '../helpers/errors.js'
 
 const HEX = 'c12fe1c06bba254a9dc9f519b335aa7c1367a88a'
 const BASE32 = 'YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK'
 const KEY = 'ab'.repeat(32)
 
 function invalid (fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof TrackerlessError, `expected a TrackerlessError, got ${String(err)}`)
-    assert.equal(err.code, 'EINVALIDURL')
-    assert.match(err.message, message)
-    return true
-  })
+  throwsCode(fn, 'EINVALIDURL', message)
 }
 
 test('btih in hex or base32, either case', () => {

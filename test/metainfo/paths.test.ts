@@ -1,15 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { TrackerlessError } from '../../lib/errors.js'
 import { checkPathConflicts, splitPath, validateName, validatePath } from '../../lib/metainfo/paths.js'
+import { throwsCode } from '../helpers/errors.js'
 
 function rejects (fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof TrackerlessError)
-    assert.equal(err.code, 'EBADTORRENT')
-    assert.match(err.message, message)
-    return true
-  })
+  throwsCode(fn, 'EBADTORRENT', message)
 }
 
 test('accepts ordinary relative paths and joins them with /', () => {

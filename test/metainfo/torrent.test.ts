@@ -3,19 +3,14 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import bencode from 'bencode'
 import type { EncodableValue } from 'bencode'
-import { TrackerlessError } from '../../lib/errors.js'
 import { asInfoHash } from '../../lib/util/ids.js'
 import { parseInfo, parseTorrent, MAX_FILES } from '../../lib/metainfo/torrent.js'
+import { throwsCode } from '../helpers/errors.js'
 
 type Dict = { [key: string]: EncodableValue }
 
 function rejects (fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof TrackerlessError, `expected a TrackerlessError, got ${String(err)}`)
-    assert.equal(err.code, 'EBADTORRENT')
-    assert.match(err.message, message)
-    return true
-  })
+  throwsCode(fn, 'EBADTORRENT', message)
 }
 
 function torrent (info: EncodableValue): Buffer {

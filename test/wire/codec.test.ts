@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { TrackerlessError } from '../../lib/errors.js'
 import { asInfoHash, asPeerId } from '../../lib/util/ids.js'
 import { decodeMessage, encodeMessage, FrameParser, writeMessage, type Frame } from '../../lib/wire/codec.js'
 import { decodeHandshake, encodeHandshake } from '../../lib/wire/handshake.js'
 import type { Message } from '../../lib/wire/messages.js'
 import { copyFrame } from '../helpers/frames.js'
+import { throwsCode } from '../helpers/errors.js'
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex')
 
@@ -45,7 +45,7 @@ function parseAll (parser: FrameParser, chunks: Buffer[]): Frame[] {
 }
 
 function assertEproto (fn: () => unknown): void {
-  assert.throws(fn, (err: unknown) => err instanceof TrackerlessError && err.code === 'EPROTO')
+  throwsCode(fn, 'EPROTO')
 }
 
 describe('handshake', () => {

@@ -5,11 +5,12 @@ import { TrackerlessError } from '../../lib/errors.js'
 import { decodeExtendedHandshake, encodeExtendedHandshake, MAX_REQQ } from '../../lib/wire/extended.js'
 import type { ExtendedHandshake, MetadataMessage } from '../../lib/wire/messages.js'
 import { decodeMetadataMessage, encodeMetadataMessage } from '../../lib/wire/ut-metadata.js'
+import { throwsCode } from '../helpers/errors.js'
 
 const RUNS = 300
 
 function assertEproto (fn: () => unknown): void {
-  assert.throws(fn, (err: unknown) => err instanceof TrackerlessError && err.code === 'EPROTO')
+  throwsCode(fn, 'EPROTO')
 }
 
 function onlyEproto (fn: () => unknown): void {
