@@ -23,9 +23,10 @@ export class PartialPiece<P> {
   /** Endgame or a read waiting on it: any peer may request its blocks. */
   shared = false
   private readonly state: Uint8Array
+  /** Requests outstanding per block: 1, or more once end-game asks another peer too. */
+  private readonly asked: Uint8Array
   private cursor = 0
   private received = 0
-  private requestedOrReceived = 0
 
   /** `buffer` holds at least `length` bytes; the piece is assembled in its first `length`. */
   constructor (index: number, length: number, owner: P | null, buffer: Buffer) {
@@ -34,6 +35,7 @@ export class PartialPiece<P> {
     this.owner = owner
     this.blockCount = Math.ceil(length / BLOCK_SIZE)
     this.state = new Uint8Array(this.blockCount)
+    this.asked = new Uint8Array(this.blockCount)
     this.storage = buffer
     this.buffer = buffer.subarray(0, length)
   }
@@ -52,7 +54,6 @@ export class PartialPiece<P> {
       this.buffer.fill(0, start, stop)
       this.state[b] = RECEIVED
       this.received++
-      this.requestedOrReceived++
     }
   }
 
@@ -65,37 +66,49 @@ export class PartialPiece<P> {
     while (this.cursor < this.blockCount && this.state[this.cursor] !== NONE) this.cursor++
     if (this.cursor === this.blockCount) return -1
     this.state[this.cursor] = REQUESTED
-    this.requestedOrReceived++
+    this.asked[this.cursor] = 1
     return this.cursor++
   }
 
-  /** A request that will not be answered (choke, reject, timeout, disconnect). */
+  /** End-game: `block`, already requested, is asked of one more peer. */
+  askAgain (block: number): void {
+    if (this.state[block] === REQUESTED && this.asked[block]! < 255) this.asked[block]!++
+  }
+
+  /** A request that will not be answered (choke, reject, timeout, disconnect); the block is
+   *  free again once no other peer has it requested either. */
   returnBlock (block: number): void {
-    if (this.state[block] !== REQUESTED) return
+    if (this.state[block] !== REQUESTED || --this.asked[block]! > 0) return
     this.state[block] = NONE
-    this.requestedOrReceived--
     if (block < this.cursor) this.cursor = block
   }
 
-  isMissing (block: number): boolean {
-    return this.state[block] !== RECEIVED
+  /** Requests outstanding for `block`. */
+  timesAsked (block: number): number {
+    return this.asked[block]!
   }
 
-  /** Blocks requested but not yet received: what end-game asks other peers for again. */
-  * pendingBlocks (): Generator<number> {
-    for (let b = 0; b < this.blockCount; b++) if (this.state[b] === REQUESTED) yield b
+  /** End-game: the requested, unreceived block asked of the fewest peers; -1 when there is none. */
+  leastAskedPending (): number {
+    let best = -1
+    for (let b = 0; b < this.blockCount; b++) {
+      if (this.state[b] !== REQUESTED) continue
+      if (best === -1 || this.asked[b]! < this.asked[best]!) best = b
+      if (this.asked[b] === 1) break
+    }
+    return best
   }
 
   /** Copies the block in; false when it was not wanted (a duplicate, or a wrong size). */
   addBlock (block: number, data: Buffer, from: P): boolean {
     if (block < 0 || block >= this.blockCount || this.state[block] === RECEIVED) return false
     if (data.length !== this.blockLength(block)) return false
-    if (this.state[block] === NONE) this.requestedOrReceived++
     // fill() copies with memcpy; copy() into shared memory (the piece buffers are, for the disk
     // writer) goes through V8's relaxed per-word copy, which was 14% of a download's CPU.
     const at = block * BLOCK_SIZE
     this.buffer.fill(data, at, at + data.length)
     this.state[block] = RECEIVED
+    this.asked[block] = 0
     this.received++
     this.contributors.add(from)
     return true
@@ -103,10 +116,5 @@ export class PartialPiece<P> {
 
   get complete (): boolean {
     return this.received === this.blockCount
-  }
-
-  /** Every block is requested or received: only end-game duplicates can speed it up. */
-  get fullyRequested (): boolean {
-    return this.requestedOrReceived === this.blockCount
   }
 }

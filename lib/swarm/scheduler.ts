@@ -75,7 +75,10 @@ export class Scheduler {
         return this.take(peer, piece)
       }
     }
-    return this.endgame ? this.duplicate(peer) : null
+    // Strict end-game, libtorrent's default: only a peer with nothing else to do asks for a
+    // block someone else is already sending, one at a time; on a fast link every duplicate
+    // asked for is a duplicate received, which costs both ends a block's worth of work.
+    return this.endgame && peer.requests.size === 0 ? this.duplicate(peer) : null
   }
 
   /** A block arrived; returns the piece when that block completed it. */
@@ -189,15 +192,22 @@ export class Scheduler {
     return req
   }
 
-  /** End-game: a block already asked of another peer that this one has not been asked for. */
+  /** End-game, for a peer with no requests: the block already asked of the fewest other peers;
+   *  null when there is none. */
   private duplicate (peer: Peer): BlockRequest | null {
+    let best: PartialPiece<Peer> | null = null
+    let bestBlock = -1
     for (const piece of this.partials.values()) {
       if (piece.complete || !peer.has(piece.index)) continue
-      piece.shared = true
-      for (const block of piece.pendingBlocks()) {
-        if (!peer.requests.has(requestKey(piece.index, block))) return this.record(peer, piece, block)
-      }
+      const block = piece.leastAskedPending()
+      if (block === -1 || (best !== null && piece.timesAsked(block) >= best.timesAsked(bestBlock))) continue
+      best = piece
+      bestBlock = block
+      if (piece.timesAsked(block) === 1) break
     }
-    return null
+    if (best === null) return null
+    best.shared = true
+    best.askAgain(bestBlock)
+    return this.record(peer, best, bestBlock)
   }
 }
