@@ -3,7 +3,7 @@ import RandomAccessFile, { type WriteRequest } from 'random-access-file'
 import RandomAccessMemory from 'random-access-memory'
 import { fail } from '../errors.js'
 import type { StorageFactory } from './types.js'
-import { writeInBackground } from './file-writer.js'
+import { startWriter, writeInBackground } from './file-writer.js'
 
 /** Files stored under `dir` (created on the first write). A path that would land outside `dir`
  *  throws EBADTORRENT: metainfo already rejects such paths, this is the second wall.
@@ -12,6 +12,7 @@ import { writeInBackground } from './file-writer.js'
 export function directoryStorage (dir: string, opts: { readOnly?: boolean } = {}): StorageFactory {
   const root = path.resolve(dir)
   const writable = opts.readOnly !== true
+  if (writable) startWriter()
   return (file) => new DiskFile(joinInside(root, file), { writable })
 }
 

@@ -31,6 +31,15 @@ let worker: Worker | null = null
 let nextId = 0
 const pending = new Map<number, Done>()
 
+/**
+ * Starts the writing thread now if it is not running. Booting it costs tens of milliseconds of
+ * CPU: paid at the first write, it would delay the first verified piece (the one a read is
+ * waiting for) and, in a swarm, land in the middle of the download. Idle, it keeps no process alive.
+ */
+export function startWriter (): void {
+  worker ?? start()
+}
+
 /** Writes all of `data` at `position` of the open file `fd`; `done` runs once it is written or failed. */
 export function writeInBackground (fd: number, data: Uint8Array, position: number, done: Done): void {
   const shared = data.buffer instanceof SharedArrayBuffer ? data : copyToShared(data)
@@ -50,7 +59,8 @@ function copyToShared (data: Uint8Array): Uint8Array {
 }
 
 function start (): Worker {
-  const thread = new Worker(new URL('./write-worker.js', import.meta.url))
+  // No inherited node flags: some (--input-type with -e) make a worker fail to start.
+  const thread = new Worker(new URL('./write-worker.js', import.meta.url), { execArgv: [] })
   thread.unref()
   thread.on('message', (result: WriteResult) => {
     const done = pending.get(result.id)

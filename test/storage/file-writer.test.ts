@@ -48,3 +48,27 @@ test('a failed write reports the system error code, and later writes still work'
     await writable.close()
   }
 })
+
+test('a process whose writer was started ahead and then wrote exits by itself: the idle thread keeps nothing alive', async () => {
+  const url = new URL('../../lib/storage/file-writer.js', import.meta.url).href
+  const script = `
+    import { startWriter, writeInBackground } from ${JSON.stringify(url)}
+    import fs from 'node:fs'
+    import os from 'node:os'
+    import path from 'node:path'
+    startWriter()
+    startWriter()
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trackerless-writer-'))
+    const fd = fs.openSync(path.join(dir, 'f'), 'w')
+    writeInBackground(fd, Buffer.from('written'), 0, (err) => {
+      fs.closeSync(fd)
+      const back = fs.readFileSync(path.join(dir, 'f'), 'utf8')
+      fs.rmSync(dir, { recursive: true })
+      process.stdout.write(err === null ? back : String(err))
+    })`
+  const { execFile } = await import('node:child_process')
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (err, stdout) => err === null ? resolve(stdout) : reject(err))
+  })
+  assert.equal(out, 'written')
+})
