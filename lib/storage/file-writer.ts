@@ -37,7 +37,7 @@ const pending = new Map<number, Done>()
  * waiting for) and, in a swarm, land in the middle of the download. Idle, it keeps no process alive.
  */
 export function startWriter (): void {
-  worker ?? start()
+  if (worker === null) start()
 }
 
 /** Writes all of `data` at `position` of the open file `fd`; `done` runs once it is written or failed. */
