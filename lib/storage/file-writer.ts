@@ -61,7 +61,6 @@ function copyToShared (data: Uint8Array): Uint8Array {
 function start (): Worker {
   // No inherited node flags: some (--input-type with -e) make a worker fail to start.
   const thread = new Worker(new URL('./write-worker.js', import.meta.url), { execArgv: [] })
-  thread.unref()
   thread.on('message', (result: WriteResult) => {
     const done = pending.get(result.id)
     pending.delete(result.id)
@@ -80,6 +79,8 @@ function start (): Worker {
   }
   thread.on('error', fail)
   thread.on('exit', (code) => fail(Object.assign(new Error(`the file-writing thread exited (code ${code})`), { code: 'EIO' })))
+  // After the listeners: adding a 'message' listener refs the thread again.
+  thread.unref()
   worker = thread
   return thread
 }

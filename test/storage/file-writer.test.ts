@@ -49,10 +49,23 @@ test('a failed write reports the system error code, and later writes still work'
   }
 })
 
+/** Runs an ES module script in a new node process; resolves to its stdout once it exits by itself. */
+async function runScript (script: string): Promise<string> {
+  const { execFile } = await import('node:child_process')
+  return new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (err, stdout) => err === null ? resolve(stdout) : reject(err))
+  })
+}
+
+const WRITER_URL = JSON.stringify(new URL('../../lib/storage/file-writer.js', import.meta.url).href)
+
+test('a process that started the writer and never wrote exits by itself', async () => {
+  assert.equal(await runScript(`import { startWriter } from ${WRITER_URL}\nstartWriter()\nprocess.stdout.write('started')`), 'started')
+})
+
 test('a process whose writer was started ahead and then wrote exits by itself: the idle thread keeps nothing alive', async () => {
-  const url = new URL('../../lib/storage/file-writer.js', import.meta.url).href
   const script = `
-    import { startWriter, writeInBackground } from ${JSON.stringify(url)}
+    import { startWriter, writeInBackground } from ${WRITER_URL}
     import fs from 'node:fs'
     import os from 'node:os'
     import path from 'node:path'
@@ -66,9 +79,5 @@ test('a process whose writer was started ahead and then wrote exits by itself: t
       fs.rmSync(dir, { recursive: true })
       process.stdout.write(err === null ? back : String(err))
     })`
-  const { execFile } = await import('node:child_process')
-  const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (err, stdout) => err === null ? resolve(stdout) : reject(err))
-  })
-  assert.equal(out, 'written')
+  assert.equal(await runScript(script), 'written')
 })
