@@ -205,6 +205,9 @@ export class Wire extends EventEmitter<WireEvents> {
     // Replies we cannot hold back (rejects, metadata pieces, HAVEs) pile up when a peer keeps
     // asking but never reads: that peer would grow our memory without bound.
     if (this.socket.writableLength > this.maxWriteQueue) {
+      // A reset, not a close: a close would leave what the kernel already holds for this peer
+      // (megabytes on loopback) waiting, with the socket, until a peer that never reads reads it.
+      this.socket.resetAndDestroy()
       this.destroy(new TrackerlessError('EPROTO', `the peer left over ${this.maxWriteQueue} bytes unread while it kept asking for more; dropped it`))
       return false
     }

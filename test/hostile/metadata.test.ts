@@ -83,8 +83,9 @@ test('a first peer announcing a false metadata size does not lock out peers anno
 
 test('a peer that floods metadata requests and never reads is dropped before its replies pile up', async (t) => {
   const s = await scene(t)
+  const seeding = await s.seeder.lookup(s.magnet)
   const flooder = await RawPeer.dial(s.seeder.port, { infoHash: s.meta.infoHash })
-  await until(() => flooder.extensions !== null, 10_000, "the seeder's extended handshake")
+  await until(() => flooder.extensions !== null && seeding.peers.length === 1, 10_000, "the seeder's extended handshake")
   flooder.sendExtendedHandshake()
   flooder.socket.pause()
   const request = encodeMetadataMessage({ type: 'request', piece: 0 })
@@ -94,5 +95,10 @@ test('a peer that floods metadata requests and never reads is dropped before its
   // Each request costs the flooder a few dozen bytes and the seeder a reply of the whole info.
   const count = Math.ceil(64 * 1024 * 1024 / s.meta.info.length)
   flooder.sendRaw(Buffer.concat(Array.from({ length: count }, () => one)))
+  // Watched from the seeder: the flooder itself, not reading, would not see the end until it read
+  // the replies the kernel already holds for it.
+  await until(() => seeding.peers.length === 0, 30_000, 'the seeder dropped the flooder')
+  flooder.socket.resume()
   await flooder.waitClosed()
+  assert.ok(flooder.socket.bytesRead < 32 * 1024 * 1024, `the flooder got ${flooder.socket.bytesRead} bytes of the 64 MiB it asked for`)
 })
