@@ -11,8 +11,8 @@ export interface ChokeCandidate {
 }
 
 export interface ChooseUnchokedOptions {
-  /** Regular (tit-for-tat) slots. Default 4. */
-  slots?: number
+  /** Regular (tit-for-tat) slots. */
+  slots: number
   /** True once we have everything we want: rank by how fast they take from us instead. */
   seeding: boolean
   /** The current optimistic unchoke (from pickOptimistic), unchoked on top of the regular slots. */
@@ -38,7 +38,7 @@ const NEW_PEER_WEIGHT = 3
  * regular slot: they would not use it. Ties keep the order of `peers`.
  */
 export function chooseUnchoked (peers: readonly ChokeCandidate[], options: ChooseUnchokedOptions): Set<ChokeCandidate> {
-  const { slots = 4, seeding, optimistic } = options
+  const { slots, seeding, optimistic } = options
   const rate = seeding ? (p: ChokeCandidate) => p.uploadRate : (p: ChokeCandidate) => p.downloadRate
   const ranked = peers.filter((p) => p.interested).sort((a, b) => rate(b) - rate(a))
   const unchoked = new Set(ranked.slice(0, Math.max(0, slots)))

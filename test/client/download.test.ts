@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Torrent, type Archive } from '../../index.js'
-import { tmpDir, writeRandomFile, once } from '../helpers/fixtures.js'
+import { tmpDir, writeRandomFile, once, until } from '../helpers/fixtures.js'
+import { RawPeer, scene } from '../hostile/raw-peer.js'
 
 const MiB = 1024 * 1024
 
@@ -106,4 +107,20 @@ test('seed(path, { name }) names the torrent and reads the files where they are;
     assert.equal(again.infoHash, archive.infoHash, 'the .torrent hashes to the magnet link\'s infohash')
   }
   assert.equal(seeder.torrentFile('0'.repeat(40)), null)
+})
+
+test('a seed keeps eight interested peers unchoked at once, not four', async (t) => {
+  const s = await scene(t)
+  const peers = await Promise.all(Array.from({ length: 9 }, () => RawPeer.dial(s.seeder.port, { infoHash: s.meta.infoHash })))
+  t.after(() => { for (const p of peers) p.destroy() })
+  const unchoked = new Set<RawPeer>()
+  for (const peer of peers) {
+    peer.onFrame((f) => {
+      if (f.type === 'unchoke') unchoked.add(peer)
+      if (f.type === 'choke') unchoked.delete(peer)
+    })
+    peer.send({ type: 'have-none' })
+    peer.send({ type: 'interested' })
+  }
+  await until(() => unchoked.size >= 8, 10_000, 'eight peers unchoked at the same time')
 })

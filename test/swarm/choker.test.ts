@@ -19,12 +19,12 @@ const swarm = [
 ]
 
 test('downloading: the interested peers that give us the most', () => {
-  assert.deepEqual(names(chooseUnchoked(swarm, { seeding: false })), ['a', 'b', 'd', 'e'])
+  assert.deepEqual(names(chooseUnchoked(swarm, { seeding: false, slots: 4 })), ['a', 'b', 'd', 'e'])
   assert.deepEqual(names(chooseUnchoked(swarm, { seeding: false, slots: 2 })), ['b', 'd'])
 })
 
 test('seeding: the interested peers that take the most from us', () => {
-  assert.deepEqual(names(chooseUnchoked(swarm, { seeding: true })), ['d', 'e', 'f', 'g'])
+  assert.deepEqual(names(chooseUnchoked(swarm, { seeding: true, slots: 4 })), ['d', 'e', 'f', 'g'])
   assert.deepEqual(names(chooseUnchoked(swarm, { seeding: true, slots: 1 })), ['d'])
 })
 
@@ -34,18 +34,18 @@ test('slot count bounds the regular unchokes; uninterested peers never take one'
     assert.equal(chosen.size, Math.min(slots, 6))
     assert.ok(![...chosen].some((p) => !p.interested))
   }
-  assert.equal(chooseUnchoked([], { seeding: true }).size, 0)
+  assert.equal(chooseUnchoked([], { seeding: true, slots: 4 }).size, 0)
 })
 
 test('the optimistic unchoke is added on top, once', () => {
   const g = swarm[6]!
-  assert.deepEqual(names(chooseUnchoked(swarm, { seeding: false, optimistic: g })), ['a', 'b', 'd', 'e', 'g'])
+  assert.deepEqual(names(chooseUnchoked(swarm, { seeding: false, slots: 4, optimistic: g })), ['a', 'b', 'd', 'e', 'g'])
   const b = swarm[1]!
-  assert.equal(chooseUnchoked(swarm, { seeding: false, optimistic: b }).size, 4)
+  assert.equal(chooseUnchoked(swarm, { seeding: false, slots: 4, optimistic: b }).size, 4)
 })
 
 test('pickOptimistic chooses a choked interested peer', () => {
-  const regular = chooseUnchoked(swarm, { seeding: false })
+  const regular = chooseUnchoked(swarm, { seeding: false, slots: 4 })
   let random = 0
   for (let i = 0; i < 100; i++) {
     random = (random + 0.137) % 1
