@@ -36,17 +36,26 @@ export class Uploader {
   pump (peer: Peer): void {
     while (peer.uploadsInFlight < READS_PER_PEER && peer.uploads.length > 0 && !peer.wire.writableNeedDrain) {
       const req = peer.uploads.shift()!
+      const cached = this.storage.cachedRange(req.index, req.begin, req.length)
+      if (cached !== null) {
+        this.send(peer, req, cached)
+        continue
+      }
       peer.uploadsInFlight++
       this.storage.read(req.index, req.begin, req.length).then((block) => {
         peer.uploadsInFlight--
         if (peer.wire.destroyed || peer.amChoking) return
-        peer.wire.send({ type: 'piece', index: req.index, begin: req.begin, block })
-        peer.upload.add(block.length)
+        this.send(peer, req, block)
         this.pump(peer)
       }, (err: Error) => {
         peer.uploadsInFlight--
         this.onError(err)
       })
     }
+  }
+
+  private send (peer: Peer, req: BlockRequest, block: Buffer): void {
+    peer.wire.send({ type: 'piece', index: req.index, begin: req.begin, block })
+    peer.upload.add(block.length)
   }
 }

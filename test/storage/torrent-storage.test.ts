@@ -324,6 +324,30 @@ test('the read cache evicts the least recently used piece; a write invalidates, 
   await st.close()
 })
 
+test('cachedRange serves a cached piece at once, and nothing else: not before the read ends, not after a write or close', async () => {
+  const fx = fixture(64, MIXED)
+  const { factory, reads } = countingMemory()
+  const st = open(fx, factory, { readCachePieces: 2 })
+  await writeAll(st, fx, [0, 4, 5])
+  assert.equal(st.cachedRange(4, 0, 8), null, 'never read')
+  const reading = st.read(4, 0, 1)
+  assert.equal(st.cachedRange(4, 0, 8), null, 'still being read')
+  await reading
+  assert.deepEqual(st.cachedRange(4, 8, 16), pieceOf(fx, 4).subarray(8, 24))
+  assert.deepEqual(st.cachedRange(4, 0, 64), pieceOf(fx, 4))
+  assert.throws(() => st.cachedRange(4, 60, 8), RangeError)
+  assert.equal(reads(), 1)
+  await st.read(0, 0, 1)
+  assert.notEqual(st.cachedRange(4, 0, 1), null, 'a hit makes 4 the most recent...')
+  await st.read(5, 0, 1)
+  assert.equal(st.cachedRange(0, 0, 1), null, '...so 5 evicts 0')
+  assert.notEqual(st.cachedRange(4, 0, 1), null)
+  await st.writePiece(4, Buffer.from(pieceOf(fx, 4)))
+  assert.equal(st.cachedRange(4, 0, 1), null, 'a write drops the cached copy')
+  await st.close()
+  assert.equal(st.cachedRange(5, 0, 1), null, 'closed')
+})
+
 test('files beyond maxOpenFiles are closed and reopened on demand', async (t) => {
   const dir = await tmpDir(t)
   const files = Array.from({ length: 12 }, (_, i) => ({ path: `d/f${i}`, length: 10 + i }))
