@@ -33,7 +33,7 @@ export function isLocalAddress (host: string): boolean {
  */
 export function isDialablePeer (host: string, port: number): boolean {
   if (!Number.isInteger(port) || port < 1 || port > 65535) return false
-  const v4 = mappedIPv4(host) ?? host
+  const v4 = unmapped(host)
   if (net.isIPv4(v4)) {
     const first = Number(v4.split('.')[0])
     // 0/8 "this network", 224/4 multicast, 240/4 reserved and broadcast.
@@ -45,7 +45,13 @@ export function isDialablePeer (host: string, port: number): boolean {
 
 /** Loopback: 127/8 and ::1, also as IPv4-mapped IPv6. */
 export function isLoopback (host: string): boolean {
-  return (mappedIPv4(host) ?? host).startsWith('127.') || host === '::1'
+  return unmapped(host).startsWith('127.') || host === '::1'
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 one (as dual-stack sockets report IPv4 peers);
+ *  any other host unchanged. */
+export function unmapped (host: string): string {
+  return mappedIPv4(host) ?? host
 }
 
 /** The IPv4 address inside an IPv4-mapped IPv6 one, in either notation (::ffff:1.2.3.4 or

@@ -1,8 +1,7 @@
-import { isIPv4 } from 'node:net'
 import type { ExtendedHandshake } from '../wire/messages.js'
 import { decodePexMessage, encodePexMessage, MAX_PEX_PEERS, PEX_FLAGS, type PexEntry, type PexPeerAddress } from '../wire/ut-pex.js'
 import { parsePeerAddress } from '../metainfo/magnet.js'
-import { formatAddress, isDialablePeer, isLocalAddress, isLoopback } from './address.js'
+import { formatAddress, isDialablePeer, isLocalAddress, isLoopback, unmapped } from './address.js'
 
 /** What PEX needs of a connection (the swarm's Wire satisfies it). */
 export interface PexWire {
@@ -142,10 +141,4 @@ export class PeerExchange<P extends PexPeer> {
 function hostPort (address: string): PexPeerAddress {
   const { host, port } = parsePeerAddress(address)
   return { host, port }
-}
-
-/** A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d. */
-function unmapped (ip: string): string {
-  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip
-  return isIPv4(v4) ? v4 : ip
 }

@@ -24,7 +24,7 @@ export async function reusePieces (source: PieceSource, target: TorrentStorage, 
     if (targetHave.get(i)) continue
     const from = byHash.get(targetHashes.toString('hex', i * 20, i * 20 + 20))
     if (from === undefined || source.storage.pieceSize(from) !== target.pieceSize(i)) continue
-    const data = Buffer.from(await source.storage.read(from, 0, target.pieceSize(i)))
+    const data = await source.storage.read(from, 0, target.pieceSize(i))
     if (!await target.verify(i, data)) continue
     await target.writePiece(i, data)
     targetHave.set(i)

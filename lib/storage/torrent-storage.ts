@@ -60,6 +60,8 @@ export class TorrentStorage {
   private readonly files: (Suspendable | undefined)[]
   /** Insertion order is recency order: a hit moves the piece to the end. */
   private readonly cache = new Map<number, CachedPiece>()
+  /** The piece at the end of `cache`: hits on it, one per block of an upload, need no move. */
+  private newest = -1
   /** Files whose descriptor may be open, least recently used first. */
   private readonly inUse = new Map<number, Suspendable>()
   private closing: Promise<void> | null = null
@@ -93,8 +95,7 @@ export class TorrentStorage {
     const size = this.map.pieceSize(index)
     const start = index * this.map.layout.pieceLength
     if (this.cacheSize === 0) return this.readRange(start + begin, length)
-    const piece = await this.cachedPiece(index, start, size)
-    return begin === 0 && length === size ? piece : piece.subarray(begin, begin + length)
+    return rangeOf(await this.cachedPiece(index, start, size), begin, length)
   }
 
   /**
@@ -103,12 +104,10 @@ export class TorrentStorage {
    * block cost more than the rest of serving it.
    */
   cachedRange (index: number, begin: number, length: number): Buffer | null {
-    const entry = this.cache.get(index)
-    if (entry === undefined || entry.data === null || this.closing !== null) return null
+    const entry = this.closing === null ? this.cacheHit(index) : undefined
+    if (entry === undefined || entry.data === null) return null
     this.map.checkPieceRange(index, begin, length)
-    this.cache.delete(index)
-    this.cache.set(index, entry)
-    return begin === 0 && length === entry.data.length ? entry.data : entry.data.subarray(begin, begin + length)
+    return rangeOf(entry.data, begin, length)
   }
 
   /**
@@ -263,20 +262,28 @@ export class TorrentStorage {
   }
 
   private cachedPiece (index: number, start: number, size: number): Promise<Buffer> {
-    const hit = this.cache.get(index)
-    if (hit !== undefined) {
-      this.cache.delete(index)
-      this.cache.set(index, hit)
-      return hit.loading
-    }
+    const hit = this.cacheHit(index)
+    if (hit !== undefined) return hit.loading
     const loading = this.readRange(start, size)
     const entry: CachedPiece = { loading, data: null }
     this.cache.set(index, entry)
+    this.newest = index
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!)
     loading.then((data) => { entry.data = data }, () => {
       if (this.cache.get(index) === entry) this.cache.delete(index)
     })
     return loading
+  }
+
+  /** The cached piece, made the most recent; undefined when it is not cached. */
+  private cacheHit (index: number): CachedPiece | undefined {
+    const hit = this.cache.get(index)
+    if (hit !== undefined && index !== this.newest) {
+      this.cache.delete(index)
+      this.cache.set(index, hit)
+      this.newest = index
+    }
+    return hit
   }
 
   private readRange (start: number, length: number): Promise<Buffer> {
@@ -394,3 +401,8 @@ const HINTS: Record<string, string> = {
 }
 
 function noop (): void {}
+
+/** Bytes [begin, begin+length) of a piece: the piece itself when that is all of it. */
+function rangeOf (piece: Buffer, begin: number, length: number): Buffer {
+  return begin === 0 && length === piece.length ? piece : piece.subarray(begin, begin + length)
+}

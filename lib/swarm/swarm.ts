@@ -22,7 +22,7 @@ import { Peer, requestKey, type BlockRequest, type PeerHost } from './peer.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { ConnectionSlots } from './connection-slots.js'
 import { PeerExchange } from '../discovery/pex.js'
-import { isLocalAddress } from '../discovery/address.js'
+import { formatAddress, isLocalAddress } from '../discovery/address.js'
 
 export interface SwarmOptions {
   infoHash: InfoHash
@@ -583,8 +583,4 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
 function abortError (): TrackerlessError {
   return new TrackerlessError('EABORTED', 'the read was aborted by its signal')
-}
-
-function formatAddress (host: string, port: number): string {
-  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`
 }

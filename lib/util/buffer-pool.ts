@@ -10,7 +10,7 @@ export class BufferPool {
   private readonly allocate: (size: number) => Buffer
 
   /** Keeps at most `keep` free buffers; more given back are left to the garbage collector. */
-  constructor (size: number, keep: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe) {
+  constructor (size: number, keep: number, allocate: (size: number) => Buffer) {
     this.size = size
     this.keep = keep
     this.allocate = allocate

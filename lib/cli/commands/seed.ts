@@ -2,6 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js'
+import { formatAddress } from '../../discovery/address.js'
 import { addCommonOptions, addPeerOption, type CommonOptions } from '../common.js'
 import { runSession, untilStopped } from '../session.js'
 
@@ -31,7 +32,7 @@ async function seed (source: string, o: SeedCommandOptions): Promise<void> {
     const link = parseMagnet(seeded)
     const infoHash = link.infoHash!.toString('hex')
     // Bound to one address, the link can say where to find us, so `get MAGNET` needs no --peer.
-    if (o.bind !== undefined && !ANY_ADDRESS.has(o.bind)) link.peers = [o.bind.includes(':') ? `[${o.bind}]:${client.port}` : `${o.bind}:${client.port}`]
+    if (o.bind !== undefined && !ANY_ADDRESS.has(o.bind)) link.peers = [formatAddress(o.bind, client.port)]
     const magnet = formatMagnet(link)
     let torrentFile: string | null = null
     if (o.torrentOut !== undefined) {
