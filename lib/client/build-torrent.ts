@@ -49,10 +49,10 @@ export function sourceStorage (source: string, tree: TreeSource): StorageFactory
   const root = path.resolve(source)
   if (!tree.multiFile) {
     const files = directoryStorage(path.dirname(root), { readOnly: true })
-    return () => files(path.basename(root))
+    return (_file, options) => files(path.basename(root), options)
   }
   const files = directoryStorage(root, { readOnly: true })
-  return (file) => files(file.slice(tree.name.length + 1))
+  return (file, options) => files(file.slice(tree.name.length + 1), options)
 }
 
 /**

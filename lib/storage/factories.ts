@@ -13,7 +13,7 @@ export function directoryStorage (dir: string, opts: { readOnly?: boolean } = {}
   const root = path.resolve(dir)
   const writable = opts.readOnly !== true
   if (writable) startWriter()
-  return (file) => new DiskFile(joinInside(root, file), { writable })
+  return (file, options) => new DiskFile(joinInside(root, file), { writable, alloc: options?.alloc })
 }
 
 /** random-access-file with its writes on the writing thread (file-writer.ts says why). */

@@ -3,6 +3,7 @@ import type { Layout } from '../metainfo/types.js'
 import { Bitfield } from '../util/bitfield.js'
 import { FileMap, type FileSegment } from './file-map.js'
 import { PieceHasher, SHA1_LENGTH, sha1Matches } from './hash.js'
+import { ReadBuffers } from './read-buffers.js'
 import type { RandomAccessStorage, StorageFactory } from './types.js'
 
 export interface TorrentStorageOptions {
@@ -17,6 +18,13 @@ export interface TorrentStorageOptions {
   readCachePieces?: number
   /** Files kept open at once; the least recently used is closed (and reopened on demand). Default 128. */
   maxOpenFiles?: number
+  /**
+   * Lets the cache reuse the buffer of a piece it drops for a later read. Called when the piece
+   * is dropped; the test it returns says when nothing reads the buffer any more (for a swarm:
+   * when every peer's socket has sent what it held then). Only pieces brought in by load() are
+   * reused: read() hands its caller a view that the caller may keep. Without it, none are.
+   */
+  reuseWhen?: () => () => boolean
 }
 
 /** An error of the underlying storage (ENOSPC, EACCES, ...), with its own code and the file's path. */
@@ -33,8 +41,9 @@ export class StorageError extends Error {
 }
 
 type Callback<T> = (err: Error | null, value?: T) => void
-/** A piece in the read cache: its read, and its bytes once the read is done. */
-interface CachedPiece { readonly loading: Promise<Buffer>, data: Buffer | null }
+/** A piece in the read cache: its read, its bytes once the read is done, and whether read()
+ *  handed a view of them out (then the buffer is never reused). */
+interface CachedPiece { readonly loading: Promise<Buffer>, data: Buffer | null, lent: boolean }
 /** random-access-storage can release a file's descriptor and reopen it on the next operation. */
 type Suspendable = RandomAccessStorage & { suspend?: (cb: Callback<void>) => void }
 
@@ -58,6 +67,8 @@ export class TorrentStorage {
   private readonly cacheSize: number
   private readonly maxOpenFiles: number
   private readonly files: (Suspendable | undefined)[]
+  private readonly readBuffers: ReadBuffers
+  private readonly reuseWhen: (() => () => boolean) | null
   /** Insertion order is recency order: a hit moves the piece to the end. */
   private readonly cache = new Map<number, CachedPiece>()
   /** The piece at the end of `cache`: hits on it, one per block of an upload, need no move. */
@@ -79,6 +90,8 @@ export class TorrentStorage {
     this.cacheSize = Math.max(0, Math.floor(opts.readCachePieces ?? DEFAULT_CACHE_PIECES))
     this.maxOpenFiles = Math.max(1, Math.floor(opts.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES))
     this.files = new Array<Suspendable | undefined>(opts.layout.files.length)
+    this.readBuffers = new ReadBuffers(opts.layout.pieceLength, this.cacheSize)
+    this.reuseWhen = opts.reuseWhen ?? null
   }
 
   pieceSize (index: number): number {
@@ -95,7 +108,21 @@ export class TorrentStorage {
     const size = this.map.pieceSize(index)
     const start = index * this.map.layout.pieceLength
     if (this.cacheSize === 0) return this.readRange(start + begin, length)
-    return rangeOf(await this.cachedPiece(index, start, size), begin, length)
+    const entry = this.cachedPiece(index, start, size)
+    entry.lent = true
+    return rangeOf(await entry.loading, begin, length)
+  }
+
+  /**
+   * Brings piece `index` into the read cache for cachedRange(), which may still miss if the piece
+   * was dropped again before the caller looked. Unlike read(), the piece's buffer may be reused
+   * once dropped (see `reuseWhen`): whatever cachedRange() gave must be out of use by then.
+   */
+  async load (index: number): Promise<void> {
+    this.assertOpen()
+    this.map.checkPieceRange(index, 0, 0)
+    if (this.cacheSize === 0) return
+    await this.cachedPiece(index, index * this.map.layout.pieceLength, this.map.pieceSize(index)).loading
   }
 
   /**
@@ -121,7 +148,7 @@ export class TorrentStorage {
       throw new RangeError(`Piece ${index} is ${this.map.pieceSize(index)} bytes, not ${data.length}.`)
     }
     // Reads racing this write must not be answered from what was there before.
-    this.cache.delete(index)
+    this.drop(index)
     const layoutFiles = this.map.layout.files
     const writes: Promise<void>[] = []
     let at = 0
@@ -261,18 +288,26 @@ export class TorrentStorage {
     return this.pieceHashes
   }
 
-  private cachedPiece (index: number, start: number, size: number): Promise<Buffer> {
+  private cachedPiece (index: number, start: number, size: number): CachedPiece {
     const hit = this.cacheHit(index)
-    if (hit !== undefined) return hit.loading
+    if (hit !== undefined) return hit
     const loading = this.readRange(start, size)
-    const entry: CachedPiece = { loading, data: null }
+    const entry: CachedPiece = { loading, data: null, lent: false }
     this.cache.set(index, entry)
     this.newest = index
-    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!)
+    if (this.cache.size > this.cacheSize) this.drop(this.cache.keys().next().value!)
     loading.then((data) => { entry.data = data }, () => {
       if (this.cache.get(index) === entry) this.cache.delete(index)
     })
-    return loading
+    return entry
+  }
+
+  /** Removes piece `index` from the cache; its buffer is reused later when that is safe. */
+  private drop (index: number): void {
+    const entry = this.cache.get(index)
+    if (entry === undefined) return
+    this.cache.delete(index)
+    if (entry.data !== null && !entry.lent && this.reuseWhen !== null) this.readBuffers.retire(entry.data, this.reuseWhen())
   }
 
   /** The cached piece, made the most recent; undefined when it is not cached. */
@@ -296,7 +331,7 @@ export class TorrentStorage {
     const files = this.map.layout.files
     const only = segments.length === 1 ? segments[0]! : null
     if (only !== null && !files[only.file]!.pad) return this.readFile(only.file, only.offset, only.length)
-    const out = into ?? Buffer.allocUnsafe(length)
+    const out = into ?? this.readBuffers.alloc(length)
     const reads: Promise<void>[] = []
     let at = 0
     for (const seg of segments) {
@@ -350,7 +385,7 @@ export class TorrentStorage {
     this.assertOpen()
     let storage = this.files[file]
     if (storage === undefined) {
-      storage = this.factory(this.pathOf(file))
+      storage = this.factory(this.pathOf(file), { alloc: this.readBuffers.alloc })
       this.files[file] = storage
     }
     this.inUse.delete(file)

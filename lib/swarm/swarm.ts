@@ -256,7 +256,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   private async open (meta: Metainfo): Promise<void> {
     const storage = new TorrentStorage({
-      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.pieceHashes, factory: this.opts.storage
+      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.pieceHashes, factory: this.opts.storage,
+      reuseWhen: this.sentByAll
     })
     this.storage = storage
     let have: Bitfield
@@ -285,6 +286,13 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
       this.inform(peer)
       peer.setPieceCount(meta.pieceCount)
     }
+  }
+
+  /** A test that holds once every peer's socket has sent what it holds now: the blocks we
+   *  uploaded by reference from a piece's buffer before then are no longer read. */
+  private readonly sentByAll = (): (() => boolean) => {
+    const marks = [...this.peers].map((peer) => ({ wire: peer.wire, mark: peer.wire.queuedBytes }))
+    return () => marks.every(({ wire, mark }) => wire.hasSent(mark))
   }
 
   private attach (wire: Wire, hs: Handshake, address: string, outgoing: boolean): void {

@@ -41,17 +41,35 @@ export class Uploader {
         this.send(peer, req, cached)
         continue
       }
-      peer.uploadsInFlight++
-      this.storage.read(req.index, req.begin, req.length).then((block) => {
-        peer.uploadsInFlight--
-        if (peer.wire.destroyed || peer.amChoking) return
-        this.send(peer, req, block)
-        this.pump(peer)
-      }, (err: Error) => {
-        peer.uploadsInFlight--
-        this.onError(err)
-      })
+      this.fetch(peer, req, true)
     }
+  }
+
+  /**
+   * A block the read cache lacks. load() (`viaCache`) lets the cache reuse the piece's buffer
+   * once every socket has sent what it held, so the block must reach the socket in the same tick
+   * as cachedRange() gives it. If the piece left the cache before that, read() gets a view that
+   * stays valid.
+   */
+  private fetch (peer: Peer, req: BlockRequest, viaCache: boolean): void {
+    peer.uploadsInFlight++
+    const fetched: Promise<Buffer | undefined> = viaCache
+      ? this.storage.load(req.index).then(() => undefined)
+      : this.storage.read(req.index, req.begin, req.length)
+    fetched.then((block) => {
+      peer.uploadsInFlight--
+      if (peer.wire.destroyed || peer.amChoking) return
+      const data = block ?? this.storage.cachedRange(req.index, req.begin, req.length)
+      if (data === null) {
+        this.fetch(peer, req, false)
+        return
+      }
+      this.send(peer, req, data)
+      this.pump(peer)
+    }, (err: Error) => {
+      peer.uploadsInFlight--
+      this.onError(err)
+    })
   }
 
   private send (peer: Peer, req: BlockRequest, block: Buffer): void {

@@ -27,6 +27,8 @@ declare module 'random-access-file' {
     writable?: boolean
     lock?: boolean
     sparse?: boolean
+    /** Makes the buffer each read fills. */
+    alloc?: (size: number) => Buffer
   }
   /** What random-access-storage hands to a subclass's _write. */
   export interface WriteRequest {

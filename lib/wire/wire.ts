@@ -68,6 +68,8 @@ export class Wire extends EventEmitter<WireEvents> {
   /** Piece payload bytes sent and received. */
   uploadedBytes = 0
   downloadedBytes = 0
+  /** Every byte handed to the socket so far, frames and handshake; see hasSent(). */
+  queuedBytes = 0
 
   private readonly parser: FrameParser
   private readonly idleTimeout: number
@@ -135,7 +137,7 @@ export class Wire extends EventEmitter<WireEvents> {
     }
     this.infoHash = infoHash
     this.cork()
-    this.socket.write(encodeHandshake({ infoHash, peerId: this.localPeerId, ...flags }))
+    this.write(encodeHandshake({ infoHash, peerId: this.localPeerId, ...flags }))
     this.keepAliveTimer = setTimeout(this.sendKeepAlive, this.keepAliveInterval).unref()
   }
 
@@ -181,7 +183,16 @@ export class Wire extends EventEmitter<WireEvents> {
     process.nextTick(() => this.emit('close', err))
   }
 
+  /**
+   * True once the socket has passed the first `mark` bytes queued (a past `queuedBytes`) to the
+   * kernel, or is destroyed: buffers sent by reference before that mark are no longer read.
+   */
+  hasSent (mark: number): boolean {
+    return this.destroyed || this.queuedBytes - this.socket.writableLength >= mark
+  }
+
   private readonly write = (bytes: Buffer): void => {
+    this.queuedBytes += bytes.length
     this.socket.write(bytes)
   }
 

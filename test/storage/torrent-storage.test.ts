@@ -348,6 +348,39 @@ test('cachedRange serves a cached piece at once, and nothing else: not before th
   assert.equal(st.cachedRange(5, 0, 1), null, 'closed')
 })
 
+test('a piece loaded for upload has its buffer reused once dropped and sent, never one that read() lent out', async (t) => {
+  // Pieces past Buffer's 4 KiB pool, so that each buffer has a memory of its own to compare.
+  const size = 16384
+  const fx = fixture(size, [{ path: 'one.bin', length: size * 6 }])
+  let sent = false
+  const st = new TorrentStorage({
+    layout: fx.layout, name: 'one.bin', multiFile: false, pieceHashes: fx.hashes, factory: directoryStorage(await tmpDir(t)),
+    readCachePieces: 1, reuseWhen: () => () => sent
+  })
+  await writeAll(st, fx)
+  const memoryOf = async (index: number): Promise<ArrayBufferLike> => {
+    await st.load(index)
+    const view = st.cachedRange(index, 0, size)
+    assert.ok(view !== null)
+    assert.deepEqual(view, pieceOf(fx, index))
+    return view.buffer
+  }
+  const first = await memoryOf(0)
+  const second = await memoryOf(1)
+  // Pieces 0 and 1 were dropped while their bytes may still wait in a socket.
+  const third = await memoryOf(2)
+  assert.ok(third !== first && third !== second, 'a buffer still being sent is not read into')
+  sent = true
+  // One piece cached, so one dropped buffer is kept waiting: piece 1's (piece 0's went to the collector).
+  assert.ok(await memoryOf(3) === second, 'a dropped buffer whose bytes were sent is read into again')
+  // read() lends its view out, so that piece's buffer is never read into again.
+  const lent = await st.read(4, 0, size)
+  assert.deepEqual(lent, pieceOf(fx, 4))
+  for (const index of [5, 0, 1, 2, 3]) assert.ok(await memoryOf(index) !== lent.buffer, `piece ${index} was read into a lent buffer`)
+  assert.deepEqual(lent, pieceOf(fx, 4))
+  await st.close()
+})
+
 test('files beyond maxOpenFiles are closed and reopened on demand', async (t) => {
   const dir = await tmpDir(t)
   const files = Array.from({ length: 12 }, (_, i) => ({ path: `d/f${i}`, length: 10 + i }))

@@ -252,4 +252,34 @@ describe('Wire over TCP on 127.0.0.1', () => {
     a.destroy()
     b.destroy()
   })
+
+  it('tells when the socket has sent what was queued by a mark, and counts the handshake', TEST_TIMEOUT, async () => {
+    const [a, b] = await handshaken()
+    assert.equal(a.queuedBytes, 68)
+    // The peer stops reading: the kernel's buffers fill and the rest waits in the socket.
+    b.socket.pause()
+    const block = Buffer.alloc(16384, 2)
+    // Batches until the kernel's buffers are full and some stays in our socket.
+    let sent = 0
+    for (let round = 0; round < 400 && a.socket.writableLength === 0; round++) {
+      let room = true
+      while (room) {
+        room = a.send({ type: 'piece', index: 0, begin: 0, block })
+        sent++
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    const mark = a.queuedBytes
+    assert.equal(mark, 68 + sent * (13 + 16384))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.equal(a.hasSent(mark), false, 'a peer that reads nothing cannot have taken it all')
+    const received = messages(b, sent)
+    b.socket.resume()
+    await received
+    assert.equal(a.hasSent(mark), true)
+    assert.equal(a.hasSent(mark + 1), false, 'nothing past the mark was queued')
+    a.destroy()
+    assert.equal(a.hasSent(mark + 1), true, 'a destroyed wire sends nothing more')
+    b.destroy()
+  })
 })
