@@ -3,7 +3,7 @@ import type { Layout } from '../metainfo/types.js'
 import { Bitfield } from '../util/bitfield.js'
 import { FileMap, type FileSegment } from './file-map.js'
 import { PieceHasher, SHA1_LENGTH, sha1Matches } from './hash.js'
-import { ReadBuffers } from './read-buffers.js'
+import { BufferPool } from '../util/buffer-pool.js'
 import type { RandomAccessStorage, StorageFactory } from './types.js'
 
 export interface TorrentStorageOptions {
@@ -67,7 +67,9 @@ export class TorrentStorage {
   private readonly cacheSize: number
   private readonly maxOpenFiles: number
   private readonly files: (Suspendable | undefined)[]
-  private readonly readBuffers: ReadBuffers
+  /** Piece-sized buffers for the cache's reads. A fresh 1 MiB buffer per read cost an uploader
+   *  more than the read: page faults, and the mark-compact collections its growth set off. */
+  private readonly readBuffers: BufferPool
   private readonly reuseWhen: (() => () => boolean) | null
   /** Insertion order is recency order: a hit moves the piece to the end. */
   private readonly cache = new Map<number, CachedPiece>()
@@ -90,7 +92,7 @@ export class TorrentStorage {
     this.cacheSize = Math.max(0, Math.floor(opts.readCachePieces ?? DEFAULT_CACHE_PIECES))
     this.maxOpenFiles = Math.max(1, Math.floor(opts.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES))
     this.files = new Array<Suspendable | undefined>(opts.layout.files.length)
-    this.readBuffers = new ReadBuffers(opts.layout.pieceLength, this.cacheSize)
+    this.readBuffers = new BufferPool(opts.layout.pieceLength, this.cacheSize, (size) => Buffer.allocUnsafe(size))
     this.reuseWhen = opts.reuseWhen ?? null
   }
 
@@ -307,7 +309,12 @@ export class TorrentStorage {
     const entry = this.cache.get(index)
     if (entry === undefined) return
     this.cache.delete(index)
-    if (entry.data !== null && !entry.lent && this.reuseWhen !== null) this.readBuffers.retire(entry.data, this.reuseWhen())
+    if (entry.data !== null && !entry.lent && this.reuseWhen !== null) this.readBuffers.give(entry.data, this.reuseWhen())
+  }
+
+  /** The buffer for a read of `size` bytes: a reused one when it is a whole piece. */
+  private readonly allocRead = (size: number): Buffer => {
+    return size === this.readBuffers.size ? this.readBuffers.take() : Buffer.allocUnsafe(size)
   }
 
   /** The cached piece, made the most recent; undefined when it is not cached. */
@@ -331,7 +338,7 @@ export class TorrentStorage {
     const files = this.map.layout.files
     const only = segments.length === 1 ? segments[0]! : null
     if (only !== null && !files[only.file]!.pad) return this.readFile(only.file, only.offset, only.length)
-    const out = into ?? this.readBuffers.alloc(length)
+    const out = into ?? this.allocRead(length)
     const reads: Promise<void>[] = []
     let at = 0
     for (const seg of segments) {
@@ -385,7 +392,7 @@ export class TorrentStorage {
     this.assertOpen()
     let storage = this.files[file]
     if (storage === undefined) {
-      storage = this.factory(this.pathOf(file), { alloc: this.readBuffers.alloc })
+      storage = this.factory(this.pathOf(file), { alloc: this.allocRead })
       this.files[file] = storage
     }
     this.inUse.delete(file)

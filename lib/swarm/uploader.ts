@@ -53,9 +53,7 @@ export class Uploader {
    */
   private fetch (peer: Peer, req: BlockRequest, viaCache: boolean): void {
     peer.uploadsInFlight++
-    const fetched: Promise<Buffer | undefined> = viaCache
-      ? this.storage.load(req.index).then(() => undefined)
-      : this.storage.read(req.index, req.begin, req.length)
+    const fetched: Promise<Buffer | void> = viaCache ? this.storage.load(req.index) : this.storage.read(req.index, req.begin, req.length)
     fetched.then((block) => {
       peer.uploadsInFlight--
       if (peer.wire.destroyed || peer.amChoking) return
