@@ -1,9 +1,12 @@
 import net from 'node:net'
 import os from 'node:os'
 
-/** "host:port", with brackets for IPv6: the form peers are dialled by. */
+/**
+ * "host:port", with brackets for IPv6: the form peers are dialled by. Only an IPv6 address holds
+ * a colon; net.isIPv6's pattern showed up in profiles of every accepted connection.
+ */
 export function formatAddress (host: string, port: number): string {
-  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
 const REFRESH = 30_000
