@@ -37,6 +37,8 @@ export const requestKey = (index: number, block: number): number => index * MAX_
 export class Peer implements ChokeCandidate {
   readonly wire: Wire
   readonly address: string
+  /** We dialled it (else it dialled us). */
+  readonly outgoing: boolean
   readonly connectedAt = Date.now()
   /** What the peer has; null until we know the piece count (magnet links before metadata). */
   bitfield: Bitfield | null = null
@@ -65,9 +67,10 @@ export class Peer implements ChokeCandidate {
   private pendingHaves: number[] = []
   private readonly host: PeerHost
 
-  constructor (wire: Wire, address: string, host: PeerHost) {
+  constructor (wire: Wire, address: string, outgoing: boolean, host: PeerHost) {
     this.wire = wire
     this.address = address
+    this.outgoing = outgoing
     this.host = host
     wire.on('message', (msg) => this.onMessage(msg))
     wire.on('extended-handshake', (h) => {

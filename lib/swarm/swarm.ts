@@ -302,12 +302,14 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
       return
     }
     for (const peer of this.peers) {
-      if (peer.wire.peerId?.equals(hs.peerId) === true) {
+      if (peer.wire.peerId?.equals(hs.peerId) !== true) continue
+      if (peer.outgoing === outgoing || !this.keepsNewDuplicate(wire, hs, outgoing, peer)) {
         wire.destroy()
         return
       }
+      peer.destroy()
     }
-    const peer = new Peer(wire, address, this)
+    const peer = new Peer(wire, address, outgoing, this)
     this.peers.add(peer)
     this.pex?.add(peer, outgoing)
     wire.on('drain', () => this.uploader?.pump(peer))
@@ -330,6 +332,20 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
       this.saidNone.add(peer)
     }
     this.emit('peer', address)
+  }
+
+  /**
+   * Two peers that dial each other at once each hold two connections to the other. Keeping the
+   * first to finish its handshake, as both ends would, can leave each end keeping the one the
+   * other drops, and then they lose both. libtorrent's rule makes both ends agree: the end with
+   * the lower listening port keeps the connection it dialled. Equal ports (two hosts) fall back
+   * to the lower peer id, which other trackerless ends agree on too.
+   */
+  private keepsNewDuplicate (wire: Wire, hs: Handshake, outgoing: boolean, existing: Peer): boolean {
+    const theirPort = (outgoing ? wire.remotePort : existing.wire.remotePort) ?? 0
+    const ours = this.opts.port
+    const keepOutgoing = ours !== theirPort ? ours < theirPort : Buffer.compare(this.opts.peerId, hs.peerId) < 0
+    return keepOutgoing === outgoing
   }
 
   /** Tells a peer what we have: one message when it is the first thing we say, else HAVEs. */

@@ -74,6 +74,23 @@ test('one seeder and four leechers: the leechers trade pieces among themselves',
   assert.ok(traded.filter((bytes) => bytes > 0).length >= 2, `leechers uploaded ${traded.join(', ')} bytes: expected at least two to share`)
 })
 
+test('peers that dial each other at once keep one connection per pair, the same one at both ends', async (t) => {
+  const dir = await tmpDir(t)
+  await writeRandomFile(path.join(dir, 'data.bin'), 1 * MiB)
+  const seeder = await client(t)
+  const magnet = await seeder.seed(path.join(dir, 'data.bin'))
+  const clients = await Promise.all([0, 1, 2, 3, 4, 5].map(() => client(t)))
+  const everyone = [seeder, ...clients].map((c) => `127.0.0.1:${c.port}`)
+  // Lazy: nobody downloads, so nobody becomes a seed and drops a seed it no longer needs.
+  const archives = await Promise.all(clients.map((c) =>
+    c.lookup(magnet, { download: 'lazy', peers: everyone.filter((a) => a !== `127.0.0.1:${c.port}`) })))
+  const all = clients.length
+  await until(() => archives.every((a) => a.peers.length === all), 10_000, `${all} peers each`)
+  // A pair that dropped different connections at its two ends would lose both a moment later.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.deepEqual(archives.map((a) => a.peers.length), archives.map(() => all))
+})
+
 test('end-game asks for a block twice only when a peer has nothing else to do: few blocks arrive twice', async (t) => {
   const dir = await tmpDir(t)
   await writeRandomFile(path.join(dir, 'data.bin'), 32 * MiB)
