@@ -14,6 +14,8 @@ export interface PexWire {
 export interface PexPeer {
   /** For an outgoing connection, the address we dialled. */
   readonly address: string
+  /** We dialled it (else it dialled us). */
+  readonly outgoing: boolean
   readonly wire: PexWire
   readonly isSeed: boolean
 }
@@ -33,7 +35,6 @@ const RECEIVE_GAP = 45_000
 const TICK = 5_000
 
 interface State {
-  outgoing: boolean
   /** Where the peer accepts connections, once known. */
   dialable: string | null
   /** Addresses this peer was told of and not told dropped since. */
@@ -59,9 +60,9 @@ export class PeerExchange<P extends PexPeer> {
     this.timer.unref()
   }
 
-  add (peer: P, outgoing: boolean): void {
+  add (peer: P): void {
     this.peers.set(peer, {
-      outgoing, dialable: outgoing ? peer.address : null, told: new Set(), lastSent: -Infinity, lastReceived: -Infinity
+      dialable: peer.outgoing ? peer.address : null, told: new Set(), lastSent: -Infinity, lastReceived: -Infinity
     })
   }
 
@@ -76,7 +77,7 @@ export class PeerExchange<P extends PexPeer> {
     if (state === undefined) return
     const p = peer.wire.peerExtensions?.p
     const ip = peer.wire.remoteAddress
-    if (!state.outgoing && p !== undefined && ip !== undefined) state.dialable = formatAddress(unmapped(ip), p)
+    if (!peer.outgoing && p !== undefined && ip !== undefined) state.dialable = formatAddress(unmapped(ip), p)
     this.sendTo(peer, state, Date.now())
   }
 
@@ -125,7 +126,7 @@ export class PeerExchange<P extends PexPeer> {
     const current = new Map<string, PexEntry>()
     for (const [other, s] of this.peers) {
       if (other === peer || s.dialable === null) continue
-      const flags = (other.isSeed ? PEX_FLAGS.seed : 0) | (s.outgoing ? PEX_FLAGS.reachable : 0)
+      const flags = (other.isSeed ? PEX_FLAGS.seed : 0) | (other.outgoing ? PEX_FLAGS.reachable : 0)
       current.set(s.dialable, { ...hostPort(s.dialable), flags })
     }
     const added = [...current].filter(([a]) => !state.told.has(a)).slice(0, MAX_PEX_PEERS)

@@ -303,7 +303,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     }
     for (const peer of this.peers) {
       if (peer.wire.peerId?.equals(hs.peerId) !== true) continue
-      if (peer.outgoing === outgoing || !this.keepsNewDuplicate(wire, hs, outgoing, peer)) {
+      if (peer.outgoing === outgoing || this.keepsOutgoing(outgoing ? wire : peer.wire, hs.peerId) !== outgoing) {
         wire.destroy()
         return
       }
@@ -311,7 +311,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     }
     const peer = new Peer(wire, address, outgoing, this)
     this.peers.add(peer)
-    this.pex?.add(peer, outgoing)
+    this.pex?.add(peer)
     wire.on('drain', () => this.uploader?.pump(peer))
     if (hs.extended) {
       wire.sendExtendedHandshake({
@@ -339,13 +339,13 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
    * first to finish its handshake, as both ends would, can leave each end keeping the one the
    * other drops, and then they lose both. libtorrent's rule makes both ends agree: the end with
    * the lower listening port keeps the connection it dialled. Equal ports (two hosts) fall back
-   * to the lower peer id, which other trackerless ends agree on too.
+   * to the lower peer id, which other trackerless ends agree on too. `dialled` is whichever of the
+   * two connections we dialled: its remote port is the peer's listening port.
    */
-  private keepsNewDuplicate (wire: Wire, hs: Handshake, outgoing: boolean, existing: Peer): boolean {
-    const theirPort = (outgoing ? wire.remotePort : existing.wire.remotePort) ?? 0
+  private keepsOutgoing (dialled: Wire, theirId: PeerId): boolean {
+    const theirPort = dialled.remotePort ?? 0
     const ours = this.opts.port
-    const keepOutgoing = ours !== theirPort ? ours < theirPort : Buffer.compare(this.opts.peerId, hs.peerId) < 0
-    return keepOutgoing === outgoing
+    return ours !== theirPort ? ours < theirPort : Buffer.compare(this.opts.peerId, theirId) < 0
   }
 
   /** Tells a peer what we have: one message when it is the first thing we say, else HAVEs. */

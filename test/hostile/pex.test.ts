@@ -117,7 +117,7 @@ test('PEX floods: thousands of peers many times a second, bogus addresses, peers
 interface FakePeer extends PexPeer { address: string }
 
 function fakePeer (ip: string): FakePeer {
-  return { address: `${ip}:6881`, isSeed: false, wire: { remoteAddress: ip, peerExtensions: null, sendExtended: () => true } }
+  return { address: `${ip}:6881`, outgoing: true, isSeed: false, wire: { remoteAddress: ip, peerExtensions: null, sendExtended: () => true } }
 }
 
 test('PEX: loopback peers are dialled only when a peer on this host names them; bogus addresses never', () => {
@@ -135,7 +135,7 @@ test('PEX: loopback peers are dialled only when a peer on this host names them; 
     const out: string[] = []
     const pex = new PeerExchange<FakePeer>({ connect: (address) => out.push(address), isSeed: () => false })
     const peer = fakePeer(from)
-    pex.add(peer, true)
+    pex.add(peer)
     pex.onMessage(peer, encodePexMessage({ added: entries, dropped: [] }))
     pex.close()
     return out
@@ -148,7 +148,7 @@ test('PEX: of 2000 added peers 50 are dialled, and a second message within the m
   const out: string[] = []
   const pex = new PeerExchange<FakePeer>({ connect: (address) => out.push(address), isSeed: () => false })
   const peer = fakePeer('203.0.113.5')
-  pex.add(peer, true)
+  pex.add(peer)
   const message = (n: number): Buffer => encodePexMessage({
     added: Array.from({ length: ADDED }, (_, i) => ({ host: `198.51.${n}.${i % 250 + 1}`, port: 1000 + i, flags: 0 })),
     dropped: []
