@@ -62,6 +62,8 @@ export class Peer implements ChokeCandidate {
   lastBlockAt = Date.now()
   /** Max requests the peer accepts at once (BEP10 reqq). */
   maxRequests = 250
+  /** Requests the swarm keeps outstanding with the peer, as of its last top-up; 0 before the first. */
+  requestWindow = 0
   private pieceCount = -1
   private pendingBits: Buffer | null = null
   private pendingHaves: number[] = []

@@ -41,6 +41,11 @@ export class Scheduler {
     return Math.min(this.opts.pieceLength, this.opts.length - index * this.opts.pieceLength)
   }
 
+  /** Blocks in the partial pieces the memory budget allows: all peers' requests together fit. */
+  get budgetBlocks (): number {
+    return this.maxPartials * this.opts.pieceLength / BLOCK_SIZE
+  }
+
   /** Every wanted piece we lack is already started: time to ask for missing blocks twice. */
   get endgame (): boolean {
     return this.picker.wantedRemaining <= this.partials.size

@@ -2,9 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { createHash, randomBytes } from 'node:crypto'
 import { Torrent, type Archive } from '../../index.js'
+import { createMetainfo, encodeTorrentFile, layoutFiles } from '../../lib/metainfo/create.js'
 import { tmpDir, writeRandomFile, once, until } from '../helpers/fixtures.js'
-import { RawPeer, scene } from '../hostile/raw-peer.js'
+import { RawPeer, rawServer, scene } from '../hostile/raw-peer.js'
 
 const MiB = 1024 * 1024
 
@@ -104,6 +106,49 @@ test('end-game asks for a block twice only when a peer has nothing else to do: f
   // several MiB twice here; asking only when idle, one block at a time, a handful.
   const twice = archive.downloaded - archive.length
   assert.ok(twice <= 1 * MiB, `${twice} bytes arrived twice`)
+})
+
+test('four seeds that unchoke at once share the partial-piece budget: none is asked for more than a quarter', async (t) => {
+  // 1 MiB pieces: the default budget (8 MiB) holds eight partial pieces, 512 blocks, 128 per seed.
+  const data = randomBytes(96 * MiB)
+  const hashes = Array.from({ length: 96 }, (_, i) => createHash('sha1').update(data.subarray(i * MiB, (i + 1) * MiB)).digest())
+  const meta = createMetainfo({ name: 'data.bin', files: layoutFiles([{ path: 'data.bin', length: data.length }], MiB), pieceLength: MiB, pieceHashes: Buffer.concat(hashes), multiFile: false })
+  const seeds: RawPeer[] = []
+  const interested = new Set<RawPeer>()
+  const outstanding = new Map<RawPeer, number>()
+  const most = new Map<RawPeer, number>()
+  const served = new Map<RawPeer, number>()
+  const servers = await Promise.all([0, 1, 2, 3].map(() => rawServer(t, (socket) => {
+    const seed = new RawPeer(socket, { infoHash: meta.infoHash })
+    seeds.push(seed)
+    seed.onFrame((f) => {
+      if (f.type === 'handshake') seed.send({ type: 'have-all' })
+      if (f.type === 'interested') interested.add(seed)
+      if (f.type !== 'request') return
+      outstanding.set(seed, (outstanding.get(seed) ?? 0) + 1)
+      most.set(seed, Math.max(most.get(seed) ?? 0, outstanding.get(seed)!))
+      // Answered on the next turn, as a peer across a socket would: requests sent together add up.
+      setImmediate(() => {
+        outstanding.set(seed, outstanding.get(seed)! - 1)
+        served.set(seed, (served.get(seed) ?? 0) + f.length)
+        const begin = f.index * MiB + f.begin
+        seed.send({ type: 'piece', index: f.index, begin: f.begin, block: data.subarray(begin, begin + f.length) })
+      })
+    })
+  })))
+  const leecher = await client(t)
+  const archive = await leecher.lookup(encodeTorrentFile(meta), { download: 'all', peers: servers.map((s) => s.address) })
+  // Every seed unchokes once the leecher is interested in all four, so all four count from the start.
+  await until(() => interested.size === 4, 10_000, 'the leecher interested in all four seeds')
+  for (const seed of seeds) seed.send({ type: 'unchoke' })
+  await done(archive)
+  assert.ok((await archive.readFile('/data.bin') as Buffer).equals(data))
+  // When a peer's window was what its rate drains in a second (250 blocks, four pieces, on
+  // loopback), the fastest peer held the pieces the budget allows and the others waited.
+  const asked = seeds.map((s) => most.get(s) ?? 0)
+  assert.ok(asked.every((n) => n <= 128), `most requests outstanding at once per seed: ${asked.join(', ')}`)
+  const sent = seeds.map((s) => served.get(s) ?? 0)
+  assert.ok(sent.every((bytes) => bytes >= data.length / 8), `the seeds sent ${sent.map((b) => (b / MiB).toFixed(1)).join(', ')} MiB of 96`)
 })
 
 test('seed(path, { name }) names the torrent and reads the files where they are; torrentFile() gives its .torrent', async (t) => {
