@@ -1,5 +1,6 @@
 import net from 'node:net'
-import { Wire } from '../wire/wire.js'
+import type { Wire } from '../wire/wire.js'
+import { acceptWire } from '../wire/peer-socket.js'
 import type { Handshake } from '../wire/handshake.js'
 import type { PeerId } from '../util/ids.js'
 
@@ -16,12 +17,13 @@ export class Listener {
   private readonly wires = new Set<Wire>()
 
   constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean) {
-    this.server = net.createServer((socket) => {
+    // Paused, so that acceptWire can give the connection a socket that reads into the shared buffer.
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => {
       if (this.wires.size >= MAX_PENDING) {
         socket.destroy()
         return
       }
-      const wire = new Wire(socket, { peerId })
+      const wire = acceptWire(socket, { peerId })
       this.wires.add(wire)
       wire.once('close', () => this.wires.delete(wire))
       wire.once('handshake', (hs) => {

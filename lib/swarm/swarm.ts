@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import net from 'node:net'
 import { Wire } from '../wire/wire.js'
-import { dialWire } from '../wire/dial.js'
+import { dialWire } from '../wire/peer-socket.js'
 import { BLOCK_SIZE, EXTENSIONS, type ExtensionName } from '../wire/messages.js'
 import type { Handshake } from '../wire/handshake.js'
 import { parseInfo } from '../metainfo/torrent.js'
