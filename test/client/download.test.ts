@@ -2,10 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { Torrent, type Archive } from '../../index.js'
 import { createMetainfo, encodeTorrentFile, layoutFiles } from '../../lib/metainfo/create.js'
-import { tmpDir, writeRandomFile, once, until } from '../helpers/fixtures.js'
+import { pieceHashes, tmpDir, writeRandomFile, once, until } from '../helpers/fixtures.js'
 import { RawPeer, rawServer, scene } from '../hostile/raw-peer.js'
 
 const MiB = 1024 * 1024
@@ -111,8 +111,7 @@ test('end-game asks for a block twice only when a peer has nothing else to do: f
 test('four seeds that unchoke at once share the partial-piece budget: none is asked for more than a quarter', async (t) => {
   // 1 MiB pieces: the default budget (8 MiB) holds eight partial pieces, 512 blocks, 128 per seed.
   const data = randomBytes(96 * MiB)
-  const hashes = Array.from({ length: 96 }, (_, i) => createHash('sha1').update(data.subarray(i * MiB, (i + 1) * MiB)).digest())
-  const meta = createMetainfo({ name: 'data.bin', files: layoutFiles([{ path: 'data.bin', length: data.length }], MiB), pieceLength: MiB, pieceHashes: Buffer.concat(hashes), multiFile: false })
+  const meta = createMetainfo({ name: 'data.bin', files: layoutFiles([{ path: 'data.bin', length: data.length }], MiB), pieceLength: MiB, pieceHashes: pieceHashes(data, MiB), multiFile: false })
   const seeds: RawPeer[] = []
   const interested = new Set<RawPeer>()
   const outstanding = new Map<RawPeer, number>()

@@ -1,9 +1,17 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { EventEmitter } from 'node:events'
 import type { TestContext } from 'node:test'
+
+/** The SHA-1 of each `pieceLength` bytes of `data` (the last piece may be shorter), concatenated:
+ *  a torrent's piece hashes, computed independently of lib/storage/hash.ts. */
+export function pieceHashes (data: Uint8Array, pieceLength: number): Buffer {
+  const parts: Buffer[] = []
+  for (let at = 0; at < data.length; at += pieceLength) parts.push(createHash('sha1').update(data.subarray(at, at + pieceLength)).digest())
+  return Buffer.concat(parts)
+}
 
 /** A fresh folder under the OS temp dir, removed when the test ends. */
 export async function tmpDir (t: TestContext, prefix = 'tl-test-'): Promise<string> {

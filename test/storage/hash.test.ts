@@ -1,16 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { pieceHashes } from '../helpers/fixtures.js'
 import fc from 'fast-check'
 import { PieceHasher, sha1, sha1Matches } from '../../lib/storage/hash.js'
-
-function expected (data: Buffer, pieceLength: number): Buffer {
-  const parts: Buffer[] = []
-  for (let at = 0; at < data.length; at += pieceLength) {
-    parts.push(createHash('sha1').update(data.subarray(at, at + pieceLength)).digest())
-  }
-  return Buffer.concat(parts)
-}
 
 test('sha1 and sha1Matches', async () => {
   const digest = await sha1(Buffer.from('abc'))
@@ -33,7 +26,7 @@ test('PieceHasher gives the same hashes whatever the chunking', async () => {
         hasher.update(data.subarray(at, at + n))
         at += n
       }
-      assert.deepEqual(await hasher.digest(), expected(data, pieceLength))
+      assert.deepEqual(await hasher.digest(), pieceHashes(data, pieceLength))
     }
   ), { numRuns: 200 })
 })

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { pieceHashes } from '../helpers/fixtures.js'
 import { TorrentStorage } from '../../lib/storage/torrent-storage.js'
 import { memoryStorage } from '../../lib/storage/factories.js'
 import { reusePieces } from '../../lib/storage/reuse.js'
@@ -14,8 +15,7 @@ const PIECE = 16384
 async function build (name: string, contents: Map<string, Buffer>): Promise<{ storage: TorrentStorage, hashes: Buffer, files: FileEntry[] }> {
   const files = layoutFiles([...contents].map(([path, data]) => ({ path, length: data.length })), PIECE, { padToPieces: true })
   const whole = Buffer.concat(files.map((f) => f.pad ? Buffer.alloc(f.length) : contents.get(f.path)!))
-  const count = Math.ceil(whole.length / PIECE)
-  const hashes = Buffer.concat(Array.from({ length: count }, (_, i) => createHash('sha1').update(whole.subarray(i * PIECE, (i + 1) * PIECE)).digest()))
+  const hashes = pieceHashes(whole, PIECE)
   const storage = new TorrentStorage({ layout: { pieceLength: PIECE, length: whole.length, files }, name, multiFile: true, pieceHashes: hashes, factory: memoryStorage() })
   return { storage, hashes, files }
 }

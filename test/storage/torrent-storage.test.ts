@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { pieceHashes } from '../helpers/fixtures.js'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -31,15 +32,7 @@ function fixture (pieceLength: number, files: Array<{ path: string, length: numb
   const data = randomBytes(offset)
   for (const e of entries) if (e.pad) data.fill(0, e.offset, e.offset + e.length)
   const layout = { pieceLength, length: offset, files: entries }
-  return { layout, data, hashes: hashesOf(data, pieceLength) }
-}
-
-function hashesOf (data: Buffer, pieceLength: number): Buffer {
-  const parts: Buffer[] = []
-  for (let at = 0; at < data.length; at += pieceLength) {
-    parts.push(createHash('sha1').update(data.subarray(at, at + pieceLength)).digest())
-  }
-  return Buffer.concat(parts)
+  return { layout, data, hashes: pieceHashes(data, pieceLength) }
 }
 
 function pieceOf (fx: Fixture, index: number): Buffer {
