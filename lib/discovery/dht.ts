@@ -4,6 +4,9 @@ import { verify, loadEd25519 } from '../util/ed25519.js'
 import { formatAddress, isDialablePeer } from './address.js'
 import { loadNodes, saveNodes } from './node-cache.js'
 import { probeNodes } from './node-probe.js'
+import type { DhtGuardStats } from './dht-guard.js'
+import type { DhtIdentity } from './dht-identity.js'
+import { guardedDht, type GuardedDhtOptions } from './guarded-dht.js'
 
 /** The public mainline routers: the default bootstrap when the user names none. */
 export const PUBLIC_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881']
@@ -20,6 +23,8 @@ export interface DhtDiscoveryOptions {
   peerPort: number
   /** A peer of `infoHash` (40 hex) at `address` ("host:port"). */
   onPeer: (infoHash: string, address: string) => void
+  /** Limits against hostile nodes (see guarded-dht.ts); the defaults suit the open internet. */
+  guard?: GuardedDhtOptions
 }
 
 /** BEP5 peers expire after about 30 minutes on most nodes: announce twice in that time. */
@@ -51,6 +56,8 @@ export class DhtDiscovery {
   private readonly opts: DhtDiscoveryOptions
   private readonly joined = new Map<string, Joined>()
   private dht: DHT | null = null
+  private guard: { stats: DhtGuardStats } | null = null
+  private identity: DhtIdentity | null = null
   private ready = false
   private pollTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
@@ -66,14 +73,29 @@ export class DhtDiscovery {
     return this.dht
   }
 
+  /** What the guard refused since start (all zero before). */
+  get guardStats (): DhtGuardStats {
+    return { ...(this.guard?.stats ?? { rateLimited: 0, sameAddress: 0, badNodeId: 0 }) }
+  }
+
+  /**
+   * `ip` is our address as the peer at `from` sees it (BEP10's `yourip`): a vote towards the
+   * external address our node id is derived from (BEP42).
+   */
+  reportExternalAddress (ip: string, from: string): void {
+    this.identity?.report(ip, from)
+  }
+
   /** Binds the UDP port and starts joining the DHT (in the background); resolves with the port. */
   async start (): Promise<number> {
     const cached = this.opts.stateDir !== undefined ? await loadNodes(this.opts.stateDir) : []
     // Loaded here, not with the library: a client without the DHT never carries them.
     const [{ default: DhtNode }] = await Promise.all([import('bittorrent-dht'), loadEd25519()])
     // Our node stores and serves a BEP44 mutable item only if its signature holds.
-    const dht = new DhtNode({ bootstrap: this.opts.bootstrap, verify })
+    const { dht, guard, identity } = guardedDht(DhtNode, { bootstrap: this.opts.bootstrap, verify }, this.opts.guard)
     this.dht = dht
+    this.guard = guard
+    this.identity = identity
     dht.on('peer', (peer, infoHash) => {
       if (!isDialablePeer(peer.host, peer.port)) return
       this.opts.onPeer(infoHash.toString('hex'), formatAddress(peer.host, peer.port))

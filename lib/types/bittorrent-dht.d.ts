@@ -49,6 +49,35 @@ declare module 'bittorrent-dht' {
     timeout?: number
     concurrency?: number
     k?: number
+    /** The UDP socket k-rpc-socket uses instead of a dgram socket of its own. */
+    socket?: DhtSocket
+  }
+
+  /** What k-rpc-socket needs of its socket: dgram.Socket's bind, address, send, close and events. */
+  export interface DhtSocket extends EventEmitter {
+    bind (port?: number, address?: string, onListening?: () => void): unknown
+    address (): AddressInfo
+    send (buf: Uint8Array, offset: number, length: number, port: number, host: string, cb?: (err: Error | null) => void): void
+    close (cb?: () => void): void
+  }
+
+  /** The BEP44 store (`_values`): an LRU in bittorrent-dht, keyed by the item's target in hex. */
+  export interface DhtValueStore {
+    get (key: string): DhtValue | undefined
+    set (key: string, value: DhtValue): void
+    /** Every item by key, as toJSON() reads it. */
+    readonly cache: Record<string, { value: DhtValue }>
+  }
+
+  /**
+   * Internals of a running node that bittorrent-dht offers no option or method for: its id, its
+   * k-rpc instance (id and routing table) and its BEP44 store. Used by lib/discovery only.
+   */
+  export interface DhtInternals {
+    nodeId: Buffer
+    nodes: RoutingTable
+    _values: DhtValueStore
+    _rpc: { id: Buffer, nodes: RoutingTable, clear (): void }
   }
 
   export interface DhtPutOptions {
@@ -89,10 +118,14 @@ declare module 'bittorrent-dht' {
   }
 
   /** The routing table (k-bucket). */
-  export interface RoutingTable {
+  export interface RoutingTable extends EventEmitter<{ added: [DhtNodeInfo], removed: [DhtNodeInfo], updated: [DhtNodeInfo, DhtNodeInfo], ping: [DhtNodeInfo[], DhtNodeInfo] }> {
     toArray (): DhtNodeInfo[]
     count (): number
     get (id: Buffer): DhtNodeInfo | null
+    /** Adds or updates a node (a full bucket emits 'ping' with its oldest nodes instead). */
+    add (node: DhtNodeInfo): RoutingTable
+    remove (id: Buffer): RoutingTable
+    metadata: { lastChange?: number }
   }
 
   export default class DHT extends EventEmitter<DhtEvents> {

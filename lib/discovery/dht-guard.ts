@@ -1,0 +1,157 @@
+import { EventEmitter } from 'node:events'
+import type dgram from 'node:dgram'
+import type { AddressInfo } from 'node:net'
+import type { DhtNodeInfo, DhtSocket, RoutingTable } from 'bittorrent-dht'
+import { isBep42Exempt, isBep42Valid } from './bep42.js'
+
+export interface DhtGuardOptions {
+  /**
+   * Addresses the per-address limits do not apply to (default: BEP42's local ranges, where
+   * many honest nodes share one address, as every node of a test shares 127.0.0.1).
+   */
+  exempt?: (host: string) => boolean
+  /** Refuse routing-table nodes whose id is not BEP42-valid for their address (default true). */
+  enforceNodeId?: boolean
+  /** Packets one address may send at once, then `perSecond` (defaults 25 and 5: libtorrent blocks past 5 a second). */
+  burst?: number
+  perSecond?: number
+  /** Clock of the rate limit (ms). */
+  now?: () => number
+  /** Addresses the rate limit remembers; the least recently heard is forgotten first. */
+  maxSources?: number
+}
+
+/** Why packets or nodes were refused, counted since start. */
+export interface DhtGuardStats {
+  /** Packets dropped unread: their address was past its rate. */
+  rateLimited: number
+  /** Nodes refused: the routing table already holds another node at their address. */
+  sameAddress: number
+  /** Nodes refused: their id is not BEP42-valid for their address. */
+  badNodeId: number
+}
+
+export type Refusal = 'sameAddress' | 'badNodeId'
+
+export interface AdmissionPolicy {
+  exempt: (host: string) => boolean
+  enforceNodeId: boolean
+}
+
+/**
+ * Whether a node may enter the routing table, given the id of the node the table holds at its
+ * address (if any): at most one node per address (libtorrent's dht_restrict_routing_ips) and,
+ * when enforced, a BEP42 id; exempt addresses pass.
+ */
+export function admission (node: { host: string, id: Uint8Array }, holder: Uint8Array | undefined, policy: AdmissionPolicy): Refusal | null {
+  if (policy.exempt(node.host)) return null
+  if (policy.enforceNodeId && !isBep42Valid(node.host, node.id)) return 'badNodeId'
+  if (holder !== undefined && !Buffer.from(holder).equals(node.id)) return 'sameAddress'
+  return null
+}
+
+/** A token bucket per source address, in a map bounded by `maxSources`. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number, at: number }>()
+  constructor (private readonly burst: number, private readonly perSecond: number, private readonly now: () => number, private readonly maxSources: number) {}
+
+  allow (source: string): boolean {
+    const now = this.now()
+    const bucket = this.buckets.get(source) ?? { tokens: this.burst, at: now }
+    bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.perSecond / 1000)
+    bucket.at = now
+    // Re-inserted: the map's order is then least recently heard first, the one to forget.
+    this.buckets.delete(source)
+    this.buckets.set(source, bucket)
+    if (this.buckets.size > this.maxSources) this.buckets.delete(this.buckets.keys().next().value!)
+    if (bucket.tokens < 1) return false
+    bucket.tokens -= 1
+    return true
+  }
+}
+
+/**
+ * The UDP socket that bittorrent-dht (through k-rpc-socket's `socket` option) reads: a dgram
+ * socket whose packets reach it only while their source is within its rate.
+ */
+export class GuardedSocket extends EventEmitter implements DhtSocket {
+  constructor (private readonly inner: dgram.Socket, accept: (buf: Buffer, from: dgram.RemoteInfo) => boolean) {
+    super()
+    inner.on('message', (buf, from) => { if (accept(buf, from)) this.emit('message', buf, from) })
+    for (const event of ['error', 'listening', 'close']) inner.on(event, (...args: unknown[]) => this.emit(event, ...args))
+  }
+
+  bind (port?: number, address?: string, onListening?: () => void): this {
+    this.inner.bind(port, address, onListening)
+    return this
+  }
+
+  address (): AddressInfo {
+    return this.inner.address()
+  }
+
+  send (buf: Uint8Array, offset: number, length: number, port: number, host: string, cb?: (err: Error | null) => void): void {
+    this.inner.send(buf, offset, length, port, host, cb)
+  }
+
+  close (cb?: () => void): void {
+    this.inner.close(cb)
+  }
+}
+
+/** The per-address rate limit on incoming packets and the admission rule of the routing table. */
+export class DhtGuard {
+  readonly stats: DhtGuardStats = { rateLimited: 0, sameAddress: 0, badNodeId: 0 }
+  private readonly policy: AdmissionPolicy
+  private readonly limiter: RateLimiter
+  /** The id the routing table holds at each address (the last one, for exempt addresses). */
+  private readonly byHost = new Map<string, Buffer>()
+
+  constructor (opts: DhtGuardOptions = {}) {
+    this.policy = { exempt: opts.exempt ?? isBep42Exempt, enforceNodeId: opts.enforceNodeId ?? true }
+    this.limiter = new RateLimiter(opts.burst ?? 25, opts.perSecond ?? 5, opts.now ?? Date.now, opts.maxSources ?? 10_000)
+  }
+
+  /** `inner` behind the rate limit; `onPacket` sees each packet that passed it. */
+  socket (inner: dgram.Socket, onPacket: (buf: Buffer, from: dgram.RemoteInfo) => void = () => {}): GuardedSocket {
+    return new GuardedSocket(inner, (buf, from) => {
+      if (!this.policy.exempt(from.address) && !this.limiter.allow(from.address)) {
+        this.stats.rateLimited++
+        return false
+      }
+      onPacket(buf, from)
+      return true
+    })
+  }
+
+  /** Whether the routing table holds a node at `host`. */
+  knows (host: string): boolean {
+    return this.byHost.has(host)
+  }
+
+  /**
+   * Puts the admission rule in front of `table.add`, the one door into a k-bucket (k-rpc adds
+   * the nodes that query or answer us through it, and so do bittorrent-dht's addNode and the
+   * swap of a dead node); call it again for a new table.
+   */
+  watch (table: RoutingTable): void {
+    this.byHost.clear()
+    for (const n of table.toArray()) if (n.id !== undefined) this.byHost.set(n.host, n.id)
+    const forget = (n: DhtNodeInfo): void => {
+      if (n.id !== undefined && this.byHost.get(n.host)?.equals(n.id) === true) this.byHost.delete(n.host)
+    }
+    table.on('added', (n) => { if (n.id !== undefined) this.byHost.set(n.host, n.id) })
+    table.on('removed', forget)
+    table.on('updated', (old, n) => {
+      forget(old)
+      if (n.id !== undefined) this.byHost.set(n.host, n.id)
+    })
+    const add = table.add.bind(table)
+    table.add = (node) => {
+      const refusal = node.id === undefined ? null : admission({ host: node.host, id: node.id }, this.byHost.get(node.host), this.policy)
+      if (refusal === null) return add(node)
+      this.stats[refusal]++
+      return table
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import net from 'node:net'
+import type dgram from 'node:dgram'
+import bencode from 'bencode'
+import type DHT from 'bittorrent-dht'
+import type { DhtInternals } from 'bittorrent-dht'
+import { bep42NodeId, isBep42Exempt, isBep42Valid } from './bep42.js'
+
+/** Distinct addresses that must report the same external address before we believe it. */
+export const VOTES_NEEDED = 5
+/** Candidate addresses counted at once: a flood of made-up ones cannot grow the tally. */
+const MAX_CANDIDATES = 16
+const IP_FIELD = Buffer.from('2:ip6:')
+
+/**
+ * Our external IPv4 address, as the nodes and peers we talk to see it (BEP42's `ip` in KRPC
+ * responses, BEP10's `yourip`): believed once VOTES_NEEDED distinct addresses agree. Only
+ * public addresses count: behind a NAT or on a LAN no id is checked (BEP42).
+ */
+export class ExternalAddressVote {
+  private readonly votes = new Map<string, Set<string>>()
+  private current: string | null = null
+
+  constructor (private readonly onChange: (ip: string) => void) {}
+
+  get address (): string | null {
+    return this.current
+  }
+
+  add (ip: string, voter: string): void {
+    if (!net.isIPv4(ip) || isBep42Exempt(ip) || ip === this.current) return
+    let voters = this.votes.get(ip)
+    if (voters === undefined) {
+      if (this.votes.size >= MAX_CANDIDATES) return
+      voters = new Set()
+      this.votes.set(ip, voters)
+    }
+    voters.add(voter)
+    if (voters.size < VOTES_NEEDED) return
+    this.current = ip
+    this.votes.clear()
+    this.onChange(ip)
+  }
+}
+
+/** The `ip` field (BEP42: compact IPv4 and port) of a KRPC response, or null. */
+export function reportedAddress (buf: Buffer): string | null {
+  // Most packets carry no `ip`: only those that do are decoded a second time.
+  if (!buf.includes(IP_FIELD)) return null
+  try {
+    const message = bencode.decode(buf) as { y?: unknown, ip?: unknown }
+    const y = message.y instanceof Uint8Array ? Buffer.from(message.y).toString() : ''
+    if (y !== 'r' || !(message.ip instanceof Uint8Array) || message.ip.length !== 6) return null
+    return Array.from(message.ip.subarray(0, 4)).join('.')
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Gives a running bittorrent-dht node a new id, which it has no method for: the id its k-rpc
+ * sends, and a routing table rebuilt around it with the nodes it had (k-rpc's clear() makes the
+ * table and hooks its ping handling); `watch` sees the new table before any node enters it.
+ */
+export function rekey (dht: DHT, id: Buffer, watch: (table: DHT['nodes']) => void): void {
+  const internals = dht as unknown as DhtInternals
+  const rpc = internals._rpc
+  const known = rpc.nodes.toArray()
+  rpc.id = id
+  internals.nodeId = id
+  rpc.clear()
+  rpc.nodes.metadata.lastChange = Date.now()
+  internals.nodes = rpc.nodes
+  watch(rpc.nodes)
+  for (const node of known) rpc.nodes.add(node)
+}
+
+/**
+ * Keeps our node id BEP42-valid for our external address: counts the `ip` that nodes in our
+ * routing table report (a spoofed packet's source is rarely one), and what peers report through
+ * `report`, and gives the node a new id when the address changes.
+ */
+export class DhtIdentity {
+  private readonly vote: ExternalAddressVote
+
+  constructor (private readonly dht: DHT, private readonly knows: (host: string) => boolean, watch: (table: DHT['nodes']) => void) {
+    this.vote = new ExternalAddressVote((ip) => {
+      if (!isBep42Valid(ip, this.dht.nodeId)) rekey(this.dht, bep42NodeId(ip), watch)
+    })
+  }
+
+  get externalAddress (): string | null {
+    return this.vote.address
+  }
+
+  /** Sees each packet the guard let through. */
+  observe (buf: Buffer, from: dgram.RemoteInfo): void {
+    const ip = reportedAddress(buf)
+    if (ip !== null && this.knows(from.address)) this.vote.add(ip, from.address)
+  }
+
+  /** `ip` is our address as `from` sees it (BEP10's `yourip`, say). */
+  report (ip: string, from: string): void {
+    this.vote.add(ip, from)
+  }
+}

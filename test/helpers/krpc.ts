@@ -1,0 +1,54 @@
+import dgram from 'node:dgram'
+import { randomBytes } from 'node:crypto'
+import bencode, { type EncodableValue } from 'bencode'
+
+/** A raw KRPC endpoint on one loopback address: sends what a hostile or test node would. */
+export interface KrpcSocket {
+  socket: dgram.Socket
+  port: number
+  /** Sends `message` (bencoded) to `port` on 127.0.0.1 without waiting. */
+  send: (port: number, message: Record<string, unknown>) => void
+  /** Sends query `q` and resolves with the reply's `r` (or `e`), or null after `ms`. */
+  query: (port: number, q: string, a: Record<string, unknown>, ms?: number) => Promise<Record<string, unknown> | null>
+  /** Replies received so far, any transaction. */
+  replies: number
+  close: () => Promise<void>
+}
+
+export async function krpcSocket (host = '127.0.0.1'): Promise<KrpcSocket> {
+  const socket = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()))
+  const waiting = new Map<string, (r: Record<string, unknown>) => void>()
+  const self: KrpcSocket = {
+    socket,
+    port: socket.address().port,
+    replies: 0,
+    send (port, message) {
+      socket.send(bencode.encode(message as EncodableValue), port, '127.0.0.1')
+    },
+    async query (port, q, a, ms = 2000) {
+      const t = randomBytes(2)
+      const reply = new Promise<Record<string, unknown> | null>((resolve) => {
+        const timer = setTimeout(() => { waiting.delete(t.toString('hex')); resolve(null) }, ms)
+        waiting.set(t.toString('hex'), (r) => { clearTimeout(timer); resolve(r) })
+      })
+      self.send(port, { t, y: 'q', q, a })
+      return reply
+    },
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve()))
+  }
+  socket.on('message', (buf) => {
+    let message: Record<string, unknown>
+    try {
+      message = bencode.decode(buf) as Record<string, unknown>
+    } catch {
+      return
+    }
+    self.replies++
+    const t = message.t instanceof Uint8Array ? Buffer.from(message.t).toString('hex') : ''
+    const done = waiting.get(t)
+    waiting.delete(t)
+    done?.((message.r ?? message.e) as Record<string, unknown>)
+  })
+  return self
+}
