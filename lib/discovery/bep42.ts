@@ -37,10 +37,13 @@ function idPrefix (ip: number[], rand: number): number {
   return crc32c(Uint8Array.from(masked))
 }
 
-/** A BEP42 node id for our external IPv4 address `ip`; `random` (20 bytes) fills the free bits. */
-export function bep42NodeId (ip: string, random: Uint8Array = randomBytes(20)): Buffer {
+/**
+ * A BEP42 node id for our external IPv4 address `ip` (null for any other); `random` (20 bytes)
+ * fills the bits BEP42 leaves free, its last byte choosing the prefix.
+ */
+export function bep42NodeId (ip: string, random: Uint8Array = randomBytes(20)): Buffer | null {
   const bytes = ipv4Bytes(ip)
-  if (bytes === null) throw new RangeError(`BEP42 ids exist for IPv4 addresses only, not ${ip}`)
+  if (bytes === null || random.length < 20) return null
   const id = Buffer.from(random.subarray(0, 20))
   const crc = idPrefix(bytes, id[19]!)
   id[0] = crc >>> 24

@@ -25,6 +25,8 @@ export interface DhtGuardOptions {
 export interface DhtGuardStats {
   /** Packets dropped unread: their address was past its rate. */
   rateLimited: number
+  /** Responses dropped unread: we had no query out to their address. */
+  unsolicited: number
   /** Nodes refused: the routing table already holds another node at their address. */
   sameAddress: number
   /** Nodes refused: their id is not BEP42-valid for their address. */
@@ -70,12 +72,43 @@ export class RateLimiter {
   }
 }
 
+/** A query we send ends so (bencode sorts keys, and `y` is the last of t, y, q, a). */
+const QUERY_END = Buffer.from('1:y1:qe')
+/** How long an answer to our query is awaited: k-rpc-socket gives up after 2 s. */
+const ANSWER_WINDOW = 10_000
+
+/**
+ * The queries we have out, per address: a response from an address we did not ask is dropped
+ * (k-rpc would add its sender to the routing table, though no query of ours matches it).
+ */
+export class Solicited {
+  private readonly out = new Map<string, { count: number, until: number }>()
+  constructor (private readonly now: () => number, private readonly max: number) {}
+
+  sent (host: string): void {
+    const now = this.now()
+    const entry = this.out.get(host)
+    const count = entry !== undefined && entry.until >= now ? entry.count + 1 : 1
+    this.out.delete(host)
+    this.out.set(host, { count, until: now + ANSWER_WINDOW })
+    if (this.out.size > this.max) this.out.delete(this.out.keys().next().value!)
+  }
+
+  /** Whether a response from `host` answers a query of ours (and counts it answered). */
+  answered (host: string): boolean {
+    const entry = this.out.get(host)
+    if (entry === undefined || entry.until < this.now()) return false
+    if (--entry.count === 0) this.out.delete(host)
+    return true
+  }
+}
+
 /**
  * The UDP socket that bittorrent-dht (through k-rpc-socket's `socket` option) reads: a dgram
  * socket whose packets reach it only while their source is within its rate.
  */
 export class GuardedSocket extends EventEmitter implements DhtSocket {
-  constructor (private readonly inner: dgram.Socket, accept: (buf: Buffer, from: dgram.RemoteInfo) => boolean) {
+  constructor (private readonly inner: dgram.Socket, accept: (buf: Buffer, from: dgram.RemoteInfo) => boolean, private readonly onSend: (buf: Uint8Array, host: string) => void) {
     super()
     inner.on('message', (buf, from) => { if (accept(buf, from)) this.emit('message', buf, from) })
     for (const event of ['error', 'listening', 'close']) inner.on(event, (...args: unknown[]) => this.emit(event, ...args))
@@ -91,6 +124,7 @@ export class GuardedSocket extends EventEmitter implements DhtSocket {
   }
 
   send (buf: Uint8Array, offset: number, length: number, port: number, host: string, cb?: (err: Error | null) => void): void {
+    this.onSend(buf, host)
     this.inner.send(buf, offset, length, port, host, cb)
   }
 
@@ -101,32 +135,43 @@ export class GuardedSocket extends EventEmitter implements DhtSocket {
 
 /** The per-address rate limit on incoming packets and the admission rule of the routing table. */
 export class DhtGuard {
-  readonly stats: DhtGuardStats = { rateLimited: 0, sameAddress: 0, badNodeId: 0 }
+  readonly stats: DhtGuardStats = { rateLimited: 0, unsolicited: 0, sameAddress: 0, badNodeId: 0 }
   private readonly policy: AdmissionPolicy
   private readonly limiter: RateLimiter
+  private readonly solicited: Solicited
   /** The id the routing table holds at each address (the last one, for exempt addresses). */
   private readonly byHost = new Map<string, Buffer>()
 
   constructor (opts: DhtGuardOptions = {}) {
     this.policy = { exempt: opts.exempt ?? isBep42Exempt, enforceNodeId: opts.enforceNodeId ?? true }
-    this.limiter = new RateLimiter(opts.burst ?? 25, opts.perSecond ?? 5, opts.now ?? Date.now, opts.maxSources ?? 10_000)
+    const now = opts.now ?? Date.now
+    const maxSources = opts.maxSources ?? 10_000
+    this.limiter = new RateLimiter(opts.burst ?? 25, opts.perSecond ?? 5, now, maxSources)
+    this.solicited = new Solicited(now, maxSources)
   }
 
-  /** `inner` behind the rate limit; `onPacket` sees each packet that passed it. */
-  socket (inner: dgram.Socket, onPacket: (buf: Buffer, from: dgram.RemoteInfo) => void = () => {}): GuardedSocket {
+  /**
+   * `inner` behind the rate limit, passing responses only from addresses we asked; `onResponse`
+   * sees each response that passed.
+   */
+  socket (inner: dgram.Socket, onResponse: (buf: Buffer, from: dgram.RemoteInfo) => void = () => {}): GuardedSocket {
     return new GuardedSocket(inner, (buf, from) => {
       if (!this.policy.exempt(from.address) && !this.limiter.allow(from.address)) {
         this.stats.rateLimited++
         return false
       }
-      onPacket(buf, from)
+      // Anything but a well-formed query must answer one of ours (a key sorted after `y`
+      // makes a query look otherwise, and then it must too).
+      if (buf.subarray(-QUERY_END.length).equals(QUERY_END)) return true
+      if (!this.solicited.answered(from.address)) {
+        this.stats.unsolicited++
+        return false
+      }
+      onResponse(buf, from)
       return true
+    }, (buf, host) => {
+      if (Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).subarray(-QUERY_END.length).equals(QUERY_END)) this.solicited.sent(host)
     })
-  }
-
-  /** Whether the routing table holds a node at `host`. */
-  knows (host: string): boolean {
-    return this.byHost.has(host)
   }
 
   /**

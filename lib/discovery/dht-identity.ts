@@ -75,16 +75,17 @@ export function rekey (dht: DHT, id: Buffer, watch: (table: DHT['nodes']) => voi
 }
 
 /**
- * Keeps our node id BEP42-valid for our external address: counts the `ip` that nodes in our
- * routing table report (a spoofed packet's source is rarely one), and what peers report through
- * `report`, and gives the node a new id when the address changes.
+ * Keeps our node id BEP42-valid for our external address: counts the `ip` reported in answers
+ * to our queries (the guard passes no other response), and what peers report through `report`,
+ * and gives the node a new id when the address changes.
  */
 export class DhtIdentity {
   private readonly vote: ExternalAddressVote
 
-  constructor (private readonly dht: DHT, private readonly knows: (host: string) => boolean, watch: (table: DHT['nodes']) => void) {
+  constructor (private readonly dht: DHT, watch: (table: DHT['nodes']) => void) {
     this.vote = new ExternalAddressVote((ip) => {
-      if (!isBep42Valid(ip, this.dht.nodeId)) rekey(this.dht, bep42NodeId(ip), watch)
+      const id = isBep42Valid(ip, this.dht.nodeId) ? null : bep42NodeId(ip)
+      if (id !== null) rekey(this.dht, id, watch)
     })
   }
 
@@ -92,10 +93,10 @@ export class DhtIdentity {
     return this.vote.address
   }
 
-  /** Sees each packet the guard let through. */
+  /** Sees each answer to our queries. */
   observe (buf: Buffer, from: dgram.RemoteInfo): void {
     const ip = reportedAddress(buf)
-    if (ip !== null && this.knows(from.address)) this.vote.add(ip, from.address)
+    if (ip !== null) this.vote.add(ip, from.address)
   }
 
   /** `ip` is our address as `from` sees it (BEP10's `yourip`, say). */

@@ -75,7 +75,7 @@ export class DhtDiscovery {
 
   /** What the guard refused since start (all zero before). */
   get guardStats (): DhtGuardStats {
-    return { ...(this.guard?.stats ?? { rateLimited: 0, sameAddress: 0, badNodeId: 0 }) }
+    return { ...(this.guard?.stats ?? { rateLimited: 0, unsolicited: 0, sameAddress: 0, badNodeId: 0 }) }
   }
 
   /**

@@ -23,6 +23,6 @@ export function guardedDht (DhtNode: typeof DHT, options: DhtOptions, opts: Guar
   guard.watch(dht.nodes)
   // bittorrent-dht takes no store of ours: its `_values` is replaced before it holds anything.
   ;(dht as unknown as DhtInternals)._values = new SplitValueStore(opts.store)
-  identity = new DhtIdentity(dht, (host) => guard.knows(host), (table) => guard.watch(table))
+  identity = new DhtIdentity(dht, (table) => guard.watch(table))
   return { dht, guard, identity }
 }

@@ -15,7 +15,11 @@ export interface KrpcSocket {
   close: () => Promise<void>
 }
 
-export async function krpcSocket (host = '127.0.0.1'): Promise<KrpcSocket> {
+/**
+ * A KRPC socket bound to `host`; `answer` gives the reply (without `t`) to each query it
+ * receives, or null for none.
+ */
+export async function krpcSocket (host = '127.0.0.1', answer: (query: Record<string, unknown>) => Record<string, unknown> | null = () => null): Promise<KrpcSocket> {
   const socket = dgram.createSocket('udp4')
   await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()))
   const waiting = new Map<string, (r: Record<string, unknown>) => void>()
@@ -37,11 +41,16 @@ export async function krpcSocket (host = '127.0.0.1'): Promise<KrpcSocket> {
     },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve()))
   }
-  socket.on('message', (buf) => {
+  socket.on('message', (buf, from) => {
     let message: Record<string, unknown>
     try {
       message = bencode.decode(buf) as Record<string, unknown>
     } catch {
+      return
+    }
+    if (message.y instanceof Uint8Array && Buffer.from(message.y).toString() === 'q') {
+      const reply = answer(message)
+      if (reply !== null) socket.send(bencode.encode({ ...reply, t: message.t } as EncodableValue), from.port, from.address)
       return
     }
     self.replies++

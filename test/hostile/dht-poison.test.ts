@@ -84,3 +84,19 @@ test('queries past the per-source rate limit get no answer', async (t) => {
   assert.equal(attacker.replies, 10)
   assert.equal(victim.guardStats.rateLimited, 40)
 })
+
+test('responses nobody asked for are dropped: their node ids never enter the routing table', async (t) => {
+  const victim = new DhtDiscovery({ bootstrap: [], port: 0, host: '127.0.0.1', peerPort: 7001, onPeer: () => {} })
+  t.after(() => victim.close())
+  const port = await victim.start()
+  // Ten addresses, each well within its rate and alone at its address (loopback is exempt anyway).
+  const fakes = await Promise.all(Array.from({ length: 10 }, (_, i) => krpcSocket(`127.0.0.${i + 2}`)))
+  t.after(() => Promise.all(fakes.map((s) => s.close())))
+  for (const s of fakes) s.send(port, { t: randomBytes(2), y: 'r', r: { id: randomBytes(20) } })
+  const probe = await krpcSocket('127.0.0.100')
+  t.after(() => probe.close())
+  assert.notEqual(await probe.query(port, 'find_node', { id: randomBytes(20), target: randomBytes(20) }), null)
+  const hosts = victim.node!.nodes.toArray().map((n) => n.host)
+  assert.deepEqual(hosts, ['127.0.0.100'], 'only the node that queried us is in the table')
+  assert.equal(victim.guardStats.unsolicited, 10)
+})
