@@ -3,6 +3,7 @@ import type dgram from 'node:dgram'
 import type { AddressInfo } from 'node:net'
 import type { DhtNodeInfo, DhtSocket, RoutingTable } from 'bittorrent-dht'
 import { isBep42Exempt, isBep42Valid } from './bep42.js'
+import { withReportedAddress } from './dht-identity.js'
 
 export interface DhtGuardOptions {
   /**
@@ -108,7 +109,7 @@ export class Solicited {
  * socket whose packets reach it only while their source is within its rate.
  */
 export class GuardedSocket extends EventEmitter implements DhtSocket {
-  constructor (private readonly inner: dgram.Socket, accept: (buf: Buffer, from: dgram.RemoteInfo) => boolean, private readonly onSend: (buf: Uint8Array, host: string) => void) {
+  constructor (private readonly inner: dgram.Socket, accept: (buf: Buffer, from: dgram.RemoteInfo) => boolean, private readonly onSend: (buf: Buffer, host: string, port: number) => Buffer) {
     super()
     inner.on('message', (buf, from) => { if (accept(buf, from)) this.emit('message', buf, from) })
     for (const event of ['error', 'listening', 'close']) inner.on(event, (...args: unknown[]) => this.emit(event, ...args))
@@ -124,8 +125,8 @@ export class GuardedSocket extends EventEmitter implements DhtSocket {
   }
 
   send (buf: Uint8Array, offset: number, length: number, port: number, host: string, cb?: (err: Error | null) => void): void {
-    this.onSend(buf, host)
-    this.inner.send(buf, offset, length, port, host, cb)
+    const out = this.onSend(Buffer.from(buf.buffer, buf.byteOffset + offset, length), host, port)
+    this.inner.send(out, 0, out.length, port, host, cb)
   }
 
   close (cb?: () => void): void {
@@ -152,7 +153,7 @@ export class DhtGuard {
 
   /**
    * `inner` behind the rate limit, passing responses only from addresses we asked; `onResponse`
-   * sees each response that passed.
+   * sees each response that passed. Our responses tell their asker its address (BEP42's `ip`).
    */
   socket (inner: dgram.Socket, onResponse: (buf: Buffer, from: dgram.RemoteInfo) => void = () => {}): GuardedSocket {
     return new GuardedSocket(inner, (buf, from) => {
@@ -169,8 +170,10 @@ export class DhtGuard {
       }
       onResponse(buf, from)
       return true
-    }, (buf, host) => {
-      if (Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).subarray(-QUERY_END.length).equals(QUERY_END)) this.solicited.sent(host)
+    }, (buf, host, port) => {
+      if (!buf.subarray(-QUERY_END.length).equals(QUERY_END)) return withReportedAddress(buf, host, port)
+      this.solicited.sent(host)
+      return buf
     })
   }
 

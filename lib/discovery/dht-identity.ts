@@ -56,6 +56,22 @@ export function reportedAddress (buf: Buffer): string | null {
   }
 }
 
+const RESPONSE_START = Buffer.from('d1:r')
+const RESPONSE_END = Buffer.from('1:y1:re')
+
+/**
+ * Our KRPC response `buf` to `host`:`port` with BEP42's `ip` (the asker's address as we see
+ * it, which k-rpc does not send): `ip` sorts before `r`, the first key of a response, so it goes
+ * right after the opening `d`. Anything else goes out unchanged.
+ */
+export function withReportedAddress (buf: Buffer, host: string, port: number): Buffer {
+  if (!net.isIPv4(host) || !buf.subarray(0, RESPONSE_START.length).equals(RESPONSE_START) || !buf.subarray(-RESPONSE_END.length).equals(RESPONSE_END)) return buf
+  const compact = Buffer.alloc(6)
+  host.split('.').forEach((octet, i) => { compact[i] = Number(octet) })
+  compact.writeUInt16BE(port, 4)
+  return Buffer.concat([buf.subarray(0, 1), IP_FIELD, compact, buf.subarray(1)])
+}
+
 /**
  * Gives a running bittorrent-dht node a new id, which it has no method for: the id its k-rpc
  * sends, and a routing table rebuilt around it with the nodes it had (k-rpc's clear() makes the

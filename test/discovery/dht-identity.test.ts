@@ -44,6 +44,20 @@ test('our node id becomes BEP42-valid for the external address that the nodes we
   assert.deepEqual(Buffer.from(pong!.id as Uint8Array), node.node!.nodeId, 'the node answers with its new id')
 })
 
+test('our responses tell the asker its address (BEP42 ip), and stay valid bencode', async (t) => {
+  const node = new DhtDiscovery({ bootstrap: [], port: 0, host: '127.0.0.1', peerPort: 7001, onPeer: () => {} })
+  t.after(() => node.close())
+  const port = await node.start()
+  const asker = await krpcSocket('127.0.0.7')
+  t.after(() => asker.close())
+  const reply = await asker.query(port, 'find_node', { id: randomBytes(20), target: randomBytes(20) })
+  assert.ok(reply !== null)
+  const ip = asker.last?.ip as Uint8Array
+  assert.deepEqual(Array.from(ip.subarray(0, 4)), [127, 0, 0, 7])
+  assert.equal(Buffer.from(ip).readUInt16BE(4), asker.port)
+  assert.deepEqual(Buffer.from(reply.id as Uint8Array), node.node!.nodeId)
+})
+
 test('reportExternalAddress (BEP10 yourip) votes the same way', async (t) => {
   const node = new DhtDiscovery({ bootstrap: [], port: 0, host: '127.0.0.1', peerPort: 7001, onPeer: () => {} })
   t.after(() => node.close())

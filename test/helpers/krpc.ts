@@ -10,8 +10,9 @@ export interface KrpcSocket {
   send: (port: number, message: Record<string, unknown>) => void
   /** Sends query `q` and resolves with the reply's `r` (or `e`), or null after `ms`. */
   query: (port: number, q: string, a: Record<string, unknown>, ms?: number) => Promise<Record<string, unknown> | null>
-  /** Replies received so far, any transaction. */
+  /** Replies received so far, any transaction, and the last one whole. */
   replies: number
+  last: Record<string, unknown> | null
   close: () => Promise<void>
 }
 
@@ -27,6 +28,7 @@ export async function krpcSocket (host = '127.0.0.1', answer: (query: Record<str
     socket,
     port: socket.address().port,
     replies: 0,
+    last: null,
     send (port, message) {
       socket.send(bencode.encode(message as EncodableValue), port, '127.0.0.1')
     },
@@ -54,6 +56,7 @@ export async function krpcSocket (host = '127.0.0.1', answer: (query: Record<str
       return
     }
     self.replies++
+    self.last = message
     const t = message.t instanceof Uint8Array ? Buffer.from(message.t).toString('hex') : ''
     const done = waiting.get(t)
     waiting.delete(t)
