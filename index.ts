@@ -9,6 +9,8 @@ export type {
 export { TrackerlessError } from './lib/errors.js'
 export type { ErrorCode } from './lib/errors.js'
 export type { StorageFactory, RandomAccessStorage } from './lib/storage/types.js'
+export { directoryStorage } from './lib/storage/factories.js'
+export type { DirectoryStorageOptions } from './lib/storage/factories.js'
 export type { InfoHash, PeerId } from './lib/util/ids.js'
 export { Gateway, createGateway } from './lib/gateway/gateway.js'
 export type { GatewayOptions, GatewayAddress } from './lib/gateway/gateway.js'

@@ -1,5 +1,6 @@
-/** The stable codes of SPEC §4, plus EPROTO (a peer broke the wire protocol) and EROFS (a write
- *  to an archive opened for reading). */
+/** The stable codes of SPEC §4, plus EPROTO (a peer broke the wire protocol), EROFS (a write
+ *  to an archive opened for reading), EEXIST (the download's place on disk holds something
+ *  trackerless did not put there) and ELOOP (a symbolic link where the download goes). */
 export type ErrorCode =
   | 'EINVALIDURL'
   | 'EBADTORRENT'
@@ -13,6 +14,8 @@ export type ErrorCode =
   | 'EABORTED'
   | 'EPROTO'
   | 'EROFS'
+  | 'EEXIST'
+  | 'ELOOP'
 
 export class TrackerlessError extends Error {
   readonly code: ErrorCode

@@ -54,7 +54,7 @@ export function addTimeoutOption (cmd: Command, fallback: number): Command {
   return cmd.addOption(new Option('--timeout <ms>', 'how long to look for peers and metadata').argParser(parseMillis).default(fallback))
 }
 
-export function clientOptions (o: CommonOptions, storage?: string): TorrentOptions {
+export function clientOptions (o: CommonOptions, storage?: TorrentOptions['storage']): TorrentOptions {
   const port = o.port ?? o.torrentPort
   return {
     dht: !o.dht ? false : o.bootstrap !== undefined ? o.bootstrap : undefined,

@@ -1,4 +1,5 @@
 import { Torrent } from '../client/torrent.js'
+import type { StorageFactory } from '../storage/types.js'
 import { clientOptions, type CommonOptions, type OutputFlags } from './common.js'
 import { Output } from './output.js'
 
@@ -10,8 +11,8 @@ export interface Session {
 }
 
 export interface SessionSetup {
-  /** Folder the client stores downloads under; default memory. */
-  storage?: string
+  /** Folder the client stores downloads under (or its storage); default memory. */
+  storage?: string | StorageFactory
   /** stdout carries file data (cat): results and JSON events then go to stderr. */
   dataOnStdout?: boolean
 }

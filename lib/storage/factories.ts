@@ -1,23 +1,71 @@
 import path from 'node:path'
-import RandomAccessFile, { type WriteRequest } from 'random-access-file'
+import RandomAccessFile, { type RandomAccessFileOptions, type WriteRequest } from 'random-access-file'
 import RandomAccessMemory from 'random-access-memory'
 import { fail } from '../errors.js'
-import type { StorageFactory } from './types.js'
+import type { Metainfo } from '../metainfo/types.js'
+import type { StorageFactory, TorrentStorageFactory } from './types.js'
 import { startWriter, writeInBackground } from './file-writer.js'
+import { claimEntry } from './ownership.js'
+import { openBelow } from './safe-open.js'
 
-/** Files stored under `dir` (created on the first write). A path that would land outside `dir`
- *  throws EBADTORRENT: metainfo already rejects such paths, this is the second wall.
- *  `readOnly` opens existing files for reading only, so that files without write permission can
- *  be seeded; any write then fails. */
-export function directoryStorage (dir: string, opts: { readOnly?: boolean } = {}): StorageFactory {
-  const root = path.resolve(dir)
-  const writable = opts.readOnly !== true
-  if (writable) startWriter()
-  return (file, options) => new DiskFile(joinInside(root, file), { writable, alloc: options?.alloc })
+export interface DirectoryStorageOptions {
+  /** Open existing files for reading only, so that files without write permission can be
+   *  seeded; any write then fails. */
+  readOnly?: boolean
+  /** Download into a torrent's folder or file even when it exists and trackerless did not make
+   *  it: its data is verified, what does not match is overwritten, longer files are cut to the
+   *  torrent's length. Links are still never followed. */
+  overwrite?: boolean
 }
 
-/** random-access-file with its writes on the writing thread (file-writer.ts says why). */
+/**
+ * Files stored under `dir` (created on the first write). A path that would land outside `dir`
+ * throws EBADTORRENT: metainfo already rejects such paths, this is the second wall. A writable
+ * storage never follows a symbolic link below `dir`, and a torrent opened through forTorrent()
+ * writes only into the entry it created (ownership.ts: `.git` lands in `_git`, an existing entry
+ * is refused with EEXIST unless `overwrite`).
+ */
+export function directoryStorage (dir: string, opts: DirectoryStorageOptions = {}): StorageFactory {
+  const root = path.resolve(dir)
+  if (opts.readOnly === true) {
+    return (file, options) => new DiskFile(joinInside(root, file), null, { writable: false, alloc: options?.alloc })
+  }
+  startWriter()
+  const files: TorrentStorageFactory = (file, options) => new DiskFile(joinInside(root, file), root, { alloc: options?.alloc })
+  files.forTorrent = async (torrent) => {
+    const name = await claimEntry(root, torrent, { overwrite: opts.overwrite === true })
+    // Torrent paths start with the torrent's name; on disk they start with the entry's.
+    return (file, options) => files(name + file.slice(torrent.name.length), options)
+  }
+  return files
+}
+
+/** The factory to open `meta`'s files with: the one a TorrentStorageFactory makes for it, once
+ *  it has taken its place on disk (which may refuse), or `factory` itself. */
+export async function storageFor (factory: StorageFactory, meta: Metainfo): Promise<StorageFactory> {
+  const forTorrent = (factory as TorrentStorageFactory).forTorrent
+  if (forTorrent === undefined) return factory
+  return await forTorrent({ infoHash: meta.infoHash.toString('hex'), name: meta.name, multiFile: meta.multiFile, files: meta.files })
+}
+
+/** random-access-file with its writes on the writing thread (file-writer.ts says why) and, below
+ *  a `root`, opens that never follow a link (safe-open.ts). */
 class DiskFile extends RandomAccessFile {
+  private readonly root: string | null
+
+  constructor (filename: string, root: string | null, opts: RandomAccessFileOptions) {
+    super(filename, opts)
+    this.root = root
+  }
+
+  override _open (req: { callback (err: Error | null): void }): void {
+    if (this.root === null) return super._open(req)
+    openBelow(this.root, this.filename, this.mode, this.writing).then((fd) => {
+      this.fd = fd
+      req.callback(null)
+    }, (err: Error) => req.callback(err))
+  }
+
   override _write (req: WriteRequest): void {
     writeInBackground(this.fd, req.data.subarray(0, req.size), req.offset, (err) => req.callback(err))
   }

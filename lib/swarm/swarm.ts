@@ -9,6 +9,7 @@ import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/types.js'
 import { TorrentStorage } from '../storage/torrent-storage.js'
 import type { StorageFactory } from '../storage/types.js'
+import { storageFor } from '../storage/factories.js'
 import { reusePieces, type PieceSource } from '../storage/reuse.js'
 import { Bitfield } from '../util/bitfield.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
@@ -255,8 +256,10 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   }
 
   private async open (meta: Metainfo): Promise<void> {
+    const factory = await storageFor(this.opts.storage, meta)
+    if (this.closed) return
     const storage = new TorrentStorage({
-      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.pieceHashes, factory: this.opts.storage,
+      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.pieceHashes, factory,
       reuseWhen: this.sentByAll
     })
     this.storage = storage

@@ -41,6 +41,12 @@ declare module 'random-access-file' {
     constructor (filename: string, opts?: RandomAccessFileOptions)
     /** The open descriptor, 0 while closed. */
     fd: number
+    readonly filename: string
+    /** O_RDWR, O_RDONLY or O_WRONLY, from the readable/writable options. */
+    readonly mode: number
+    /** Set by random-access-storage once a write was asked for: the next open must create the file. */
+    readonly writing: boolean
+    _open (req: { callback (err: Error | null): void }): void
     _write (req: WriteRequest): void
   }
 }

@@ -3,24 +3,37 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import type { Archive } from '../../archive/archive.js'
 import { TrackerlessError } from '../../errors.js'
+import { directoryStorage } from '../../storage/factories.js'
+import { diskName } from '../../storage/ownership.js'
 import { addCommonOptions, addPeerOption, addTimeoutOption, type CommonOptions } from '../common.js'
 import { formatBytes, showProgress } from '../progress.js'
 import { runSession, untilStopped } from '../session.js'
 
 export interface GetOptions extends CommonOptions {
   output: string
+  force?: boolean
   peer?: string[]
   seed?: boolean
   timeout: number
 }
 
+const WHERE_FILES_GO = `
+Where files go: the archive's folder (or its single file) is created in --output, by default the
+current folder. It must not exist yet, unless trackerless downloaded it there before (then the
+download resumes) or --force is given; otherwise nothing is written and the command fails with
+EEXIST, naming the path. A name starting with "." is saved with "_" instead (.git as _git), so a
+download never creates or enters a hidden entry. Symbolic links below the output folder are never
+followed. What trackerless made is recorded in <output>/.trackerless/.`
+
 /** The options `get` and `download` share. */
 export function addDownloadOptions (cmd: Command): Command {
   cmd
-    .option('-o, --output <dir>', 'folder to save the archive under', '.')
+    .option('-o, --output <dir>', 'folder to save the archive under; its folder or file is created there and never replaces an existing one (a leading "." becomes "_": .git is saved as _git)', '.')
+    .option('--force', 'use a folder or file of the archive\'s name already in the output folder: verify it, keep what matches, overwrite the rest (never through a symbolic link)')
     .option('--seed', 'keep seeding once the download is complete, until Ctrl-C')
   addPeerOption(cmd)
   addTimeoutOption(cmd, 30_000)
+  cmd.addHelpText('after', WHERE_FILES_GO)
   return addCommonOptions(cmd)
 }
 
@@ -35,7 +48,7 @@ export function register (program: Command): void {
 /** Downloads every file of `source` (a link, an infohash, a .torrent path) into o.output. */
 export async function fetchArchive (source: string | { torrentFile: string }, o: GetOptions): Promise<void> {
   const dir = path.resolve(o.output)
-  await runSession(o, { storage: dir }, async ({ client, out, signal }) => {
+  await runSession(o, { storage: directoryStorage(dir, { overwrite: o.force === true }) }, async ({ client, out, signal }) => {
     await fs.mkdir(dir, { recursive: true })
     const url = typeof source === 'string' ? source : await fs.readFile(source.torrentFile)
     out.info(`looking for ${typeof source === 'string' ? source : source.torrentFile}`)
@@ -51,7 +64,7 @@ export async function fetchArchive (source: string | { torrentFile: string }, o:
     } finally {
       view.stop()
     }
-    const saved = path.join(dir, archive.name)
+    const saved = path.join(dir, diskName(archive.name))
     out.result(saved, { event: 'done', infoHash, path: saved, length: archive.length })
     if (o.seed === true) {
       out.info(`seeding on port ${client.port}; Ctrl-C to stop`)
