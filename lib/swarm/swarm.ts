@@ -21,6 +21,7 @@ import { MetadataExchange } from './metadata.js'
 import { Peer, requestKey, type BlockRequest, type PeerHost } from './peer.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { ConnectionSlots } from './connection-slots.js'
+import { makeRoom } from './eviction.js'
 import { PeerExchange } from '../discovery/pex.js'
 import { formatAddress, isLocalAddress } from '../discovery/address.js'
 
@@ -180,7 +181,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   /** An incoming connection whose handshake named our infohash (the client's listener routes them). */
   accept (wire: Wire, hs: Handshake): void {
-    if (this.closed || this.peers.size >= (this.opts.maxPeers ?? 50) || this.opts.slots?.take() === false) {
+    if (this.closed || !makeRoom(this.peers, this.opts.maxPeers ?? 50, this.opts.slots?.limits, (idle) => this.onClose(idle)) || this.opts.slots?.take() === false) {
       wire.destroy()
       return
     }
