@@ -116,7 +116,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.infoHash = opts.infoHash
     this.metainfo = opts.metainfo
     this.rechoker = new Rechoker(this.peers, () => this.have?.full === true, (peer) => this.uploader?.clear(peer))
-    this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer))
+    this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer), opts.slots?.limits.metadataTimeout)
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
     this.pex = opts.pex === false
