@@ -88,9 +88,6 @@ const DEFAULT_UPDATE_INTERVAL = 60_000
 /** How long seed() waits for the first DHT announce before resolving anyway. */
 const ANNOUNCE_WAIT = 5_000
 
-/** Open connections of all torrents together; each torrent has its own cap (maxPeers) too. */
-const MAX_CONNECTIONS = 200
-
 /** `announced` settles once discovery's first announce of the torrent is done. */
 interface Entry { swarm: Swarm, archives: number, announced: Promise<void> }
 
@@ -115,7 +112,7 @@ export class Torrent {
     this.opts = opts
     this.peerId = asPeerId(opts.peerId ?? Buffer.concat([Buffer.from(PEER_ID_PREFIX), randomBytes(12)]))
     this.storage = typeof opts.storage === 'string' ? directoryStorage(opts.storage) : opts.storage ?? memoryStorage()
-    this.slots = new ConnectionSlots(MAX_CONNECTIONS, opts.limits)
+    this.slots = new ConnectionSlots(opts.limits)
   }
 
   /** The bound TCP port once started. */

@@ -1,4 +1,5 @@
 import type { TrackerlessError } from '../errors.js'
+import type { EvictionCandidate } from './eviction.js'
 
 /**
  * @internal Timeouts and caps that keep peers from holding a client's connections hostage. Tests
@@ -6,6 +7,9 @@ import type { TrackerlessError } from '../errors.js'
  * default from DEFAULT_LIMITS.
  */
 export interface PeerLimits {
+  /** Open peer connections of the whole client, all torrents together; each torrent has its own
+   *  cap (maxPeers) too. */
+  maxConnections?: number
   /** ms an accepted connection has to complete its BitTorrent handshake. */
   handshakeTimeout?: number
   /** Accepted connections waiting for their handshake at once; one more closes the oldest. */
@@ -28,25 +32,35 @@ export interface PeerLimits {
  * 16 KiB: 10 s for it is a peer slower than 1.6 KiB/s, or one that is not answering.
  */
 export const DEFAULT_LIMITS = {
+  maxConnections: 200,
   handshakeTimeout: 10_000,
   maxHalfOpen: 32,
   evictAfter: 10_000,
   metadataTimeout: 10_000
 } as const satisfies Required<Omit<PeerLimits, 'onDrop'>>
 
+/** A torrent's connections, as the client-wide cap sees them: `forget` takes one out at once. */
+export interface Room<P extends EvictionCandidate = EvictionCandidate> {
+  peers: Set<P>
+  forget (peer: P): void
+}
+
 /**
  * A client-wide cap on open peer connections, shared by all its swarms (each swarm also has
  * its own `maxPeers`), and the client's other limits on them. A slot is taken when a connection
  * starts, dialled or accepted, and given back when it closes, whether or not its handshake ever
- * completed.
+ * completed. Each swarm registers its peers so that, when all slots are in use, a newcomer to one
+ * torrent can take the place of an idle connection of another (see eviction.ts).
  */
 export class ConnectionSlots {
   readonly max: number
   readonly limits: PeerLimits
+  /** The torrents whose connections hold slots. */
+  readonly rooms = new Set<Room>()
   private used = 0
 
-  constructor (max: number, limits: PeerLimits = {}) {
-    this.max = max
+  constructor (limits: PeerLimits = {}) {
+    this.max = limits.maxConnections ?? DEFAULT_LIMITS.maxConnections
     this.limits = limits
   }
 
@@ -54,9 +68,10 @@ export class ConnectionSlots {
     return this.used
   }
 
-  /** Takes a slot, or returns false when all are in use. */
-  take (): boolean {
-    if (this.used >= this.max) return false
+  /** Takes a slot, or returns false when all are in use. `freed`: a connection was just closed to
+   *  make room, and gives its slot back when its close event comes: take that one now. */
+  take (freed = false): boolean {
+    if (this.used >= this.max && !freed) return false
     this.used++
     return true
   }

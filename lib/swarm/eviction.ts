@@ -1,24 +1,40 @@
 import { TrackerlessError } from '../errors.js'
 import type { Peer } from './peer.js'
-import { DEFAULT_LIMITS, type PeerLimits } from './connection-slots.js'
+import { DEFAULT_LIMITS, type ConnectionSlots, type PeerLimits, type Room } from './connection-slots.js'
 
 /** What eviction needs to know of a connection. */
 export type EvictionCandidate = Pick<Peer, 'address' | 'destroy' | 'amInterested' | 'peerInterested' | 'requests' | 'uploads' | 'uploadsInFlight' | 'lastUsefulAt'>
 
 /**
- * Whether a torrent with `peers` has room for one more connection under `max`, once it has closed
- * the least useful one if it was full (`forget` takes it out of `peers` at once).
+ * Admits a newcomer to `room` (a torrent under `max` connections), taking one of the client's
+ * `slots`. When the torrent is full, its least useful connection makes room; when the client is
+ * full, the least useful of any torrent's. False when every connection is in use.
  */
-export function makeRoom<P extends EvictionCandidate> (peers: Set<P>, max: number, limits: PeerLimits = {}, forget: (peer: P) => void): boolean {
-  if (peers.size < max) return true
-  const idle = leastUseful(peers, limits)
-  if (idle === null) return false
+export function admit<P extends EvictionCandidate> (room: Room<P>, max: number, slots?: ConnectionSlots): boolean {
+  const limits = slots?.limits ?? {}
+  if (room.peers.size >= max) {
+    const idle = leastUseful(room.peers, limits)
+    if (idle === null) return false
+    close(room, idle, limits)
+    return slots?.take(true) ?? true
+  }
+  if (slots === undefined || slots.take()) return true
+  let best: { room: Room, peer: EvictionCandidate } | null = null
+  for (const other of slots.rooms) {
+    const idle = leastUseful(other.peers, limits)
+    if (idle !== null && (best === null || idle.lastUsefulAt < best.peer.lastUsefulAt)) best = { room: other, peer: idle }
+  }
+  if (best === null) return false
+  close(best.room, best.peer, limits)
+  return slots.take(true)
+}
+
+function close<P extends EvictionCandidate> (room: Room<P>, peer: P, limits: PeerLimits): void {
   const after = limits.evictAfter ?? DEFAULT_LIMITS.evictAfter
-  const reason = new TrackerlessError('EBUSY', `peer ${idle.address} was idle (no interest, no data) for over ${after} ms while the torrent was full; closed it for a new peer`)
-  idle.destroy(reason)
-  forget(idle)
-  limits.onDrop?.(idle.address, reason)
-  return peers.size < max
+  const reason = new TrackerlessError('EBUSY', `peer ${peer.address} was idle (no interest, no data) for over ${after} ms while all connections were in use; closed it for a new peer`)
+  peer.destroy(reason)
+  room.forget(peer)
+  limits.onDrop?.(peer.address, reason)
 }
 
 /**

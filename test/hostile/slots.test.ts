@@ -2,8 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import net from 'node:net'
+import path from 'node:path'
+import { buildMetainfo, readTree } from '../../lib/client/build-torrent.js'
+import { directoryStorage } from '../../lib/storage/factories.js'
 import type { TrackerlessError } from '../../lib/errors.js'
-import { until } from '../helpers/fixtures.js'
+import { tmpDir, until, writeRandomFile } from '../helpers/fixtures.js'
 import { MiB, RawPeer, scene } from './raw-peer.js'
 
 interface Drop { address: string, code: string }
@@ -73,4 +76,26 @@ test('a flood of connections that never handshake cannot lock honest peers out o
   // At most HALF_OPEN wait at once; the honest peer's arrival pushed out one more.
   assert.ok(busy >= STALE - HALF_OPEN, `only ${busy} closed by the cap`)
   assert.ok(drops.every((d) => ports.has(d.address)), 'only stale connections were dropped')
+})
+
+test('squatters holding every connection of the client, in another torrent, are evicted for a peer of this one', async (t) => {
+  const MAX_CONNECTIONS = 10
+  const EVICT_AFTER = 200
+  const { drops, onDrop } = dropLog()
+  const s = await scene(t, 1 * MiB, { limits: { maxConnections: MAX_CONNECTIONS, evictAfter: EVICT_AFTER, onDrop } })
+  const dir = await tmpDir(t, 'tl-hostile-')
+  const other = path.join(dir, 'other.bin')
+  await writeRandomFile(other, 1 * MiB)
+  const otherMeta = await buildMetainfo(await readTree(other), directoryStorage(dir))
+  await s.seeder.seed(other)
+  const squatters = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => RawPeer.dial(s.seeder.port, { infoHash: otherMeta.infoHash })))
+  t.after(() => { for (const p of squatters) p.destroy() })
+  const addresses = squatters.map((p) => `127.0.0.1:${p.socket.localPort}`)
+  await new Promise((resolve) => setTimeout(resolve, 2 * EVICT_AFTER))
+
+  const archive = await s.leecher.lookup(s.magnet, { peers: [s.seederAddress], timeout: 10_000 })
+  t.after(() => archive.close())
+  assert.ok((await archive.readFile('/data.bin') as Buffer).equals(await fs.readFile(s.file)))
+  assert.deepEqual(drops.map((d) => d.code), ['EBUSY'])
+  assert.ok(addresses.includes(drops[0]!.address), `the evicted address ${drops[0]!.address} is a squatter's`)
 })

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { leastUseful, makeRoom, type EvictionCandidate } from '../../lib/swarm/eviction.js'
+import { admit, leastUseful, type EvictionCandidate } from '../../lib/swarm/eviction.js'
+import { ConnectionSlots, type Room } from '../../lib/swarm/connection-slots.js'
 import type { TrackerlessError } from '../../lib/errors.js'
 
 const AFTER = 1_000
@@ -44,18 +45,40 @@ test('a connection in use is never evicted: interest either way, requests either
   assert.equal(leastUseful([...busy, ...idle], { evictAfter: AFTER }, NOW)?.name, 'idler')
 })
 
-test('makeRoom closes the idlest peer with EBUSY and tells onDrop; a torrent of busy peers stays full', () => {
+function room (...peers: Fake[]): Room<Fake> {
+  const set = new Set(peers)
+  return { peers: set, forget: (peer) => set.delete(peer) }
+}
+
+const names = (r: Room<Fake>): string[] => [...r.peers].map((p) => p.name)
+
+test('admit: a full torrent closes its idlest peer with EBUSY for the newcomer; a torrent of busy peers stays full', () => {
   const drops: string[] = []
-  const limits = { evictAfter: AFTER, onDrop: (address: string, err: TrackerlessError) => drops.push(`${address} ${err.code}`) }
-  // makeRoom looks at the clock: these idle times are measured from it.
+  const slots = new ConnectionSlots({ maxConnections: 10, evictAfter: AFTER, onDrop: (address, err) => drops.push(`${address} ${err.code}`) })
+  // admit looks at the clock: these idle times are measured from it.
   const busy = fake('busy', 10 * AFTER, { peerInterested: true }, Date.now())
-  const peers = new Set<Fake>([busy, fake('idle', 2 * AFTER, {}, Date.now())])
-  assert.equal(makeRoom(peers, 3, limits, (p) => peers.delete(p)), true, 'room without evicting')
+  const torrent = room(busy, fake('idle', 2 * AFTER, {}, Date.now()))
+  assert.equal(admit(torrent, 3, slots), true, 'room without evicting')
   assert.deepEqual(drops, [])
-  assert.equal(makeRoom(peers, 2, limits, (p) => peers.delete(p)), true)
-  assert.deepEqual([...peers].map((p) => p.name), ['busy'])
+  assert.equal(admit(torrent, 2, slots), true)
+  assert.deepEqual(names(torrent), ['busy'])
   assert.deepEqual(drops, ['idle:1 EBUSY'])
-  assert.equal(makeRoom(peers, 1, limits, (p) => peers.delete(p)), false)
+  assert.equal(admit(torrent, 1, slots), false)
   assert.deepEqual(drops, ['idle:1 EBUSY'])
   assert.equal(busy.reason, undefined)
+})
+
+test('admit: when the client is full, the idlest connection of any torrent makes room', () => {
+  const drops: string[] = []
+  const slots = new ConnectionSlots({ maxConnections: 2, evictAfter: AFTER, onDrop: (address, err) => drops.push(`${address} ${err.code}`) })
+  const busy = room(fake('busy', 10 * AFTER, { amInterested: true }, Date.now()))
+  const idle = room(fake('idle', 2 * AFTER, {}, Date.now()))
+  const empty = room()
+  for (const r of [busy, idle, empty]) slots.rooms.add(r)
+  assert.equal(slots.take(), true)
+  assert.equal(slots.take(), true)
+  assert.equal(admit(empty, 50, slots), true)
+  assert.deepEqual([names(busy), names(idle)], [['busy'], []])
+  assert.deepEqual(drops, ['idle:1 EBUSY'])
+  assert.equal(admit(empty, 50, slots), false, 'only busy connections are left')
 })
