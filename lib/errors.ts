@@ -1,6 +1,7 @@
 /** The stable codes of SPEC §4, plus EPROTO (a peer broke the wire protocol), EROFS (a write
  *  to an archive opened for reading), EEXIST (the download's place on disk holds something
- *  trackerless did not put there) and ELOOP (a symbolic link where the download goes). */
+ *  trackerless did not put there), ELOOP (a symbolic link where the download goes) and EBUSY (we
+ *  closed a peer connection to make room for another). */
 export type ErrorCode =
   | 'EINVALIDURL'
   | 'EBADTORRENT'
@@ -16,6 +17,7 @@ export type ErrorCode =
   | 'EROFS'
   | 'EEXIST'
   | 'ELOOP'
+  | 'EBUSY'
 
 export class TrackerlessError extends Error {
   readonly code: ErrorCode

@@ -3,29 +3,35 @@ import type { Wire } from '../wire/wire.js'
 import { acceptWire } from '../wire/peer-socket.js'
 import type { Handshake } from '../wire/handshake.js'
 import type { PeerId } from '../util/ids.js'
-
-/** Connections that have not yet sent a handshake; more are closed at once (a connection flood
- *  would otherwise hold a socket and a timer each until the handshake timeout). */
-const MAX_PENDING = 128
+import { TrackerlessError } from '../errors.js'
+import { formatAddress } from '../discovery/address.js'
+import { DEFAULT_LIMITS, type PeerLimits } from '../swarm/connection-slots.js'
 
 /**
  * The one TCP port of a client, shared by all its torrents: an incoming connection is handed to
  * the torrent its handshake names, or closed.
+ *
+ * Connections that have not yet sent their handshake ("half-open") are few and short-lived: each
+ * has `handshakeTimeout` ms, and past `maxHalfOpen` the oldest is closed for the newcomer. Refusing
+ * the newcomer instead, a flood of sockets reopened as they time out kept every honest peer out.
  */
 export class Listener {
   private readonly server: net.Server
+  /** Half-open connections, oldest first. */
   private readonly wires = new Set<Wire>()
 
-  constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean) {
+  constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean, limits: PeerLimits = {}) {
+    const maxHalfOpen = limits.maxHalfOpen ?? DEFAULT_LIMITS.maxHalfOpen
+    const handshakeTimeout = limits.handshakeTimeout ?? DEFAULT_LIMITS.handshakeTimeout
     // Paused, so that acceptWire can give the connection a socket that reads into the shared buffer.
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => {
-      if (this.wires.size >= MAX_PENDING) {
-        socket.destroy()
-        return
-      }
-      const wire = acceptWire(socket, { peerId })
+      if (this.wires.size >= maxHalfOpen) this.closeOldest(limits)
+      const wire = acceptWire(socket, { peerId, handshakeTimeout })
       this.wires.add(wire)
-      wire.once('close', () => this.wires.delete(wire))
+      wire.once('close', (err) => {
+        if (!this.wires.delete(wire)) return
+        if (err instanceof TrackerlessError && err.code === 'ETIMEDOUT') limits.onDrop?.(addressOf(wire), err)
+      })
       wire.once('handshake', (hs) => {
         this.wires.delete(wire)
         if (!route(wire, hs)) wire.destroy()
@@ -51,4 +57,18 @@ export class Listener {
     if (!this.server.listening) return
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
+
+  private closeOldest (limits: PeerLimits): void {
+    const oldest = this.wires.values().next()
+    if (oldest.done === true) return
+    const wire = oldest.value
+    this.wires.delete(wire)
+    const reason = new TrackerlessError('EBUSY', `the peer at ${addressOf(wire)} had not sent its handshake when ${this.wires.size + 1} newer connections waited; closed it to make room`)
+    wire.destroy(reason)
+    limits.onDrop?.(addressOf(wire), reason)
+  }
+}
+
+function addressOf (wire: Wire): string {
+  return formatAddress(wire.remoteAddress ?? '?', wire.remotePort ?? 0)
 }

@@ -6,7 +6,7 @@ import type { Metainfo } from '../metainfo/types.js'
 import { directoryStorage, memoryStorage } from '../storage/factories.js'
 import type { StorageFactory } from '../storage/types.js'
 import { Swarm } from '../swarm/swarm.js'
-import { ConnectionSlots } from '../swarm/connection-slots.js'
+import { ConnectionSlots, type PeerLimits } from '../swarm/connection-slots.js'
 import { Discovery } from '../discovery/discovery.js'
 import { asPeerId, type InfoHash, type PeerId } from '../util/ids.js'
 import { TrackerlessError, fail } from '../errors.js'
@@ -37,6 +37,8 @@ export interface TorrentOptions {
   pex?: boolean
   host?: string
   stateDir?: string
+  /** @internal Shorter timeouts and caps for tests; not public API. */
+  limits?: PeerLimits
 }
 
 /** Options of `client.lookup()`. */
@@ -86,9 +88,6 @@ const DEFAULT_UPDATE_INTERVAL = 60_000
 /** How long seed() waits for the first DHT announce before resolving anyway. */
 const ANNOUNCE_WAIT = 5_000
 
-/** Open connections of all torrents together; each torrent has its own cap (maxPeers) too. */
-const MAX_CONNECTIONS = 200
-
 /** `announced` settles once discovery's first announce of the torrent is done. */
 interface Entry { swarm: Swarm, archives: number, announced: Promise<void> }
 
@@ -105,7 +104,7 @@ export class Torrent {
   private listener: Listener | null = null
   private discovery: Discovery | null = null
   private publisher: Publisher | null = null
-  private readonly slots = new ConnectionSlots(MAX_CONNECTIONS)
+  private readonly slots: ConnectionSlots
   private boundPort = 0
   private state: 'new' | 'started' | 'stopped' = 'new'
 
@@ -113,6 +112,7 @@ export class Torrent {
     this.opts = opts
     this.peerId = asPeerId(opts.peerId ?? Buffer.concat([Buffer.from(PEER_ID_PREFIX), randomBytes(12)]))
     this.storage = typeof opts.storage === 'string' ? directoryStorage(opts.storage) : opts.storage ?? memoryStorage()
+    this.slots = new ConnectionSlots(opts.limits)
   }
 
   /** The bound TCP port once started. */
@@ -133,7 +133,7 @@ export class Torrent {
       if (entry === undefined) return false
       entry.swarm.accept(wire, hs)
       return true
-    })
+    }, this.slots.limits)
     this.boundPort = await listener.listen(this.opts.torrentPort ?? 0, this.opts.host)
     this.listener = listener
     const o = this.opts

@@ -1,72 +1,68 @@
 import { createHash } from 'node:crypto'
-import { BLOCK_SIZE } from '../wire/messages.js'
 import { encodeMetadataMessage, decodeMetadataMessage } from '../wire/ut-metadata.js'
+import { BLOCK_SIZE } from '../wire/messages.js'
 import type { InfoHash } from '../util/ids.js'
 import type { Peer } from './peer.js'
 import { TrackerlessError } from '../errors.js'
+import { MetadataAttempt } from './metadata-attempt.js'
+import { DEFAULT_LIMITS } from './connection-slots.js'
 
 /** Larger info dictionaries are refused: libtorrent's default limit is smaller still. */
 export const MAX_METADATA_SIZE = 16 * 1024 * 1024
-const REQUEST_TIMEOUT = 10_000
-const REQUESTS_PER_PEER = 4
-
-/** `peer`: asked for it and not yet answered; `from`: who sent the data we hold. */
-interface Slot { data: Buffer | null, peer: Peer | null, at: number, from: Peer | null }
+/** Sizes fetched at once: each holds a buffer of up to MAX_METADATA_SIZE. Honest peers agree on
+ *  one size, so more than one is a liar's; three leave room for two liars and the truth. */
+const MAX_ATTEMPTS = 3
 
 /**
  * BEP9: fetches the info dictionary from every peer that offers it, one 16 KiB piece per request
  * spread over the peers, and checks it against the infohash; serves it once known.
  *
- * Peers may lie. Metadata that fails the hash and came from one peer convicts that peer (`onLiar`,
- * which bans it); when several contributed, every later attempt takes all pieces from one peer, so
- * the next failure convicts. Peers announcing another size than the one being fetched are kept
- * aside and used once no source of that size is left, so a liar's size cannot lock honest peers out.
+ * Peers may lie, about the size or the bytes, or answer so slowly that they hold up the rest.
+ * Each size announced is fetched in parallel with the others (up to MAX_ATTEMPTS; more wait for
+ * a place) from the peers that announced it, and the first to hash to the infohash wins, so a
+ * liar's size cannot hold up the true one. A peer that leaves a request unanswered for the request
+ * timeout is not asked again, and its pieces go to the other sources of that size: a slow liar
+ * delays the honest ones by one timeout at most. Metadata that fails the hash and came from one
+ * peer convicts that peer (`onLiar`, which bans it); when several contributed, every later try of
+ * that size takes all pieces from one peer, so the next failure convicts.
  */
 export class MetadataExchange {
   info: Buffer | null
   private readonly infoHash: InfoHash
   private readonly onComplete: (info: Buffer) => void
-  private size = 0
-  private slots: Slot[] = []
-  /** Peers asked for pieces of metadata of `size` bytes. */
-  private readonly sources = new Set<Peer>()
-  /** Every peer offering metadata, with the size it announced. */
-  private readonly offers = new Map<Peer, number>()
   private readonly onLiar: (peer: Peer) => void
-  /** After a failure with several contributors: one source at a time. */
-  private solo = false
+  private readonly timeout: number
+  /** Every peer offering metadata and still asked, with the size it announced. */
+  private readonly offers = new Map<Peer, number>()
+  /** The sizes being fetched. */
+  private readonly attempts = new Map<number, MetadataAttempt<Peer>>()
+  /** Peers that let a request time out: not asked again, even if they announce anew. */
+  private readonly late = new WeakSet<Peer>()
   private timer: NodeJS.Timeout | null = null
 
-  constructor (infoHash: InfoHash, info: Buffer | null, onComplete: (info: Buffer) => void, onLiar: (peer: Peer) => void) {
+  constructor (infoHash: InfoHash, info: Buffer | null, onComplete: (info: Buffer) => void, onLiar: (peer: Peer) => void, requestTimeout: number = DEFAULT_LIMITS.metadataTimeout) {
     this.infoHash = infoHash
     this.info = info
     this.onComplete = onComplete
     this.onLiar = onLiar
+    this.timeout = requestTimeout
   }
 
-  /** The peer's extended handshake arrived: use it as a source if it has the metadata. */
+  /** The peer's extended handshake (or an update of it) arrived: use it as a source if it has the metadata. */
   addPeer (peer: Peer): void {
     const ext = peer.wire.peerExtensions
     const size = ext?.metadataSize
-    if (this.info !== null || ext?.m.ut_metadata === undefined || size === undefined) return
-    if (size <= 0 || size > MAX_METADATA_SIZE) return
+    if (this.info !== null || this.late.has(peer) || ext?.m.ut_metadata === undefined || size === undefined) return
+    if (size <= 0 || size > MAX_METADATA_SIZE || this.offers.get(peer) === size) return
+    this.forget(peer)
     this.offers.set(peer, size)
-    if (this.size === 0) this.reset(size)
-    if (size !== this.size) return
-    this.sources.add(peer)
-    if (this.timer === null) {
-      this.timer = setInterval(() => this.expire(), REQUEST_TIMEOUT / 2)
-      this.timer.unref()
-    }
-    this.pump()
+    this.attempts.get(size)?.sources.add(peer)
+    this.update()
   }
 
   removePeer (peer: Peer): void {
-    this.offers.delete(peer)
-    if (!this.sources.delete(peer)) return
-    for (const slot of this.slots) if (slot.peer === peer && slot.data === null) slot.peer = null
-    if (this.sources.size === 0) this.switchSize()
-    this.pump()
+    this.forget(peer)
+    this.update()
   }
 
   onMessage (peer: Peer, payload: Buffer): void {
@@ -76,29 +72,27 @@ export class MetadataExchange {
       this.serve(peer, msg.piece)
       return
     }
-    const slot = this.slots[msg.piece]
-    if (this.info !== null || slot === undefined || slot.peer !== peer) return
+    const attempt = this.attempts.get(this.offers.get(peer) ?? 0)
+    if (this.info !== null || attempt === undefined || !attempt.awaits(peer, msg.piece)) return
     if (msg.type === 'reject') {
       // It does not have the metadata (yet): stop asking it, ask the others.
       this.removePeer(peer)
       return
     }
-    const expected = Math.min(BLOCK_SIZE, this.size - msg.piece * BLOCK_SIZE)
-    if (msg.totalSize !== this.size || msg.data.length !== expected) {
+    if (msg.totalSize !== attempt.size || msg.data.length !== attempt.pieceLength(msg.piece)) {
       peer.destroy(new TrackerlessError('EPROTO', `peer ${peer.address} sent metadata of another size than it announced; disconnected`))
       return
     }
-    slot.data = Buffer.from(msg.data)
-    slot.from = peer
-    slot.peer = null
-    if (this.slots.every((s) => s.data !== null)) this.finish()
-    else this.pump()
+    attempt.store(peer, msg.piece, msg.data)
+    peer.receivedAt = Date.now()
+    if (attempt.complete) this.check(attempt)
+    if (this.info === null) this.update()
   }
 
   close (): void {
-    if (this.timer !== null) clearInterval(this.timer)
+    if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
-    this.sources.clear()
+    this.attempts.clear()
     this.offers.clear()
   }
 
@@ -112,77 +106,84 @@ export class MetadataExchange {
     peer.wire.sendExtended('ut_metadata', encodeMetadataMessage({ type: 'data', piece, totalSize: info.length, data }))
   }
 
-  private reset (size: number): void {
-    this.size = size
-    this.slots = Array.from({ length: Math.ceil(size / BLOCK_SIZE) }, () => ({ data: null, peer: null, at: 0, from: null }))
+  /** Takes `peer` out of its size's attempt and the offers; an attempt left without sources ends. */
+  private forget (peer: Peer): void {
+    const size = this.offers.get(peer)
+    if (size === undefined) return
+    this.offers.delete(peer)
+    const attempt = this.attempts.get(size)
+    if (attempt === undefined) return
+    attempt.drop(peer)
+    if (attempt.sources.size === 0) this.attempts.delete(size)
   }
 
-  /** No source of the current size is left: fetch the size another peer announced, if any. */
-  private switchSize (): void {
-    const next = this.offers.values().next()
-    if (next.done === true) {
-      this.size = 0
-      this.slots = []
-      return
+  /** Starts waiting sizes while there is room, asks for what is unasked, and sets the timer. */
+  private update (): void {
+    if (this.info !== null) return
+    while (this.attempts.size < MAX_ATTEMPTS) {
+      const size = this.nextSize()
+      if (size === null) break
+      const attempt = new MetadataAttempt<Peer>(size)
+      for (const [peer, offered] of this.offers) if (offered === size) attempt.sources.add(peer)
+      this.attempts.set(size, attempt)
     }
-    this.reset(next.value)
-    for (const [peer, size] of this.offers) if (size === next.value) this.sources.add(peer)
+    for (const attempt of this.attempts.values()) attempt.pump(this.request)
+    this.schedule()
   }
 
-  /** Gives each unrequested piece to the source with the fewest requests out. */
-  private pump (): void {
-    const load = new Map<Peer, number>()
-    for (const peer of this.sources) {
-      load.set(peer, 0)
-      if (this.solo) break
+  /** The waiting size most peers announced (honest peers agree); the smaller on a tie. */
+  private nextSize (): number | null {
+    const votes = new Map<number, number>()
+    for (const size of this.offers.values()) if (!this.attempts.has(size)) votes.set(size, (votes.get(size) ?? 0) + 1)
+    let best: number | null = null
+    for (const [size, n] of votes) if (best === null || n > votes.get(best)! || (n === votes.get(best)! && size < best)) best = size
+    return best
+  }
+
+  private readonly request = (peer: Peer, piece: number): void => {
+    peer.wire.sendExtended('ut_metadata', encodeMetadataMessage({ type: 'request', piece }))
+  }
+
+  /** One timer, for the oldest request out: it fires when that request times out, not later. */
+  private schedule (): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    let oldest: number | null = null
+    for (const attempt of this.attempts.values()) {
+      const at = attempt.oldestRequest
+      if (at !== null && (oldest === null || at < oldest)) oldest = at
     }
-    for (const slot of this.slots) if (slot.peer !== null && load.has(slot.peer)) load.set(slot.peer, load.get(slot.peer)! + 1)
-    this.slots.forEach((slot, piece) => {
-      if (slot.data !== null || slot.peer !== null) return
-      let best: Peer | null = null
-      for (const [peer, n] of load) if (n < REQUESTS_PER_PEER && (best === null || n < load.get(best)!)) best = peer
-      if (best === null) return
-      load.set(best, load.get(best)! + 1)
-      slot.peer = best
-      slot.at = Date.now()
-      best.wire.sendExtended('ut_metadata', encodeMetadataMessage({ type: 'request', piece }))
-    })
+    if (oldest === null) return
+    this.timer = setTimeout(() => this.expire(), Math.max(0, oldest + this.timeout - Date.now()))
+    this.timer.unref()
   }
 
   private expire (): void {
-    const now = Date.now()
-    for (const slot of this.slots) {
-      if (slot.data === null && slot.peer !== null && now - slot.at > REQUEST_TIMEOUT) {
-        this.sources.delete(slot.peer)
-        this.offers.delete(slot.peer)
-        slot.peer = null
+    this.timer = null
+    for (const attempt of this.attempts.values()) {
+      for (const peer of attempt.expire(this.timeout)) {
+        this.late.add(peer)
+        this.forget(peer)
       }
     }
-    if (this.sources.size === 0 && this.info === null) this.switchSize()
-    this.pump()
+    this.update()
   }
 
-  private finish (): void {
-    const info = Buffer.concat(this.slots.map((s) => s.data!))
-    const hash = createHash('sha1').update(info).digest()
-    if (!hash.equals(this.infoHash)) {
-      const contributors = new Set(this.slots.map((s) => s.from))
-      this.reset(this.size)
-      if (contributors.size === 1) {
-        for (const liar of contributors) {
-          this.offers.delete(liar!)
-          this.sources.delete(liar!)
-          this.onLiar(liar!)
-        }
-        if (this.sources.size === 0) this.switchSize()
-      } else {
-        this.solo = true
-      }
-      this.pump()
+  private check (attempt: MetadataAttempt<Peer>): void {
+    const { info, contributors } = attempt.take()
+    if (createHash('sha1').update(info).digest().equals(this.infoHash)) {
+      this.info = info
+      this.close()
+      this.onComplete(info)
       return
     }
-    this.info = info
-    this.close()
-    this.onComplete(info)
+    if (contributors.size > 1) {
+      attempt.solo = true
+      return
+    }
+    for (const liar of contributors) {
+      this.forget(liar)
+      this.onLiar(liar)
+    }
   }
 }

@@ -60,6 +60,8 @@ export class Peer implements ChokeCandidate {
   readonly download = new Rate()
   readonly upload = new Rate()
   lastBlockAt = Date.now()
+  /** When a block or a metadata piece last came from the peer; its connection time before. */
+  receivedAt = Date.now()
   /** Max requests the peer accepts at once (BEP10 reqq). */
   maxRequests = 250
   /** Requests the swarm keeps outstanding with the peer, as of its last top-up; 0 before the first. */
@@ -85,6 +87,8 @@ export class Peer implements ChokeCandidate {
 
   get interested (): boolean { return this.peerInterested }
   get downloadRate (): number { return this.download.get() }
+  /** When payload last moved either way (keep-alives and other chatter are not payload). */
+  get lastUsefulAt (): number { return Math.max(this.receivedAt, this.upload.lastAt) }
   get uploadRate (): number { return this.upload.get() }
 
   /** Once the piece count is known, what the peer said before it is applied. */
@@ -163,7 +167,7 @@ export class Peer implements ChokeCandidate {
       case 'have-none':
         break
       case 'piece':
-        this.lastBlockAt = Date.now()
+        this.lastBlockAt = this.receivedAt = Date.now()
         this.download.add(msg.block.length, this.lastBlockAt)
         this.host.onBlock(this, msg.index, msg.begin, msg.block)
         break

@@ -22,6 +22,7 @@ import { MetadataExchange } from './metadata.js'
 import { Peer, requestKey, type BlockRequest, type PeerHost } from './peer.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { ConnectionSlots } from './connection-slots.js'
+import { admit } from './eviction.js'
 import { PeerExchange } from '../discovery/pex.js'
 import { formatAddress, isLocalAddress } from '../discovery/address.js'
 
@@ -85,6 +86,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   storage: TorrentStorage | null = null
   have: Bitfield | null = null
   readonly peers = new Set<Peer>()
+  /** What the client-wide cap may evict from (ConnectionSlots.rooms). */
+  private readonly room = { peers: this.peers, forget: (peer: Peer) => this.onClose(peer) }
   /** Bytes of piece data received from peers, verified or not. */
   downloaded = 0
   /** Bytes sent to peers that have left; `uploaded` adds those still here. */
@@ -115,8 +118,9 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.opts = opts
     this.infoHash = opts.infoHash
     this.metainfo = opts.metainfo
+    opts.slots?.rooms.add(this.room)
     this.rechoker = new Rechoker(this.peers, () => this.have?.full === true, (peer) => this.uploader?.clear(peer))
-    this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer))
+    this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer), opts.slots?.limits.metadataTimeout)
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
     this.pex = opts.pex === false
@@ -181,7 +185,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   /** An incoming connection whose handshake named our infohash (the client's listener routes them). */
   accept (wire: Wire, hs: Handshake): void {
-    if (this.closed || this.peers.size >= (this.opts.maxPeers ?? 50) || this.opts.slots?.take() === false) {
+    if (this.closed || !admit(this.room, this.opts.maxPeers ?? 50, this.opts.slots)) {
       wire.destroy()
       return
     }
@@ -228,6 +232,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.opts.slots?.rooms.delete(this.room)
     this.rechoker.close()
     this.metadata.close()
     this.pex?.close()

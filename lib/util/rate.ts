@@ -9,6 +9,8 @@ export class Rate {
   private headSecond = 0
   private sum = 0
   total = 0
+  /** When bytes were last added (ms since the epoch); 0 before. */
+  lastAt = 0
 
   constructor (windowSeconds = 5) {
     this.windowSeconds = windowSeconds
@@ -20,6 +22,7 @@ export class Rate {
     this.buckets[this.head]! += bytes
     this.sum += bytes
     this.total += bytes
+    this.lastAt = now
   }
 
   /** Bytes per second over the window. */

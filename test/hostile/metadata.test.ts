@@ -1,11 +1,11 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { decodeMetadataMessage, encodeMetadataMessage } from '../../lib/wire/ut-metadata.js'
 import type { Frame } from '../../lib/wire/codec.js'
 import { BLOCK_SIZE, type MetadataMessage } from '../../lib/wire/messages.js'
 import { until } from '../helpers/fixtures.js'
-import { RAW_EXTENSIONS, RawPeer, scene, type Scene } from './raw-peer.js'
+import { MiB, RAW_EXTENSIONS, RawPeer, scene, type Scene } from './raw-peer.js'
 
 /** A ut_metadata message our client sent to the scripted peer, or null for any other frame. */
 function metadataMessage (frame: Frame): MetadataMessage | null {
@@ -101,4 +101,73 @@ test('a peer that floods metadata requests and never reads is dropped before its
   flooder.socket.resume()
   await flooder.waitClosed()
   assert.ok(flooder.socket.bytesRead < 32 * 1024 * 1024, `the flooder got ${flooder.socket.bytesRead} bytes of the 64 MiB it asked for`)
+})
+
+/** A liar that claims `size` bytes of metadata and answers each request with noise after `delay` ms. */
+function slowLiar (t: TestContext, liar: RawPeer, size: number, delay: number): { asked: () => number } {
+  let asked = 0
+  const timers = new Set<NodeJS.Timeout>()
+  t.after(() => { for (const timer of timers) clearTimeout(timer) })
+  liar.onFrame((f) => {
+    const msg = metadataMessage(f)
+    if (msg?.type !== 'request') return
+    asked++
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      const data = randomBytes(Math.min(BLOCK_SIZE, size - msg.piece * BLOCK_SIZE))
+      liar.sendExtended('ut_metadata', encodeMetadataMessage({ type: 'data', piece: msg.piece, totalSize: size, data }))
+    }, delay)
+    timers.add(timer)
+  })
+  liar.sendExtendedHandshake({ metadataSize: size })
+  return { asked: () => asked }
+}
+
+/**
+ * A slow liar announcing `liarSize(scene)` bytes is the leecher's first metadata source; then the
+ * seeder joins. The lookup must resolve within one request timeout, plus one more for the honest
+ * peer's few loopback round trips.
+ */
+async function lookupPastSlowLiar (t: TestContext, liarSize: (s: Scene) => number): Promise<void> {
+  // Long enough that a loaded machine's loopback round trips fit in one.
+  const REQUEST_TIMEOUT = 2_000
+  const s = await scene(t, 4 * MiB, {}, { limits: { metadataTimeout: REQUEST_TIMEOUT } })
+  const lookup = lookupAlone(s)
+  const liar = await RawPeer.dial(s.leecher.port, { infoHash: s.meta.infoHash })
+  t.after(() => liar.destroy())
+  const asked = liar.next(isMetadataRequest)
+  // It answers, but later than we wait: each answer comes after its request was given up.
+  slowLiar(t, liar, liarSize(s), 4 * REQUEST_TIMEOUT)
+  await asked
+
+  const archive = await s.leecher.lookup(s.magnet, { peers: [s.seederAddress], timeout: 2 * REQUEST_TIMEOUT })
+  t.after(() => archive.close())
+  await lookup
+  assert.deepEqual(await archive.readdir('/'), ['data.bin'])
+}
+
+test('a slow liar claiming 16 MiB of metadata delays an honest peer\'s answer by at most one request timeout', async (t) => {
+  await lookupPastSlowLiar(t, () => 16 * 1024 * 1024)
+})
+
+test('a slow liar alone: the lookup fails with ETIMEDOUT and the liar, once timed out, is not asked again', async (t) => {
+  const REQUEST_TIMEOUT = 500
+  const s = await scene(t, 4 * MiB, {}, { limits: { metadataTimeout: REQUEST_TIMEOUT } })
+  const lookup = s.leecher.lookup(s.magnet, { timeout: 6 * REQUEST_TIMEOUT })
+  lookup.catch(() => {})
+  const liar = await RawPeer.dial(s.leecher.port, { infoHash: s.meta.infoHash })
+  t.after(() => liar.destroy())
+  const first = liar.next(isMetadataRequest)
+  const { asked } = slowLiar(t, liar, 16 * 1024 * 1024, 2 * REQUEST_TIMEOUT)
+  await first
+  // Our first requests may come in more than one read; all are out well before their timeout.
+  await new Promise((resolve) => setTimeout(resolve, REQUEST_TIMEOUT / 2))
+  const before = asked()
+  await assert.rejects(lookup, { code: 'ETIMEDOUT' })
+  assert.equal(asked(), before, `${asked() - before} more requests after its first ones`)
+  assert.equal(liar.closed, false)
+})
+
+test('a slow liar announcing the true metadata size holds its pieces for one request timeout, then the honest peer gets them', async (t) => {
+  await lookupPastSlowLiar(t, (s) => s.meta.info.length)
 })

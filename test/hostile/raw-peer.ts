@@ -7,7 +7,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { TestContext } from 'node:test'
-import { Torrent } from '../../index.js'
+import { Torrent, type TorrentOptions } from '../../index.js'
 import { buildMetainfo, readTree } from '../../lib/client/build-torrent.js'
 import type { Metainfo } from '../../lib/metainfo/types.js'
 import { directoryStorage } from '../../lib/storage/factories.js'
@@ -184,13 +184,14 @@ export interface Scene {
   seederAddress: string
 }
 
-/** A seeder of `size` random bytes and a leecher (memory storage), both started; stopped after the test. */
-export async function scene (t: TestContext, size = 4 * MiB): Promise<Scene> {
+/** A seeder of `size` random bytes and a leecher (memory storage), both started; stopped after the
+ *  test. `seederOptions` and `leecherOptions` are added to each one's. */
+export async function scene (t: TestContext, size = 4 * MiB, seederOptions: TorrentOptions = {}, leecherOptions: TorrentOptions = {}): Promise<Scene> {
   const dir = await tmpDir(t, 'tl-hostile-')
   const file = path.join(dir, 'data.bin')
   await writeRandomFile(file, size)
-  const seeder = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1' })
-  const leecher = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1' })
+  const seeder = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1', ...seederOptions })
+  const leecher = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1', ...leecherOptions })
   t.after(() => Promise.all([seeder.stop(), leecher.stop()]))
   await Promise.all([seeder.start(), leecher.start()])
   const magnet = await seeder.seed(file)
