@@ -3,6 +3,7 @@ import type { Layout } from '../metainfo/types.js'
 import { Bitfield } from '../util/bitfield.js'
 import { FileMap, type FileSegment } from './file-map.js'
 import { PieceHasher, SHA1_LENGTH, sha1Matches } from './hash.js'
+import { scanPieces } from './scan.js'
 import { StorageError, storageError } from './storage-error.js'
 export { StorageError }
 import { ReadBudget, WINDOW, WindowCache, rangeOf, sharedReadBudget } from './read-cache.js'
@@ -168,47 +169,19 @@ export class TorrentStorage {
   }
 
   /**
-   * Resume: the pieces already stored and verified. A piece whose files are missing or too short
-   * is absent without being read; the rest are read in order (the next read overlapping the
-   * current hash) and verified. Nothing is created, truncated or written.
+   * Resume: the pieces already stored and verified (scan.ts). Nothing is created, truncated or
+   * written.
    */
   async scan (onProgress?: (checked: number, total: number) => void): Promise<Bitfield> {
     this.assertOpen()
-    this.requireHashes('scan')
-    const have = new Bitfield(this.pieceCount)
-    const pieceLength = this.map.layout.pieceLength
-    const sizes = new Float64Array(this.files.length).fill(-1)
-    const buffers: Buffer[] = []
-    let flip = 0
-    let checked = 0
-    let inflight: { index: number, data: Promise<Buffer> } | null = null
-
-    const finish = async (job: { index: number, data: Promise<Buffer> }): Promise<void> => {
-      const data = await job.data
-      if (await this.verify(job.index, data)) have.set(job.index)
-      onProgress?.(++checked, this.pieceCount)
-    }
-
-    for (let i = 0; i < this.pieceCount; i++) {
-      this.assertOpen()
-      const size = this.map.pieceSize(i)
-      const segments = this.map.pieceSegments(i)
-      let next: { index: number, data: Promise<Buffer> } | null = null
-      if (await this.segmentsStored(segments, sizes)) {
-        // Two buffers: piece i is read into one while piece i-1 is hashed from the other.
-        buffers[flip] ??= Buffer.allocUnsafe(pieceLength)
-        const data = this.readSegments(segments, size, buffers[flip]!.subarray(0, size))
-        data.catch(noop) // awaited by finish() one step later; a failure meanwhile is not "unhandled"
-        next = { index: i, data }
-        flip ^= 1
-      } else {
-        onProgress?.(++checked, this.pieceCount)
-      }
-      if (inflight !== null) await finish(inflight)
-      inflight = next
-    }
-    if (inflight !== null) await finish(inflight)
-    return have
+    const hashes = this.requireHashes('scan')
+    return scanPieces({
+      map: this.map,
+      hashes,
+      stored: (segments, sizes) => this.segmentsStored(segments, sizes),
+      read: (segments, length, into) => this.readSegments(segments, length, into),
+      assertOpen: () => this.assertOpen()
+    }, this.files.length, onProgress)
   }
 
   /** Concatenated SHA-1s of all pieces, for creating a torrent from files already stored. */

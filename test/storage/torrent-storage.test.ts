@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import RandomAccessMemory from 'random-access-memory'
 import { TorrentStorage, StorageError } from '../../lib/storage/torrent-storage.js'
+import { SCAN_READ_SIZE } from '../../lib/storage/scan.js'
 import { directoryStorage, memoryStorage } from '../../lib/storage/factories.js'
 import type { StorageFactory } from '../../lib/storage/types.js'
 import type { FileEntry, Layout } from '../../lib/metainfo/types.js'
@@ -202,6 +203,25 @@ test('scan after corrupting bytes of one file marks just the pieces holding them
   assert.deepEqual([0, 1, 2, 3, 4, 5].filter((i) => !have.get(i)), [3, 5])
   await st.close()
   assert.deepEqual(await fs.readFile(file), before, 'scan must not modify data')
+})
+
+test('scan hashes pieces longer than its read size in parts, across files, in two buffers of that size', async (t) => {
+  const dir = await tmpDir(t)
+  // Pieces of 2.5 parts, so that parts end inside pieces and pieces end inside parts' buffers.
+  const pieceLength = 2 * SCAN_READ_SIZE + SCAN_READ_SIZE / 2
+  const fx = fixture(pieceLength, [{ path: 'a.bin', length: pieceLength + 1000 }, { path: 'b.bin', length: 2 * pieceLength - 1000 - 77 }])
+  const writer = open(fx, directoryStorage(dir))
+  await writeAll(writer, fx)
+  await writer.close()
+  // One byte in the last part of piece 1, which lies in b.bin.
+  const handle = await fs.open(path.join(dir, 'tor', 'b.bin'), 'r+')
+  const at = 2 * pieceLength - 10 - (pieceLength + 1000)
+  await handle.write(Buffer.from([fx.data[2 * pieceLength - 10]! ^ 0xff]), 0, 1, at)
+  await handle.close()
+  const st = open(fx, directoryStorage(dir))
+  const have = await st.scan()
+  assert.deepEqual([0, 1, 2].filter((i) => have.get(i)), [0, 2])
+  await st.close()
 })
 
 test('scan treats a truncated file as missing pieces without reading them', async () => {
