@@ -13,7 +13,7 @@
  *  MiB keeps a sequential upload at one disk read per 64 blocks, as with 1 MiB pieces. */
 export const WINDOW = 1024 * 1024
 /** Default budget of the process-wide cache (see README, "Memory"). */
-export const DEFAULT_READ_BUDGET = 32 * 1024 * 1024
+export const DEFAULT_READ_BUDGET = 16 * 1024 * 1024
 
 /** One window: being read (`data` null) or cached. */
 export interface Slot {
