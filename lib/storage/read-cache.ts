@@ -6,13 +6,15 @@
  * read, windows cached, and dropped windows whose buffer a socket may still be sending. When it is
  * full of reads in flight and of buffers not yet sent, nothing more is cached: the caller reads only
  * the block it needs. So however many peers ask for however many pieces, the cache holds at most
- * the budget (plus one window a torrent may prepare, see `spare`).
+ * the budget. (A storage that allocates its own read buffers, such as random-access-memory, leaves
+ * the spare buffers handed to it unused: TorrentStorage keeps at most four of those.)
  */
 
 /** Largest window read at once: a 16 MiB piece is never read whole for a 16 KiB block. A whole
  *  MiB keeps a sequential upload at one disk read per 64 blocks, as with 1 MiB pieces. */
 export const WINDOW = 1024 * 1024
-/** Default budget of the process-wide cache (see README, "Memory"). */
+/** Default budget of the process-wide cache (README, "Memory is bounded"). More cost a swarm's
+ *  downloaders memory and CPU for no more throughput (bench/README.md, 2026-12-04). */
 export const DEFAULT_READ_BUDGET = 16 * 1024 * 1024
 
 /** One window: being read (`data` null) or cached. */

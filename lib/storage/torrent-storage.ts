@@ -279,7 +279,7 @@ export class TorrentStorage {
 
   /** Reads `segments` (covering `length` bytes) into `into`, or a new buffer when null. A range
    *  inside one stored file is read by the storage into `into` made its next allocation: only the
-   *  scan passes one, before any other read (16 MiB pieces in fresh buffers left 200 MiB of garbage). */
+   *  scan passes one, before any other read (a fresh buffer per part left the scan's garbage behind). */
   private async readSegments (segments: FileSegment[], length: number, into: Buffer | null): Promise<Buffer> {
     const files = this.map.layout.files
     const only = segments.length === 1 ? segments[0]! : null
