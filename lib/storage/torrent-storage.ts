@@ -3,7 +3,10 @@ import type { Layout } from '../metainfo/types.js'
 import { Bitfield } from '../util/bitfield.js'
 import { FileMap, type FileSegment } from './file-map.js'
 import { PieceHasher, SHA1_LENGTH, sha1Matches } from './hash.js'
-import { BufferPool } from '../util/buffer-pool.js'
+import { scanPieces } from './scan.js'
+import { StorageError, storageError } from './storage-error.js'
+export { StorageError }
+import { ReadBudget, WINDOW, WindowCache, rangeOf, sharedReadBudget } from './read-cache.js'
 import type { RandomAccessStorage, StorageFactory } from './types.js'
 
 export interface TorrentStorageOptions {
@@ -14,48 +17,36 @@ export interface TorrentStorageOptions {
   /** Concatenated 20-byte SHA-1s; null when creating a torrent (then only hashAll is useful). */
   pieceHashes: Buffer | null
   factory: StorageFactory
-  /** Whole pieces kept for read(); 0 turns the cache off. Default 8. */
+  /** The read cache's budget; default: the one shared by the whole process (read-cache.ts). */
+  readCache?: ReadBudget
+  /** A budget of this many windows for this storage alone, instead of `readCache`; 0 turns the cache off. */
   readCachePieces?: number
   /** Files kept open at once; the least recently used is closed (and reopened on demand). Default 128. */
   maxOpenFiles?: number
   /**
-   * Lets the cache reuse the buffer of a piece it drops for a later read. Called when the piece
-   * is dropped; the test it returns says when nothing reads the buffer any more (for a swarm:
-   * when every peer's socket has sent what it held then). Only pieces brought in by load() are
-   * reused: read() hands its caller a view that the caller may keep. Without it, none are.
+   * Lets the cache reuse the buffer of a window it drops. Called when the window is dropped; the
+   * test it returns says when nothing reads the buffer any more (for a swarm: when every peer's
+   * socket has sent what it held then); until then the buffer counts in the budget. Only windows
+   * brought in by load() are reused: read() lends its view out. Without it, none are.
    */
   reuseWhen?: () => () => boolean
 }
 
-/** An error of the underlying storage (ENOSPC, EACCES, ...), with its own code and the file's path. */
-export class StorageError extends Error {
-  readonly code: string
-  readonly path: string
-
-  constructor (code: string, message: string, path: string, cause: unknown) {
-    super(message, { cause })
-    this.name = 'StorageError'
-    this.code = code
-    this.path = path
-  }
-}
-
 type Callback<T> = (err: Error | null, value?: T) => void
-/** A piece in the read cache: its read, its bytes once the read is done, and whether read()
- *  handed a view of them out (then the buffer is never reused). */
-interface CachedPiece { readonly loading: Promise<Buffer>, data: Buffer | null, lent: boolean }
 /** random-access-storage can release a file's descriptor and reopen it on the next operation. */
 type Suspendable = RandomAccessStorage & { suspend?: (cb: Callback<void>) => void }
 
-const DEFAULT_CACHE_PIECES = 8
 const DEFAULT_MAX_OPEN_FILES = 128
 /** Read size of hashAll: large sequential reads, independent of the piece length. */
 const HASH_READ_SIZE = 4 * 1024 * 1024
+/** Spare buffers waiting for their read: more only happen with a storage that allocates its own. */
+const MAX_SPARES = 4
 const EMPTY = Buffer.alloc(0)
 
 /**
- * A torrent's pieces over its files. Reads are served from a small LRU cache of whole pieces so
- * that the many block requests of one piece cost one disk read; writes take verified pieces.
+ * A torrent's pieces over its files. Reads are served from a cache of windows of pieces
+ * (read-cache.ts) so that the many block requests of one window cost one disk read; writes take
+ * verified pieces.
  */
 export class TorrentStorage {
   readonly map: FileMap
@@ -64,17 +55,13 @@ export class TorrentStorage {
   private readonly multiFile: boolean
   private readonly pieceHashes: Buffer | null
   private readonly factory: StorageFactory
-  private readonly cacheSize: number
   private readonly maxOpenFiles: number
   private readonly files: (Suspendable | undefined)[]
-  /** Piece-sized buffers for the cache's reads. A fresh 1 MiB buffer per read cost an uploader
-   *  more than the read: page faults, and the mark-compact collections its growth set off. */
-  private readonly readBuffers: BufferPool
-  private readonly reuseWhen: (() => () => boolean) | null
-  /** Insertion order is recency order: a hit moves the piece to the end. */
-  private readonly cache = new Map<number, CachedPiece>()
-  /** The piece at the end of `cache`: hits on it, one per block of an upload, need no move. */
-  private newest = -1
+  /** Null when the cache is off. */
+  private readonly cache: WindowCache | null
+  /** Free buffers for the next allocations of their size: a fresh 1 MiB buffer per read cost an
+   *  uploader more than the read (page faults, and the mark-compact collections its growth set off). */
+  private readonly spares: Buffer[] = []
   /** Files whose descriptor may be open, least recently used first. */
   private readonly inUse = new Map<number, Suspendable>()
   private closing: Promise<void> | null = null
@@ -89,11 +76,11 @@ export class TorrentStorage {
     this.multiFile = opts.multiFile
     this.pieceHashes = opts.pieceHashes
     this.factory = opts.factory
-    this.cacheSize = Math.max(0, Math.floor(opts.readCachePieces ?? DEFAULT_CACHE_PIECES))
     this.maxOpenFiles = Math.max(1, Math.floor(opts.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES))
     this.files = new Array<Suspendable | undefined>(opts.layout.files.length)
-    this.readBuffers = new BufferPool(opts.layout.pieceLength, this.cacheSize, (size) => Buffer.allocUnsafe(size))
-    this.reuseWhen = opts.reuseWhen ?? null
+    const pieceLength = opts.layout.pieceLength
+    const budget = opts.readCachePieces !== undefined ? new ReadBudget(opts.readCachePieces * Math.min(pieceLength, WINDOW)) : opts.readCache ?? sharedReadBudget()
+    this.cache = budget.bytes === 0 ? null : new WindowCache({ budget, pieceLength, read: this.readWindow, reuseWhen: opts.reuseWhen ?? null })
   }
 
   pieceSize (index: number): number {
@@ -102,41 +89,50 @@ export class TorrentStorage {
 
   /**
    * `length` bytes at `begin` of piece `index`; pad bytes read as zeros. The result may be a view
-   * of a cached piece: do not modify it. Rejects when the data is not stored (check first).
+   * of a cached window: do not modify it. A range across windows, or one the budget has no room
+   * for, is read directly. Rejects when the data is not stored (check first).
    */
   async read (index: number, begin: number, length: number): Promise<Buffer> {
     this.assertOpen()
     this.map.checkPieceRange(index, begin, length)
-    const size = this.map.pieceSize(index)
-    const start = index * this.map.layout.pieceLength
-    if (this.cacheSize === 0) return this.readRange(start + begin, length)
-    const entry = this.cachedPiece(index, start, size)
-    entry.lent = true
-    return rangeOf(await entry.loading, begin, length)
+    const slot = this.cache?.slot(index, begin, length, this.map.pieceSize(index)) ?? null
+    if (slot === null) return this.readDirect(index, begin, length)
+    slot.lent = true
+    return rangeOf(await slot.loading, begin - this.cache!.windowStart(begin), length)
   }
 
-  /**
-   * Brings piece `index` into the read cache for cachedRange(), which may still miss if the piece
-   * was dropped again before the caller looked. Unlike read(), the piece's buffer may be reused
-   * once dropped (see `reuseWhen`): whatever cachedRange() gave must be out of use by then.
-   */
-  async load (index: number): Promise<void> {
+  /** read() without the cache: exactly the bytes asked for, in a buffer of their own. */
+  readDirect (index: number, begin: number, length: number): Promise<Buffer> {
     this.assertOpen()
-    this.map.checkPieceRange(index, 0, 0)
-    if (this.cacheSize === 0) return
-    await this.cachedPiece(index, index * this.map.layout.pieceLength, this.map.pieceSize(index)).loading
+    this.map.checkPieceRange(index, begin, length)
+    return this.readRange(index * this.map.layout.pieceLength + begin, length)
   }
 
   /**
-   * What read() would give, without waiting, when the piece is already in the read cache; null
-   * when it is not (then call read()). An upload serves most blocks this way: a promise per 16 KiB
-   * block cost more than the rest of serving it.
+   * Brings the window holding [begin, begin+length) of piece `index` into the read cache for
+   * cachedRange(), which may still miss if the window was dropped again before the caller looked.
+   * Resolves false when the cache had no room (then use readDirect()). Unlike read(), the window's
+   * buffer may be reused once dropped (see `reuseWhen`): whatever cachedRange() gave must be out
+   * of use by then.
+   */
+  async load (index: number, begin = 0, length = 0): Promise<boolean> {
+    this.assertOpen()
+    this.map.checkPieceRange(index, begin, length)
+    const slot = this.cache?.slot(index, begin, length, this.map.pieceSize(index)) ?? null
+    if (slot === null) return false
+    await slot.loading
+    return true
+  }
+
+  /**
+   * What read() would give, without waiting, when the window is already in the read cache; null
+   * when it is not (then call load() or read()). An upload serves most blocks this way: a promise
+   * per 16 KiB block cost more than the rest of serving it.
    */
   cachedRange (index: number, begin: number, length: number): Buffer | null {
-    const entry = this.closing === null ? this.cacheHit(index) : undefined
-    if (entry === undefined || entry.data === null) return null
+    if (this.closing !== null || this.cache === null) return null
     this.map.checkPieceRange(index, begin, length)
-    return rangeOf(entry.data, begin, length)
+    return this.cache.cached(index, begin, length)
   }
 
   /**
@@ -150,7 +146,7 @@ export class TorrentStorage {
       throw new RangeError(`Piece ${index} is ${this.map.pieceSize(index)} bytes, not ${data.length}.`)
     }
     // Reads racing this write must not be answered from what was there before.
-    this.drop(index)
+    this.cache?.invalidate(index)
     const layoutFiles = this.map.layout.files
     const writes: Promise<void>[] = []
     let at = 0
@@ -173,47 +169,19 @@ export class TorrentStorage {
   }
 
   /**
-   * Resume: the pieces already stored and verified. A piece whose files are missing or too short
-   * is absent without being read; the rest are read in order (the next read overlapping the
-   * current hash) and verified. Nothing is created, truncated or written.
+   * Resume: the pieces already stored and verified (scan.ts). Nothing is created, truncated or
+   * written.
    */
   async scan (onProgress?: (checked: number, total: number) => void): Promise<Bitfield> {
     this.assertOpen()
-    this.requireHashes('scan')
-    const have = new Bitfield(this.pieceCount)
-    const pieceLength = this.map.layout.pieceLength
-    const sizes = new Float64Array(this.files.length).fill(-1)
-    const buffers: Buffer[] = []
-    let flip = 0
-    let checked = 0
-    let inflight: { index: number, data: Promise<Buffer> } | null = null
-
-    const finish = async (job: { index: number, data: Promise<Buffer> }): Promise<void> => {
-      const data = await job.data
-      if (await this.verify(job.index, data)) have.set(job.index)
-      onProgress?.(++checked, this.pieceCount)
-    }
-
-    for (let i = 0; i < this.pieceCount; i++) {
-      this.assertOpen()
-      const size = this.map.pieceSize(i)
-      const segments = this.map.pieceSegments(i)
-      let next: { index: number, data: Promise<Buffer> } | null = null
-      if (await this.segmentsStored(segments, sizes)) {
-        // Two buffers: piece i is read into one while piece i-1 is hashed from the other.
-        buffers[flip] ??= Buffer.allocUnsafe(pieceLength)
-        const data = this.readSegments(segments, size, buffers[flip]!.subarray(0, size))
-        data.catch(noop) // awaited by finish() one step later; a failure meanwhile is not "unhandled"
-        next = { index: i, data }
-        flip ^= 1
-      } else {
-        onProgress?.(++checked, this.pieceCount)
-      }
-      if (inflight !== null) await finish(inflight)
-      inflight = next
-    }
-    if (inflight !== null) await finish(inflight)
-    return have
+    const hashes = this.requireHashes('scan')
+    return scanPieces({
+      map: this.map,
+      hashes,
+      stored: (segments, sizes) => this.segmentsStored(segments, sizes),
+      read: (segments, length, into) => this.readSegments(segments, length, into),
+      assertOpen: () => this.assertOpen()
+    }, this.files.length, onProgress)
   }
 
   /** Concatenated SHA-1s of all pieces, for creating a torrent from files already stored. */
@@ -264,7 +232,8 @@ export class TorrentStorage {
   /** Closes every file opened; later calls return the same promise and other operations reject with ECLOSED. */
   close (): Promise<void> {
     if (this.closing !== null) return this.closing
-    this.cache.clear()
+    this.cache?.clear()
+    this.spares.length = 0
     this.inUse.clear()
     const closes: Promise<void>[] = []
     for (let i = 0; i < this.files.length; i++) {
@@ -290,42 +259,18 @@ export class TorrentStorage {
     return this.pieceHashes
   }
 
-  private cachedPiece (index: number, start: number, size: number): CachedPiece {
-    const hit = this.cacheHit(index)
-    if (hit !== undefined) return hit
-    const loading = this.readRange(start, size)
-    const entry: CachedPiece = { loading, data: null, lent: false }
-    this.cache.set(index, entry)
-    this.newest = index
-    if (this.cache.size > this.cacheSize) this.drop(this.cache.keys().next().value!)
-    loading.then((data) => { entry.data = data }, () => {
-      if (this.cache.get(index) === entry) this.cache.delete(index)
-    })
-    return entry
+  /** The cache's read of a window; its spare buffer goes to the next allocation of its size. */
+  private readonly readWindow = (index: number, begin: number, length: number, spare: Buffer | null): Promise<Buffer> => {
+    if (spare !== null && this.spares.length < MAX_SPARES) this.spares.push(spare)
+    const read = this.readRange(index * this.map.layout.pieceLength + begin, length)
+    read.catch(noop) // the cache handles the failure; its readers get it too
+    return read
   }
 
-  /** Removes piece `index` from the cache; its buffer is reused later when that is safe. */
-  private drop (index: number): void {
-    const entry = this.cache.get(index)
-    if (entry === undefined) return
-    this.cache.delete(index)
-    if (entry.data !== null && !entry.lent && this.reuseWhen !== null) this.readBuffers.give(entry.data, this.reuseWhen())
-  }
-
-  /** The buffer for a read of `size` bytes: a reused one when it is a whole piece. */
+  /** The buffer for a read of `size` bytes: a spare one when there is one of that size. */
   private readonly allocRead = (size: number): Buffer => {
-    return size === this.readBuffers.size ? this.readBuffers.take() : Buffer.allocUnsafe(size)
-  }
-
-  /** The cached piece, made the most recent; undefined when it is not cached. */
-  private cacheHit (index: number): CachedPiece | undefined {
-    const hit = this.cache.get(index)
-    if (hit !== undefined && index !== this.newest) {
-      this.cache.delete(index)
-      this.cache.set(index, hit)
-      this.newest = index
-    }
-    return hit
+    const spare = this.spares.length > 0 && this.spares[this.spares.length - 1]!.length === size ? this.spares.pop() : undefined
+    return spare ?? Buffer.allocUnsafe(size)
   }
 
   private readRange (start: number, length: number): Promise<Buffer> {
@@ -333,11 +278,15 @@ export class TorrentStorage {
   }
 
   /** Reads `segments` (covering `length` bytes) into `into`, or a new buffer when null. A range
-   *  inside one stored file is returned as the storage read it, without a copy. */
+   *  inside one stored file is read by the storage into `into` made its next allocation: only the
+   *  scan passes one, before any other read (a fresh buffer per part left the scan's garbage behind). */
   private async readSegments (segments: FileSegment[], length: number, into: Buffer | null): Promise<Buffer> {
     const files = this.map.layout.files
     const only = segments.length === 1 ? segments[0]! : null
-    if (only !== null && !files[only.file]!.pad) return this.readFile(only.file, only.offset, only.length)
+    if (only !== null && !files[only.file]!.pad) {
+      if (into !== null) this.spares.push(into)
+      return this.readFile(only.file, only.offset, only.length)
+    }
     const out = into ?? this.allocRead(length)
     const reads: Promise<void>[] = []
     let at = 0
@@ -413,38 +362,12 @@ export class TorrentStorage {
     offset?: number, length?: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       run((err, value) => {
-        if (err !== null && err !== undefined) reject(this.wrap(err, op, file, offset, length))
+        if (err !== null && err !== undefined) reject(storageError(err, op, this.pathOf(file), offset, length))
         else resolve(value as T)
       })
     })
   }
 
-  private wrap (err: Error, op: string, file: number, offset?: number, length?: number): StorageError {
-    const raw = (err as { code?: unknown }).code
-    const code = typeof raw === 'string' ? raw : 'EIO'
-    const path = this.pathOf(file)
-    const where = offset === undefined || length === undefined ? '' : ` (bytes ${offset}-${offset + length})`
-    const hint = HINTS[code] ?? 'Check that the storage is reachable, then try again.'
-    return new StorageError(code, `Could not ${op} "${path}"${where}: ${err.message}. ${hint}`, path, err)
-  }
-}
-
-const HINTS: Record<string, string> = {
-  ENOSPC: 'Free some disk space, then try again.',
-  EDQUOT: 'The disk quota is exhausted; free some space, then try again.',
-  EACCES: 'Check the permissions of the file and of its folder.',
-  EPERM: 'Check the permissions of the file and of its folder.',
-  EROFS: 'The file system is read-only; choose another download folder.',
-  ENOENT: 'The file is missing; scan the torrent to find the pieces to fetch again.',
-  EPARTIALREAD: 'The file is shorter than the torrent says; scan the torrent to find the pieces to fetch again.',
-  EMFILE: 'Too many open files; lower maxOpenFiles or raise the limit (ulimit -n).',
-  EISDIR: 'A folder stands where the file should be; move it away.',
-  ENOTDIR: 'A file stands where a folder of the torrent should be; move it away.'
 }
 
 function noop (): void {}
-
-/** Bytes [begin, begin+length) of a piece: the piece itself when that is all of it. */
-function rangeOf (piece: Buffer, begin: number, length: number): Buffer {
-  return begin === 0 && length === piece.length ? piece : piece.subarray(begin, begin + length)
-}

@@ -46,18 +46,18 @@ export class Uploader {
   }
 
   /**
-   * A block the read cache lacks. load() (`viaCache`) lets the cache reuse the piece's buffer
-   * once every socket has sent what it held, so the block must reach the socket in the same tick
-   * as cachedRange() gives it. If the piece left the cache before that, read() gets a view that
-   * stays valid.
+   * A block the read cache lacks. load() lets the cache reuse the window's buffer once every
+   * socket has sent what it held, so the block must reach the socket in the same tick as
+   * cachedRange() gives it. When the cache has no room (its budget is all in reads in flight and
+   * buffers not yet sent) or the window left it before we looked, only the block is read.
    */
   private fetch (peer: Peer, req: BlockRequest, viaCache: boolean): void {
     peer.uploadsInFlight++
-    const fetched: Promise<Buffer | void> = viaCache ? this.storage.load(req.index) : this.storage.read(req.index, req.begin, req.length)
+    const fetched: Promise<Buffer | boolean> = viaCache ? this.storage.load(req.index, req.begin, req.length) : this.storage.readDirect(req.index, req.begin, req.length)
     fetched.then((block) => {
       peer.uploadsInFlight--
       if (peer.wire.destroyed || peer.amChoking) return
-      const data = block ?? this.storage.cachedRange(req.index, req.begin, req.length)
+      const data = typeof block === 'boolean' ? this.storage.cachedRange(req.index, req.begin, req.length) : block
       if (data === null) {
         this.fetch(peer, req, false)
         return
