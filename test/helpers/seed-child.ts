@@ -7,10 +7,11 @@
  */
 import fs from 'node:fs'
 import { createInterface } from 'node:readline'
-import { Torrent } from '../../index.js'
+import { Torrent, directoryStorage } from '../../index.js'
 
 const [torrentFile, dir] = process.argv.slice(2) as [string, string]
-const client = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1', storage: dir })
+// `overwrite`: the data was written by the test, not downloaded by trackerless.
+const client = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1', storage: directoryStorage(dir, { overwrite: true }) })
 await client.start()
 const archive = await client.lookup(fs.readFileSync(torrentFile), { download: 'all', timeout: 20_000 })
 if (archive.progress < 1) throw new Error(`the seeder found ${archive.progress} of the data on disk, not all of it`)
