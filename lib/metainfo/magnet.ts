@@ -21,7 +21,7 @@ function invalid (why: string): never {
   return fail('EINVALIDURL', `invalid magnet link: ${why}; ${EXAMPLE}`)
 }
 
-function decodeBase32 (text: string): Buffer {
+export function decodeBase32 (text: string): Buffer {
   const out = Buffer.alloc((text.length * 5) >> 3)
   let bits = 0
   let value = 0

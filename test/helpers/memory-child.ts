@@ -3,7 +3,8 @@
  * (comma-separated) from argv[2] (host:port) into memory storage, then prints one JSON line of
  * process.memoryUsage() after GC at each stage: before, downloaded, closed (every archive closed),
  * stopped (client stopped). With TL_CHILD_GATEWAY=1 each archive is read whole through a gateway
- * with maxArchives 1 instead of through lookup(), the way `trackerless serve` fetches them.
+ * with maxArchives 1 instead of through lookup(), the way `trackerless serve` fetches them: the
+ * i-th archive's file is /data-<i>.bin, so that no two archives share a file path.
  */
 import http from 'node:http'
 import { Torrent } from '../../index.js'
@@ -50,9 +51,9 @@ await usage('before')
 if (process.env.TL_CHILD_GATEWAY === '1') {
   const gateway = createGateway({ client, peers: [peer], timeout: 60_000, maxArchives: 1 })
   const { port } = await gateway.listen(0)
-  for (const magnet of magnets) {
+  for (const [i, magnet] of magnets.entries()) {
     const ih = /btih:([0-9a-f]{40})/.exec(magnet)![1]!
-    await fetchAll(port, `127.0.0.1:${port}`, `/btih/${ih}/data.bin`)
+    await fetchAll(port, `127.0.0.1:${port}`, `/btih/${ih}/data-${i}.bin`)
   }
   await usage('downloaded')
   await gateway.close()
