@@ -9,6 +9,8 @@ export interface ArchiveCacheOptions {
   peers: readonly string[]
   /** Open archives kept once nobody reads them; the least recently used idle one closes first. */
   max: number
+  /** Bytes (the archives' lengths together) kept open once nobody reads them; idle archives close, least recently used first, above it. */
+  maxBytes: number
 }
 
 export interface ArchiveHandle {
@@ -19,6 +21,8 @@ export interface ArchiveHandle {
 
 interface Slot {
   archive: Promise<Archive>
+  /** The archive's length once its metadata is here. */
+  bytes: number
   users: number
   lastUsed: number
 }
@@ -41,6 +45,7 @@ export class ArchiveCache {
     if (slot === undefined) {
       const created: Slot = {
         archive: this.opts.client.lookup(url, { timeout: this.opts.timeout, peers: [...this.opts.peers] }),
+        bytes: 0,
         users: 0,
         lastUsed: Date.now()
       }
@@ -54,6 +59,7 @@ export class ArchiveCache {
     let archive: Archive
     try {
       archive = await used.archive
+      used.bytes = archive.length
     } catch (err) {
       used.users--
       throw err
@@ -71,6 +77,11 @@ export class ArchiveCache {
     }
   }
 
+  /** True when `key` is open or being looked up: a request for it starts nothing new. */
+  has (key: string): boolean {
+    return this.slots.has(key)
+  }
+
   /** Closes every archive it opened. */
   async close (): Promise<void> {
     const slots = [...this.slots.values()]
@@ -78,8 +89,14 @@ export class ArchiveCache {
     await Promise.all(slots.map((s) => s.archive.then((a) => a.close(), () => undefined)))
   }
 
+  private bytes (): number {
+    let sum = 0
+    for (const slot of this.slots.values()) sum += slot.bytes
+    return sum
+  }
+
   private evict (): void {
-    while (this.slots.size > this.opts.max) {
+    while (this.slots.size > this.opts.max || this.bytes() > this.opts.maxBytes) {
       let oldest: [string, Slot] | null = null
       for (const entry of this.slots) {
         if (entry[1].users === 0 && (oldest === null || entry[1].lastUsed < oldest[1].lastUsed)) oldest = entry

@@ -9,7 +9,11 @@ import { ArchiveCache } from './archive-cache.js'
 import { contentTypeOf } from './content-type.js'
 import { escapeHtml, renderListing, type ListingEntry } from './listing.js'
 import { parseRange } from './range.js'
-import { parseGatewayPath } from './request-path.js'
+import { archiveOrigin, classifyHost, isForeign } from './origin.js'
+import { parseArchivePath, parseGatewayPath } from './request-path.js'
+import { createBoundedServer } from './server.js'
+
+const DEFAULT_CACHE_SIZE = 512 * 1024 * 1024
 
 export interface GatewayOptions {
   /** A started client; the gateway opens archives with it and leaves it running on close(). */
@@ -20,6 +24,16 @@ export interface GatewayOptions {
   peers?: string[]
   /** Idle archives kept open between requests. Default 16. */
   maxArchives?: number
+  /** Bytes of idle archives (their whole length) kept open between requests; the least recently used close above it, and with them their storage. Default 512 MiB. */
+  cacheSize?: number
+  /** Host names, besides localhost and the bound address, that the gateway answers for (and `<archive>.btih.<name>`). Default none. */
+  allowHosts?: string[]
+  /** Connections served at once; more are dropped as they come. Default 256. */
+  maxConnections?: number
+  /** ms for a client to send a request's headers before it gets 408 and is closed. Default 10000. */
+  headersTimeout?: number
+  /** ms a connection may stay silent (no bytes either way) before it is closed. Default 60000. */
+  idleTimeout?: number
 }
 
 export interface GatewayAddress {
@@ -43,23 +57,33 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 }
 
 /**
- * The HTTP gateway of SPEC §6: `GET /btih/<infohash>/<path>` and `GET /btpk/<public key>/<path>`
- * (the newest version a mutable link points at) serve an archive's files with ranges, ETags
- * (infohash and path, so a new version gets new ones), listings and index.html. Every archive is shared by one origin, so a page from
- * one archive can read others through this gateway; serve only what you would open yourself.
+ * The HTTP gateway of SPEC §6. Each archive is served from its own origin,
+ * `http://<infohash>.btih.localhost:PORT/<path>` and `http://<base32 public key>.btpk.localhost:PORT/<path>`
+ * (the newest version a mutable link points at), so a page of one archive cannot read another;
+ * `GET /btih/<infohash>/<path>` and `/btpk/<hex public key>/<path>` redirect there. Files come with
+ * ranges, ETags (infohash and path, so a new version gets new ones), listings and index.html.
+ * Only Host names of its own are answered (DNS rebinding), and a page of another site cannot make
+ * it look up an archive it does not already have open.
  */
 export class Gateway {
   readonly server: http.Server
   private readonly cache: ArchiveCache
+  private readonly allowHosts: string[]
 
   constructor (opts: GatewayOptions) {
     this.cache = new ArchiveCache({
       client: opts.client,
       timeout: opts.timeout ?? 30_000,
       peers: opts.peers ?? [],
-      max: opts.maxArchives ?? 16
+      max: opts.maxArchives ?? 16,
+      maxBytes: opts.cacheSize ?? DEFAULT_CACHE_SIZE
     })
-    this.server = http.createServer((req, res) => {
+    this.allowHosts = (opts.allowHosts ?? []).map((h) => h.toLowerCase())
+    this.server = createBoundedServer({
+      maxConnections: opts.maxConnections ?? 256,
+      headersTimeout: opts.headersTimeout ?? 10_000,
+      idleTimeout: opts.idleTimeout ?? 60_000
+    }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => fail(res, err))
     })
   }
@@ -92,20 +116,33 @@ export class Gateway {
   }
 
   private async handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const policy = { bindAddress: this.address()?.host ?? '127.0.0.1', allowed: this.allowHosts }
+    const host = classifyHost(req.headers.host, policy)
+    if (host.kind === 'refused') return sendText(res, host.status, host.reason)
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD')
       return sendText(res, 405, 'only GET and HEAD are served')
     }
-    const target = parseGatewayPath(req.url ?? '/')
+    if (host.kind === 'gateway') {
+      const target = parseGatewayPath(req.url ?? '/')
+      if (!target.ok) return sendText(res, target.status, target.reason)
+      if (target.kind === 'home') return sendHtml(res, 200, HOME_PAGE)
+      const path = target.segments.map(encodeURIComponent).join('/')
+      const origin = archiveOrigin(target.kind, target.key, host.base, this.address()!.port)
+      return redirect(res, `${origin}/${path}${target.trailingSlash && path !== '' ? '/' : ''}`)
+    }
+    const target = parseArchivePath(req.url ?? '/')
     if (!target.ok) return sendText(res, target.status, target.reason)
-    if (target.kind === 'home') return sendHtml(res, 200, HOME_PAGE)
-    const canonical = `/${target.kind}/${target.key}/${target.segments.map(encodeURIComponent).join('/')}`
-    if (target.segments.length === 0 && !target.trailingSlash) return redirect(res, canonical)
-    const url = target.kind === 'btih' ? target.key : `magnet:?xs=urn:btpk:${target.key}`
-    const handle = await this.cache.acquire(`${target.kind}:${target.key}`, url)
+    const key = `${host.type}:${host.key}`
+    if (!this.cache.has(key) && isForeign(req.headers, policy)) {
+      return sendText(res, 403, 'a page of another site cannot open an archive through this gateway; open its address yourself')
+    }
+    const url = host.type === 'btih' ? host.key : `magnet:?xs=urn:btpk:${host.key}`
+    const handle = await this.cache.acquire(key, url)
     try {
       // A btih archive never changes; a btpk one moves to new versions, so caches must ask again.
-      const cacheControl = target.kind === 'btih' ? 'public, max-age=31536000, immutable' : 'no-cache'
+      const cacheControl = host.type === 'btih' ? 'public, max-age=31536000, immutable' : 'no-cache'
+      const canonical = `/${target.segments.map(encodeURIComponent).join('/')}`
       await serveEntry(req, res, handle.archive, target.segments, target.trailingSlash, canonical, cacheControl)
     } finally {
       handle.release()
@@ -128,7 +165,7 @@ async function serveEntry (
     if (trailingSlash) return sendText(res, 404, 'not a folder')
     return serveFile(req, res, archive, path, stat.size)
   }
-  const dirUrl = segments.length === 0 ? canonical : `${canonical}/`
+  const dirUrl = segments.length === 0 ? '/' : `${canonical}/`
   if (!trailingSlash) return redirect(res, dirUrl)
   const index = path === '/' ? '/index.html' : `${path}/index.html`
   if (await archive.exists(index)) {
@@ -230,6 +267,7 @@ function fail (res: http.ServerResponse, err: unknown): void {
 const HOME_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>trackerless gateway</title></head><body>
 <h1>trackerless gateway</h1>
-<p>Open an archive at <code>${escapeHtml('/btih/<infohash>/<path>')}</code>.</p>
+<p>Open an archive at <code>${escapeHtml('/btih/<infohash>/<path>')}</code> or <code>${escapeHtml('/btpk/<public key>/<path>')}</code>;
+each is served from its own origin, <code>${escapeHtml('http://<infohash>.btih.localhost:<port>/')}</code>.</p>
 </body></html>
 `

@@ -10,6 +10,10 @@ export type GatewayPath =
   | { ok: true, kind: 'btih' | 'btpk', key: string, segments: string[], trailingSlash: boolean }
   | { ok: false, status: 400 | 404, reason: string }
 
+/** A path inside an archive, every segment decoded and checked. */
+export interface ArchivePath { ok: true, segments: string[], trailingSlash: boolean }
+interface Refused { ok: false, status: 400, reason: string }
+
 const PUBLIC_KEY = /^[0-9a-f]{64}$/i
 
 /**
@@ -18,10 +22,8 @@ const PUBLIC_KEY = /^[0-9a-f]{64}$/i
  * rather than normalised, so no spelling of a path can climb out of its archive.
  */
 export function parseGatewayPath (target: string): GatewayPath {
-  if (target.length > MAX_REQUEST_PATH) return bad(`request path longer than ${MAX_REQUEST_PATH} characters`)
-  const cut = target.search(/[?#]/)
-  const pathname = cut === -1 ? target : target.slice(0, cut)
-  if (!pathname.startsWith('/')) return bad('request path must start with "/"')
+  const pathname = pathnameOf(target)
+  if (typeof pathname !== 'string') return pathname
   if (pathname === '/') return { ok: true, kind: 'home' }
   const raw = pathname.slice(1).split('/')
   const kind = raw[0]
@@ -30,7 +32,24 @@ export function parseGatewayPath (target: string): GatewayPath {
   if (key === null) {
     return bad(kind === 'btih' ? 'expected 40 hex digits or 32 base32 characters after /btih/' : 'expected a 64-hex-digit public key after /btpk/')
   }
-  const rest = raw.slice(2)
+  const parsed = parseSegments(raw.slice(2))
+  return parsed.ok ? { ...parsed, kind, key } : parsed
+}
+
+/** The path of a request to an archive's own origin (`http://<infohash>.btih.localhost/<path>`), checked as above. */
+export function parseArchivePath (target: string): ArchivePath | Refused {
+  const pathname = pathnameOf(target)
+  return typeof pathname === 'string' ? parseSegments(pathname.slice(1).split('/')) : pathname
+}
+
+function pathnameOf (target: string): string | Refused {
+  if (target.length > MAX_REQUEST_PATH) return bad(`request path longer than ${MAX_REQUEST_PATH} characters`)
+  const cut = target.search(/[?#]/)
+  const pathname = cut === -1 ? target : target.slice(0, cut)
+  return pathname.startsWith('/') ? pathname : bad('request path must start with "/"')
+}
+
+function parseSegments (rest: string[]): ArchivePath | Refused {
   const segments: string[] = []
   for (const piece of rest) {
     if (piece === '') continue
@@ -40,7 +59,7 @@ export function parseGatewayPath (target: string): GatewayPath {
     if (/[/\\\0]/.test(decoded) || piece.includes('\\')) return bad('"/", "\\" and NUL are not allowed inside a path segment')
     segments.push(decoded)
   }
-  return { ok: true, kind, key, segments, trailingSlash: rest.length > 0 && rest[rest.length - 1] === '' }
+  return { ok: true, segments, trailingSlash: rest.length > 0 && rest[rest.length - 1] === '' }
 }
 
 function normaliseKey (kind: 'btih' | 'btpk', text: string): string | null {
@@ -60,6 +79,6 @@ function decodeSegment (piece: string): string | null {
   }
 }
 
-function bad (reason: string): GatewayPath {
+function bad (reason: string): Refused {
   return { ok: false, status: 400, reason }
 }

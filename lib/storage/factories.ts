@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import path from 'node:path'
 import RandomAccessFile, { type RandomAccessFileOptions, type WriteRequest } from 'random-access-file'
 import RandomAccessMemory from 'random-access-memory'
@@ -84,19 +85,27 @@ export function joinInside (root: string, file: string): string {
   return full
 }
 
-type CloneableMemory = RandomAccessMemory & { clone?: () => RandomAccessMemory }
+type ReleasableMemory = RandomAccessMemory & { clone?: () => RandomAccessMemory, buffers?: unknown[] }
 
 /**
- * Files held in memory. They live as long as the factory: asking again for a path gives a copy of
- * the file's contents as they last were, so a torrent reopened on the same factory finds its data
- * (resume). Two torrents open at once never share a file: closing one cannot close the other's
- * (two versions of a mutable archive with the same file names), and each writes only its own.
+ * Files held in memory while they are open, and freed when closed: a gateway or a long-lived client
+ * opens archive after archive, and memory kept for a reopen that may never come grows without
+ * bound. So a torrent reopened after its files closed starts empty (no resume in memory); a file
+ * opened again while another opener still holds it gets a copy of its contents. Two torrents open
+ * at once never share a file: closing one cannot close the other's (two versions of a mutable
+ * archive with the same file names), and each writes only its own.
  */
 export function memoryStorage (): StorageFactory {
-  const files = new Map<string, CloneableMemory>()
+  const open = new Map<string, ReleasableMemory>()
   return (file) => {
-    const fresh: CloneableMemory = files.get(file)?.clone?.() ?? new RandomAccessMemory()
-    files.set(file, fresh)
+    const fresh: ReleasableMemory = open.get(file)?.clone?.() ?? new RandomAccessMemory()
+    open.set(file, fresh)
+    // random-access-storage is an EventEmitter; the local typings leave that out.
+    ;(fresh as unknown as EventEmitter).once('close', () => {
+      if (open.get(file) === fresh) open.delete(file)
+      // Whoever still holds the closed file (a swarm kept for its stats) must not keep its pages.
+      fresh.buffers = []
+    })
     return fresh
   }
 }

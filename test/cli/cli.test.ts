@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Cli, OFFLINE, run } from './child.js'
 import { writeRandomFile } from '../helpers/fixtures.js'
+import { request } from '../helpers/http-request.js'
 
 const COMMANDS = ['get', 'download', 'seed', 'keygen', 'publish', 'ls', 'cat', 'serve', 'demo']
 
@@ -165,10 +166,13 @@ describe('a seeder and its leechers, no discovery at all', () => {
       const { url } = JSON.parse(await serve.line(/"event":"listening"/)) as { url: string }
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/)
       const infoHash = /btih:([0-9a-f]{40})/.exec(magnet)![1]!
-      const file = await get(`${url}btih/${infoHash}/sub/a.txt`)
+      const port = new URL(url).port
+      const moved = await get(`${url}btih/${infoHash}/sub/a.txt`)
+      assert.equal(moved.status, 301)
+      const file = await request(Number(port), `http://${infoHash}.btih.localhost:${port}/sub/a.txt`)
       assert.equal(file.status, 200)
       assert.equal(file.body.toString(), 'hello from the archive\n')
-      const listing = await get(`${url}btih/${infoHash}/`)
+      const listing = await request(Number(port), `http://${infoHash}.btih.localhost:${port}/`)
       assert.match(listing.body.toString(), /href="big\.bin"/)
     } finally {
       const end = await serve.stop('SIGINT')

@@ -37,8 +37,10 @@ test('Chromium opens a site from an archive through the gateway and plays, seeks
 
     browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 })
     const page = await browser.newPage()
+    // The path URL redirects to the archive's own origin; Chromium resolves *.localhost to the loopback.
     const response = await page.goto(`${url}btih/${infoHash}/`, WAIT)
     assert.equal(response?.status(), 200)
+    assert.equal(page.url(), `http://${infoHash}.btih.localhost:${new URL(url).port}/`)
     assert.equal(await page.title(), 'trackerless test site')
     assert.equal(await page.$eval('#title', (el) => getComputedStyle(el).color), 'rgb(12, 34, 56)', 'style.css came from the archive')
 

@@ -1,27 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { Torrent, Archive } from '../../index.js'
 import { createGateway } from '../../lib/gateway/gateway.js'
+import { encodeBase32 } from '../../lib/gateway/origin.js'
+import { request } from '../helpers/http-request.js'
 
 const LOCAL = { dht: false as const, lsd: false, pex: false, host: '127.0.0.1' }
-
-interface Reply { status: number, headers: http.IncomingHttpHeaders, body: Buffer }
-
-/** One request with the path sent exactly as given (no normalisation by a URL parser). */
-function request (port: number, path: string, headers: http.OutgoingHttpHeaders = {}, method = 'GET'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 async function setup (t: import('node:test').TestContext): Promise<{ port: number, ih: string, video: Buffer }> {
   const seeder = new Torrent(LOCAL)
@@ -48,9 +33,9 @@ async function setup (t: import('node:test').TestContext): Promise<{ port: numbe
 
 test('gateway serves files, folders, ranges and validators over HTTP', async (t) => {
   const { port, ih, video } = await setup(t)
-  const base = `/btih/${ih}`
+  const base = `http://${ih}.btih.localhost:${port}`
 
-  const bare = await request(port, base)
+  const bare = await request(port, `/btih/${ih}`)
   assert.equal(bare.status, 301)
   assert.equal(bare.headers.location, `${base}/`)
 
@@ -61,7 +46,7 @@ test('gateway serves files, folders, ranges and validators over HTTP', async (t)
 
   const dir = await request(port, `${base}/docs`)
   assert.equal(dir.status, 301)
-  assert.equal(dir.headers.location, `${base}/docs/`)
+  assert.equal(dir.headers.location, '/docs/')
   const listing = await request(port, `${base}/docs/`)
   assert.equal(listing.status, 200)
   const html = listing.body.toString()
@@ -103,15 +88,18 @@ test('gateway serves files, folders, ranges and validators over HTTP', async (t)
   assert.equal((await request(port, `${base}/missing.txt`)).status, 404)
   assert.equal((await request(port, `${base}/index.html/`)).status, 404)
   assert.equal((await request(port, `${base}/`, {}, 'POST')).status, 405)
-  assert.equal((await request(port, `/btpk/${'ab'.repeat(32)}/`)).status, 501)
+  assert.equal((await request(port, `http://${encodeBase32(Buffer.alloc(32, 0xab))}.btpk.localhost:${port}/`)).status, 501)
 })
 
 test('no request reaches outside its archive', async (t) => {
   const { port, ih } = await setup(t)
+  const base = `http://${ih}.btih.localhost:${port}`
   for (const path of [
     `/btih/${ih}/../../../../etc/passwd`, `/btih/${ih}/docs/../../index.html`, `/btih/${ih}/%2e%2e/%2e%2e/etc/passwd`,
     `/btih/${ih}/docs/..%2f..%2fetc%2fpasswd`, `/btih/${ih}/docs%5c..%5c..%5cetc`, `/btih/${ih}/docs\\..\\..\\etc`,
-    `/btih/${ih}/index.html%00.txt`, '/../../etc/passwd', '/etc/passwd'
+    `/btih/${ih}/index.html%00.txt`, '/../../etc/passwd', '/etc/passwd',
+    `${base}/../../../../etc/passwd`, `${base}/docs/../../index.html`, `${base}/%2e%2e/%2e%2e/etc/passwd`,
+    `${base}/docs/..%2f..%2fetc%2fpasswd`, `${base}/docs%5c..%5c..%5cetc`, `${base}/docs\\..\\..\\etc`, `${base}/index.html%00.txt`
   ]) {
     const reply = await request(port, path)
     assert.ok(reply.status === 400 || reply.status === 404, `${path}: ${reply.status}`)
@@ -128,7 +116,7 @@ test('an archive nobody seeds answers 504 once the lookup times out', async (t) 
     await gateway.close()
     await client.stop()
   })
-  const reply = await request(port, `/btih/${'12'.repeat(20)}/index.html`)
+  const reply = await request(port, `http://${'12'.repeat(20)}.btih.localhost:${port}/index.html`)
   assert.equal(reply.status, 504)
   assert.match(reply.body.toString(), /metadata/)
 })

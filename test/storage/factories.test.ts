@@ -31,7 +31,7 @@ test('directoryStorage writes files under its directory', async (t) => {
   assert.deepEqual(await fs.readFile(path.join(dir, 'name', 'sub', 'file.bin')), Buffer.from([0, 0, 0x68, 0x69]))
 })
 
-test('memoryStorage keeps each path\'s contents for the next opener, and never shares an open file', async () => {
+test('memoryStorage gives a second opener a copy, never shares an open file, and frees a file once closed', async () => {
   const factory = memoryStorage()
   const a = factory('t/a')
   await run<void>((cb) => a.write(0, Buffer.from('abc'), cb))
@@ -42,10 +42,8 @@ test('memoryStorage keeps each path\'s contents for the next opener, and never s
   assert.deepEqual(await run<Buffer>((cb) => twin.read(0, 3, cb)), Buffer.from('abc'), 'closing one opener does not close the other')
   await run<void>((cb) => twin.write(0, Buffer.from('xyz'), cb))
   await run<void>((cb) => twin.close(cb))
+  // No resume in memory: a gateway opens archive after archive, and kept files would pile up.
   const again = factory('t/a')
-  assert.deepEqual(await run<Buffer>((cb) => again.read(0, 3, cb)), Buffer.from('xyz'), 'a reopen finds the latest contents')
-  const other = factory('t/b')
-  assert.equal((await run<{ size: number }>((cb) => other.stat(cb)))?.size, 0)
+  assert.equal((await run<{ size: number }>((cb) => again.stat(cb)))?.size, 0, 'a reopen after the last close starts empty')
   await run<void>((cb) => again.close(cb))
-  await run<void>((cb) => other.close(cb))
 })
