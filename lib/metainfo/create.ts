@@ -3,6 +3,7 @@ import type { EncodableValue } from 'bencode'
 import { fail } from '../errors.js'
 import type { FileEntry, Metainfo } from './types.js'
 import { checkPathConflicts, splitPath, validateName, type PathContext } from './paths.js'
+import { checkPortable } from './portable.js'
 import { MAX_FILES, MAX_PIECE_LENGTH, parseInfo } from './torrent.js'
 
 export const MIN_CHOSEN_PIECE_LENGTH = 16 * 1024
@@ -135,7 +136,9 @@ export function createMetainfo (options: CreateMetainfoOptions): Metainfo {
   if (multiFile) {
     info['files'] = files.map(fileDict)
     checkPathConflicts(files.filter((f) => !f.pad).map((f) => f.path), CREATING)
+    checkPortable(name, files.filter((f) => !f.pad).map((f) => f.path), CREATING)
   } else {
+    checkPortable(name, [], CREATING)
     const only = files[0]!
     if (files.length !== 1 || only.pad || only.path !== name) bad('a single-file torrent has exactly one file, whose path is the name')
     if (!USER_ATTRS.test(only.attr)) bad(`attributes ${JSON.stringify(only.attr)} of ${JSON.stringify(name)} may only contain x, h and l`)
