@@ -11,7 +11,8 @@ import { MAX_SEGMENT_BYTES, type PathContext } from './paths.js'
 
 /** A Windows device name, with or without an extension; Windows ignores spaces before the dot. */
 const RESERVED = /^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]) *(?=\.|$)/i
-const ILLEGAL = /[<>:"\\|?*\u0000-\u001f]/g
+const ILLEGAL_CHAR = /[<>:"\\|?*\u0000-\u001f]/
+const ILLEGAL = new RegExp(ILLEGAL_CHAR.source, 'g')
 const TRAILING = /[. ]$/
 /** A longer "extension" is part of the name: it would leave no room for the suffix. */
 const MAX_EXTENSION_BYTES = 32
@@ -40,6 +41,14 @@ export function portableSegment (segment: string): string {
   name = fit(name)
   if (TRAILING.test(name)) name = name.slice(0, -1) + '_'
   return name
+}
+
+/** Why Windows could not hold `segment` as it is, in the user's words; undefined when it can. */
+function whyNotPortable (segment: string): string | undefined {
+  if (ILLEGAL_CHAR.test(segment)) return 'has a character Windows does not allow in names (<>:"\\|?* or a control character)'
+  if (RESERVED.test(segment)) return 'is a device name on Windows'
+  if (TRAILING.test(segment)) return 'ends in a dot or a space, which Windows drops'
+  return undefined
 }
 
 export function isPortableSegment (segment: string): boolean {
@@ -135,11 +144,14 @@ export function portablePaths (paths: readonly string[]): string[] {
  * what we seed is what others get. `paths` are the files' '/'-joined paths, `name` the torrent's.
  */
 export function checkPortable (name: string, paths: readonly string[], context: PathContext): void {
-  const why = `would not be the same on Windows and macOS; ${context.advice}`
-  if (!isPortableSegment(name)) fail('EBADTORRENT', `the name ${JSON.stringify(name)} ${why}`)
-  for (const path of paths) {
-    if (!path.split('/').every(isPortableSegment)) fail('EBADTORRENT', `${JSON.stringify(path)} ${why}`)
+  const check = (segments: readonly string[], what: string): void => {
+    for (const segment of segments) {
+      const why = whyNotPortable(segment)
+      if (why !== undefined) fail('EBADTORRENT', `${what} ${JSON.stringify(segments.join('/'))} ${why}; ${context.advice}`)
+    }
   }
+  check([name], 'the name')
+  for (const path of paths) check(path.split('/'), 'the path')
   const mapped = portablePaths(paths)
   for (let i = 0; i < paths.length; i++) {
     if (mapped[i] === paths[i]) continue
