@@ -75,6 +75,8 @@ export function layoutFiles (files: readonly FileInput[], pieceLength: number, o
     return { path: segments.join('/'), key: Buffer.from(file.path, 'utf8'), length: file.length, attr }
   }).sort((a, b) => Buffer.compare(a.key, b.key))
   checkPathConflicts(sorted.map((f) => f.path), CREATING)
+  // Before any hashing: a seed of a big folder should not end in this refusal.
+  checkPortable(undefined, sorted.map((f) => f.path), CREATING)
 
   const out: FileEntry[] = []
   let offset = 0

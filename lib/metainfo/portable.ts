@@ -143,14 +143,14 @@ export function portablePaths (paths: readonly string[]): string[] {
  * For torrents we create: a name that would be changed when opened elsewhere is refused, so that
  * what we seed is what others get. `paths` are the files' '/'-joined paths, `name` the torrent's.
  */
-export function checkPortable (name: string, paths: readonly string[], context: PathContext): void {
+export function checkPortable (name: string | undefined, paths: readonly string[], context: PathContext): void {
   const check = (segments: readonly string[], what: string): void => {
     for (const segment of segments) {
       const why = whyNotPortable(segment)
       if (why !== undefined) fail('EBADTORRENT', `${what} ${JSON.stringify(segments.join('/'))} ${why}; ${context.advice}`)
     }
   }
-  check([name], 'the name')
+  if (name !== undefined) check([name], 'the name')
   for (const path of paths) check(path.split('/'), 'the path')
   const mapped = portablePaths(paths)
   for (let i = 0; i < paths.length; i++) {

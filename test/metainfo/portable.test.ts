@@ -123,5 +123,6 @@ test('creating a torrent (seed) refuses names that are not portable, naming the 
   throwsCode(() => create(['docs/CON.txt']), 'EBADTORRENT', /the path "docs\/CON\.txt" is a device name on Windows; rename the file before seeding it/)
   throwsCode(() => create(['x.']), 'EBADTORRENT', /the path "x\." ends in a dot or a space/)
   throwsCode(() => create(['a?b']), 'EBADTORRENT', /the path "a\?b" has a character Windows does not allow/)
+  throwsCode(() => layoutFiles([{ path: 'big.iso', length: 1 }, { path: 'Big.iso', length: 1 }], 16384), 'EBADTORRENT', /"Big\.iso" and "big\.iso" would clash/)
   throwsCode(() => create(['ok'], 'site.'), 'EBADTORRENT', /the name "site\." ends in a dot/)
 })
