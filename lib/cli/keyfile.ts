@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import type { Keypair } from '../mutable/keys.js'
-import { checkKeypair } from '../mutable/keys.js'
+import { derivedPublicKey, loadEd25519 } from '../mutable/keys.js'
 import { TrackerlessError } from '../errors.js'
 
 /** A key file: JSON with the two keys in hex, readable by its owner only. */
@@ -22,8 +22,26 @@ export async function writeKeyFile (file: string, pair: Keypair): Promise<void> 
   }
 }
 
+/** Group and other permission bits: whoever they let read the file can publish under the key. */
+const SHARED = 0o077
+
+/** The file's text, refused (as ssh does) when others may read it; Windows has no such mode bits. */
+async function readPrivate (file: string): Promise<string> {
+  const handle = await fs.open(file, 'r')
+  try {
+    // The mode of the file we read, not of whatever the path pointed at a moment earlier.
+    const { mode } = await handle.stat()
+    if (process.platform !== 'win32' && (mode & SHARED) !== 0) {
+      throw new TrackerlessError('EBADSIG', `"${file}" is readable by other users (mode 0${(mode & 0o777).toString(8)}); whoever can read it can publish under its key: run "chmod 600 ${file}" and try again`)
+    }
+    return await handle.readFile('utf8')
+  } finally {
+    await handle.close()
+  }
+}
+
 export async function readKeyFile (file: string): Promise<Keypair> {
-  const text = await fs.readFile(file, 'utf8')
+  const text = await readPrivate(file)
   let json: Partial<KeyFileJson>
   try {
     json = JSON.parse(text) as Partial<KeyFileJson>
@@ -37,6 +55,10 @@ export async function readKeyFile (file: string): Promise<Keypair> {
   if (publicKey === null || privateKey === null) {
     throw new TrackerlessError('EBADSIG', `"${file}" needs "publicKey" (64 hex digits) and "privateKey" (128 hex digits); make one with "trackerless keygen"`)
   }
-  checkKeypair(publicKey, privateKey)
+  await loadEd25519()
+  const derived = derivedPublicKey(privateKey)
+  if (!derived.equals(publicKey) || !privateKey.subarray(32).equals(publicKey)) {
+    throw new TrackerlessError('EBADSIG', `the private key in "${file}" does not match its public key: its seed gives the public key ${derived.toString('hex')}, the file says ${publicKey.toString('hex')}; the file is damaged or was edited: make a new one with "trackerless keygen"`)
+  }
   return { publicKey, privateKey }
 }

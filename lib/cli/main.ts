@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander'
 import { buildProgram } from './program.js'
+import { escapeText } from './escape.js'
 
 /** Exit codes (SPEC §5): 0 success, 1 runtime failure, 2 bad usage. */
 const USAGE = 2
@@ -14,7 +15,7 @@ try {
     process.exitCode = err.exitCode === 0 ? 0 : USAGE
   } else {
     // Commands report their own failures; this is what escaped before a command started.
-    process.stderr.write(`trackerless: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.stderr.write(`trackerless: ${escapeText(err instanceof Error ? err.message : String(err))}\n`)
     process.exitCode = FAILURE
   }
 }

@@ -1,4 +1,5 @@
 import { TrackerlessError } from '../errors.js'
+import { escapeJson, escapeText } from './escape.js'
 
 /** What `--json` prints, one object per line. */
 export type CliEvent =
@@ -27,7 +28,8 @@ export interface OutputOptions {
 
 /**
  * A command's voice. Text mode: results on `results`, narration on `messages` (silenced by
- * --quiet). JSON mode: every event as one line on `results`, nothing else.
+ * --quiet). JSON mode: every event as one line on `results`, nothing else. Each text is one line
+ * with its control characters escaped, as it may carry a name from a torrent.
  */
 export class Output {
   readonly json: boolean
@@ -56,7 +58,7 @@ export class Output {
   /** The answer of the command: printed even with --quiet. */
   result (text: string, event: CliEvent): void {
     if (this.json) this.emit(event)
-    else this.results.write(`${text}\n`)
+    else this.results.write(`${escapeText(text)}\n`)
   }
 
   /** Narration of what is going on. */
@@ -64,7 +66,7 @@ export class Output {
     if (this.json) {
       if (event !== undefined) this.emit(event)
     } else if (!this.quiet) {
-      this.messages.write(`${text}\n`)
+      this.messages.write(`${escapeText(text)}\n`)
     }
   }
 
@@ -80,12 +82,12 @@ export class Output {
       this.emit({ event: 'error', code: codeOf(err), message })
       return
     }
-    this.messages.write(`trackerless: ${message}\n`)
-    if (this.verbose && err instanceof Error && err.stack !== undefined) this.messages.write(`${err.stack}\n`)
+    this.messages.write(`trackerless: ${escapeText(message)}\n`)
+    if (this.verbose && err instanceof Error && err.stack !== undefined) this.messages.write(`${err.stack.split('\n').map(escapeText).join('\n')}\n`)
   }
 
   emit (event: CliEvent): void {
-    this.results.write(`${JSON.stringify(event)}\n`)
+    this.results.write(`${escapeJson(JSON.stringify(event))}\n`)
   }
 }
 

@@ -3,6 +3,7 @@ import type { EncodableValue } from 'bencode'
 import { fail } from '../errors.js'
 import type { FileEntry, Metainfo } from './types.js'
 import { checkPathConflicts, splitPath, validateName, type PathContext } from './paths.js'
+import { checkPortable } from './portable.js'
 import { MAX_FILES, MAX_PIECE_LENGTH, parseInfo } from './torrent.js'
 
 export const MIN_CHOSEN_PIECE_LENGTH = 16 * 1024
@@ -74,6 +75,8 @@ export function layoutFiles (files: readonly FileInput[], pieceLength: number, o
     return { path: segments.join('/'), key: Buffer.from(file.path, 'utf8'), length: file.length, attr }
   }).sort((a, b) => Buffer.compare(a.key, b.key))
   checkPathConflicts(sorted.map((f) => f.path), CREATING)
+  // Before any hashing: a seed of a big folder should not end in this refusal.
+  checkPortable(undefined, sorted.map((f) => f.path), CREATING)
 
   const out: FileEntry[] = []
   let offset = 0
@@ -135,7 +138,9 @@ export function createMetainfo (options: CreateMetainfoOptions): Metainfo {
   if (multiFile) {
     info['files'] = files.map(fileDict)
     checkPathConflicts(files.filter((f) => !f.pad).map((f) => f.path), CREATING)
+    checkPortable(name, files.filter((f) => !f.pad).map((f) => f.path), CREATING)
   } else {
+    checkPortable(name, [], CREATING)
     const only = files[0]!
     if (files.length !== 1 || only.pad || only.path !== name) bad('a single-file torrent has exactly one file, whose path is the name')
     if (!USER_ATTRS.test(only.attr)) bad(`attributes ${JSON.stringify(only.attr)} of ${JSON.stringify(name)} may only contain x, h and l`)

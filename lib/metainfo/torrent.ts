@@ -7,6 +7,7 @@ import {
   type BencodeDict, type BencodeValue, type DecodeLimits
 } from './bencode.js'
 import { checkPathConflicts, FROM_TORRENT, validateName, validatePath } from './paths.js'
+import { portablePaths, portableSegment } from './portable.js'
 
 export const MAX_TORRENT_BYTES = 64 * 1024 * 1024
 export const MAX_BENCODE_DEPTH = 64
@@ -114,7 +115,11 @@ function readFiles (list: BencodeValue[]): FileEntry[] {
     offset += length
     if (!Number.isSafeInteger(offset)) bad('torrent total length is too large')
   }
-  checkPathConflicts(files.filter((f) => !f.pad).map((f) => f.path))
+  const stored = files.filter((f) => !f.pad)
+  checkPathConflicts(stored.map((f) => f.path))
+  // Files are known by their portable names from here on: on disk, in the Archive, to the user.
+  const portable = portablePaths(stored.map((f) => f.path))
+  stored.forEach((f, i) => { f.path = portable[i]! })
   return files
 }
 
@@ -135,7 +140,7 @@ function fromInfoDict (info: BencodeDict, raw: Buffer, infoHash: InfoHash): Meta
   }
   const pieceHashes = getBytes(info, 'pieces', { required: true, where: 'info' })
   const plainName = Object.hasOwn(info, 'name') ? info['name']! : bad('info dictionary has no "name"')
-  const name = validateName(readText(plainName, Object.hasOwn(info, 'name.utf-8') ? info['name.utf-8'] : undefined, 'info field "name"'))
+  const name = portableSegment(validateName(readText(plainName, Object.hasOwn(info, 'name.utf-8') ? info['name.utf-8'] : undefined, 'info field "name"')))
 
   const hasLength = Object.hasOwn(info, 'length')
   const hasFiles = Object.hasOwn(info, 'files')

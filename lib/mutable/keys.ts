@@ -18,12 +18,23 @@ export async function createKeypair (seed?: Uint8Array): Promise<Keypair> {
   return { publicKey, privateKey: secretKey }
 }
 
-/** Checks that the pair belongs together, so a wrong key fails here and not as a DHT rejection later. */
+/**
+ * The public key the private key's seed gives. libsodium signs with the seed and the public key
+ * stored after it without checking that they agree, so a mismatched pair makes signatures no one
+ * accepts. Needs loadEd25519() to have resolved.
+ */
+export function derivedPublicKey (privateKey: Uint8Array): Buffer {
+  return keypair(privateKey.subarray(0, SEED_BYTES)).publicKey
+}
+
+/** Checks that the pair belongs together, so a wrong key fails here and not as a DHT rejection
+ *  later. Needs loadEd25519() to have resolved. */
 export function checkKeypair (publicKey: Uint8Array, privateKey: Uint8Array): void {
   if (publicKey.byteLength !== PUBLIC_KEY_BYTES || privateKey.byteLength !== SECRET_KEY_BYTES) {
     fail('EBADSIG', `an ed25519 key pair is a ${PUBLIC_KEY_BYTES}-byte public key and a ${SECRET_KEY_BYTES}-byte private key (libsodium form); use createKeypair()`)
   }
-  if (!Buffer.from(privateKey.subarray(32)).equals(Buffer.from(publicKey))) {
+  const pub = Buffer.from(publicKey)
+  if (!Buffer.from(privateKey.subarray(SEED_BYTES)).equals(pub) || !derivedPublicKey(privateKey).equals(pub)) {
     fail('EBADSIG', 'the private key does not belong to the public key; pass the pair createKeypair() gave you')
   }
 }

@@ -21,8 +21,8 @@ export interface Published extends PublishInput { seq: number }
  * item counts, not only a BEP46 one: nodes refuse a seq below the one they hold, whatever it held.
  */
 export async function publishMutable (dht: MutableDht, input: PublishInput): Promise<Published> {
-  checkKeypair(input.publicKey, input.privateKey)
   await loadEd25519()
+  checkKeypair(input.publicKey, input.privateKey)
   checkSalt(input.salt)
   const current = await resolveItem(dht, input.publicKey, input.salt).catch(() => null)
   const item: Published = { ...input, seq: current === null ? 1 : current.seq + 1 }

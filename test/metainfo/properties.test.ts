@@ -9,6 +9,7 @@ import { decodeBounded } from '../../lib/metainfo/bencode.js'
 import { createMetainfo, encodeTorrentFile, layoutFiles, type FileInput } from '../../lib/metainfo/create.js'
 import { formatMagnet, parseMagnet } from '../../lib/metainfo/magnet.js'
 import { parseInfo, parseTorrent } from '../../lib/metainfo/torrent.js'
+import { isPortableSegment, portablePaths } from '../../lib/metainfo/portable.js'
 import type { Metainfo, MagnetLink } from '../../lib/metainfo/types.js'
 import { asInfoHash } from '../../lib/util/ids.js'
 
@@ -139,10 +140,20 @@ test('createMetainfo -> encodeTorrentFile -> parseTorrent round-trips', () => {
   fc.assert(fc.property(
     fileInputs, fc.integer({ min: 1, max: 4096 }), fc.boolean(), fc.boolean(), segment,
     (inputs: FileInput[], pieceLength, padToPieces, isPrivate, name) => {
+      const paths = inputs.map((f) => f.path)
+      if (portablePaths(paths).some((p, i) => p !== paths[i])) {
+        // What we create must open the same everywhere: such names are refused, not round-tripped.
+        assert.throws(() => layoutFiles(inputs, pieceLength, { padToPieces }), { code: 'EBADTORRENT' })
+        return
+      }
       const files = layoutFiles(inputs, pieceLength, { padToPieces })
       assert.deepEqual(layoutFiles([...inputs].reverse(), pieceLength, { padToPieces }), files)
       const last = files[files.length - 1]!
       const pieceHashes = Buffer.alloc(Math.ceil((last.offset + last.length) / pieceLength) * 20, 3)
+      if (!isPortableSegment(name)) {
+        assert.throws(() => createMetainfo({ name, files, pieceLength, pieceHashes, multiFile: true }), { code: 'EBADTORRENT' })
+        return
+      }
       const meta = createMetainfo({ name, files, pieceLength, pieceHashes, multiFile: true, private: isPrivate })
       const parsed = parseTorrent(encodeTorrentFile(meta, { 'created by': 'test' }))
       assert.deepEqual(parsed, meta)
