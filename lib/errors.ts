@@ -1,5 +1,5 @@
-/** The stable codes of SPEC §4, plus EPROTO (a peer broke the wire protocol) and EROFS (a write
- *  to an archive opened for reading). */
+/** The stable codes of SPEC §4, plus EPROTO (a peer broke the wire protocol), EROFS (a write
+ *  to an archive opened for reading) and EEXIST (a file we will not replace). */
 export type ErrorCode =
   | 'EINVALIDURL'
   | 'EBADTORRENT'
@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'EABORTED'
   | 'EPROTO'
   | 'EROFS'
+  | 'EEXIST'
 
 export class TrackerlessError extends Error {
   readonly code: ErrorCode

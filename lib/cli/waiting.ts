@@ -38,7 +38,7 @@ export function noticeNoPeers (out: Output, timeout: Patience, what: string, tri
 }
 
 /** The lookup's metadata timeout, in the CLI's words. */
-export function inCliWords (err: unknown, tried: string): unknown {
+export function withWhatWasTried (err: unknown, tried: string): unknown {
   if (err instanceof TrackerlessError && err.code === 'ETIMEDOUT') {
     return new TrackerlessError('ETIMEDOUT', `${err.message.replace(/; check that a peer seeds it, or raise \{ timeout \}$/, '')} (${tried}); check that a peer seeds it, pass --peer or --bootstrap, or a longer --timeout (--no-timeout waits forever)`)
   }

@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { addCommonOptions, addPeerOption, addTimeoutOption, type CommonOptions } from '../common.js'
 import { formatBytes, showProgress } from '../progress.js'
 import { runSession, untilStopped } from '../session.js'
-import { addNoTimeoutOption, inCliWords, lookupTimeout, noticeNoPeers, triedText, untilComplete, type Patience } from '../waiting.js'
+import { addNoTimeoutOption, withWhatWasTried, lookupTimeout, noticeNoPeers, triedText, untilComplete, type Patience } from '../waiting.js'
 
 export interface GetOptions extends CommonOptions {
   output: string
@@ -43,7 +43,7 @@ export async function fetchArchive (source: string | { torrentFile: string }, o:
     const tried = (): string => triedText(o, found)
     const waiting = noticeNoPeers(out, o.timeout, 'with the file list', tried)
     const archive = await client.lookup(url, { download: 'all', peers: o.peer, timeout: lookupTimeout(o.timeout), signal })
-      .catch((err: unknown) => { throw inCliWords(err, tried()) })
+      .catch((err: unknown) => { throw withWhatWasTried(err, tried()) })
       .finally(() => waiting.stop())
     found = archive.peers.length
     const infoHash = archive.infoHash
