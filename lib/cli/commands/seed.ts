@@ -1,15 +1,18 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js'
 import { formatAddress } from '../../discovery/address.js'
 import { addCommonOptions, addPeerOption, type CommonOptions } from '../common.js'
+import { collectGlob, ignoreFilter } from '../ignore.js'
 import { runSession, untilStopped } from '../session.js'
 
 interface SeedCommandOptions extends CommonOptions {
   peer?: string[]
   torrentOut?: string
   name?: string
+  includeHidden?: boolean
+  ignore?: string[]
 }
 
 const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]'])
@@ -21,6 +24,8 @@ export function register (program: Command): void {
     .argument('<path>', 'file or folder to seed')
     .option('--name <name>', 'the torrent\'s name (default: the file\'s or folder\'s name)')
     .option('--torrent-out <file>', 'also write the .torrent file here')
+    .option('--include-hidden', 'also seed hidden files and folders (.git, .env, ...) and OS/editor junk (Thumbs.db, *.swp, ...), left out by default')
+    .addOption(new Option('--ignore <glob>', 'leave out files matching this glob ("*.log", "drafts/**"; repeatable)').argParser(collectGlob))
   addPeerOption(cmd)
   addCommonOptions(cmd).action((source: string, o: SeedCommandOptions) => seed(source, o))
 }
@@ -28,7 +33,9 @@ export function register (program: Command): void {
 async function seed (source: string, o: SeedCommandOptions): Promise<void> {
   await runSession(o, {}, async ({ client, out, signal }) => {
     out.info(`hashing ${source}`)
-    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}) })
+    const { ignore, skipped } = ignoreFilter({ includeHidden: o.includeHidden === true, globs: o.ignore ?? [] })
+    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ignore })
+    if (skipped.length > 0) out.info(`left out ${skipped.length} hidden, junk or --ignore'd path${skipped.length === 1 ? '' : 's'} (--include-hidden to keep hidden ones): ${skipped.join(', ')}`)
     const link = parseMagnet(seeded)
     const infoHash = link.infoHash!.toString('hex')
     // Bound to one address, the link can say where to find us, so `get MAGNET` needs no --peer.
