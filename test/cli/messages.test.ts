@@ -36,7 +36,7 @@ test('a peer port in use: "port N is in use; pass --port", exit 1, the system co
   assert.equal((JSON.parse(json.stdout.toString()) as { code: string }).code, 'EADDRINUSE')
 })
 
-test('library words become flags: a lookup timeout names --timeout, a DHT-less publish names --no-dht and --bootstrap', async (t) => {
+test('library words become flags: a lookup timeout names --timeout, a DHT-less seed --publish names --no-dht and --bootstrap', async (t) => {
   const ls = await run(['ls', HASH, '--timeout', '300', ...OFFLINE])
   assert.equal(ls.code, 1)
   assert.match(ls.stderr, /no peer sent the metadata within 300 ms.*pass a longer --timeout/)
@@ -44,7 +44,7 @@ test('library words become flags: a lookup timeout names --timeout, a DHT-less p
   const dir = await tmpDir(t, 'tl-cli-msg-')
   const key = path.join(dir, 'k.key')
   assert.equal((await run(['keygen', '-o', key])).code, 0)
-  const publish = await run(['publish', HASH, '--key', key, ...OFFLINE])
+  const publish = await run(['seed', key, '--publish', key, '--port', '0', ...OFFLINE])
   assert.equal(publish.code, 1)
   assert.match(publish.stderr, /\(--no-dht\); drop --no-dht, or pass --bootstrap HOST:PORT/)
   assert.doesNotMatch(publish.stderr, /dht: false/)
