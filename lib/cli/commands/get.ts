@@ -50,6 +50,8 @@ export async function fetchArchive (source: string | { torrentFile: string }, o:
     const files = (await archive.readdir('/', { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).length
     out.info(`found "${archive.name}": ${files} file${files === 1 ? '' : 's'}, ${formatBytes(archive.length)}`,
       { event: 'metadata', infoHash, name: archive.name, length: archive.length, files })
+    // The peers that sent the metadata connected before we could listen: -v lists them too.
+    for (const address of archive.peers) out.detail(`peer ${address}`, { event: 'peer', infoHash, address })
     archive.on('peer', (address) => {
       found++
       out.detail(`peer ${address}`, { event: 'peer', infoHash, address })
