@@ -37,6 +37,16 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
   return addOutputOptions(cmd)
 }
 
+/** For commands that only talk to the DHT (publish): no peer port, LSD or PEX flags that would do nothing. */
+export function addDhtOptions (cmd: Command): Command {
+  cmd
+    .addOption(new Option('--bootstrap <host:port>', 'DHT bootstrap node (repeatable)').argParser(collectAddress))
+    .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
+    .option('--bind <address>', 'address to bind the DHT port (default: all interfaces)')
+    .option('--state-dir <dir>', 'where DHT nodes persist between runs')
+  return addOutputOptions(cmd)
+}
+
 export function addOutputOptions (cmd: Command): Command {
   return cmd
     .option('--json', 'machine-readable output: one JSON object per line')

@@ -16,7 +16,7 @@ export async function writeKeyFile (file: string, pair: Keypair): Promise<void> 
     await fs.writeFile(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new TrackerlessError('EROFS', `"${file}" exists already; it may hold a key in use: choose another -o or delete it first`)
+      throw new TrackerlessError('EEXIST', `"${file}" exists already; it may hold a key in use: choose another -o or delete it first`)
     }
     throw err
   }

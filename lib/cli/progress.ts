@@ -7,6 +7,8 @@ export interface ProgressView {
   stop (): void
 }
 
+export const BAR_FORMAT = '{bar} {percentage}% | {done} of {size} | {speed}/s | {peers} | ETA {remaining}'
+
 /** Redraws of the terminal bar, and least interval between JSON progress events. */
 const TICK_MS = 500
 
@@ -25,16 +27,17 @@ export function showProgress (archive: Archive, out: Output): ProgressView {
 
   if (out.interactive) {
     const bar = new cliProgress.SingleBar({
-      format: '{bar} {percentage}% | {done} of {size} | {speed}/s | {peers} | ETA {eta}',
+      // Not {eta}: the library fills that token itself (INF, raw seconds) and it overrides our payload.
+      format: BAR_FORMAT,
       stream: out.messageStream,
       hideCursor: true,
       etaBuffer: 20
     }, cliProgress.Presets.shades_classic)
-    bar.start(archive.length, 0, { done: formatBytes(0), size: formatBytes(archive.length), speed: formatBytes(0), peers: peersText(0), eta: '-' })
+    bar.start(archive.length, 0, { done: formatBytes(0), size: formatBytes(archive.length), speed: formatBytes(0), peers: peersText(0), remaining: '-' })
     const update = (): void => {
       const s = sample()
-      const eta = s.speed > 0 ? formatSeconds((archive.length - s.bytes) / s.speed) : '-'
-      bar.update(s.bytes, { done: formatBytes(s.bytes), speed: formatBytes(s.speed), peers: peersText(s.peers), eta })
+      const remaining = s.speed > 0 ? formatSeconds((archive.length - s.bytes) / s.speed) : '-'
+      bar.update(s.bytes, { done: formatBytes(s.bytes), speed: formatBytes(s.speed), peers: peersText(s.peers), remaining })
     }
     update()
     const timer = setInterval(update, TICK_MS)
@@ -77,7 +80,7 @@ function peersText (n: number): string {
 }
 
 /** 75 -> "1m15s". */
-function formatSeconds (seconds: number): string {
+export function formatSeconds (seconds: number): string {
   const s = Math.ceil(seconds)
   if (s < 60) return `${s}s`
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`

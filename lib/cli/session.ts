@@ -1,6 +1,7 @@
 import { Torrent } from '../client/torrent.js'
 import type { StorageFactory } from '../storage/types.js'
 import { clientOptions, type CommonOptions, type OutputFlags } from './common.js'
+import { inCliWords } from './messages.js'
 import { Output } from './output.js'
 
 export interface Session {
@@ -34,7 +35,7 @@ export async function runSession (o: CommonOptions, setup: SessionSetup, body: (
 }
 
 /** Like runSession, without a client: for commands that make their own (demo) or need none (keygen). */
-export async function runLocal (o: OutputFlags, setup: SessionSetup, body: (out: Output, signal: AbortSignal) => Promise<void>): Promise<void> {
+export async function runLocal (o: OutputFlags & Partial<CommonOptions>, setup: SessionSetup, body: (out: Output, signal: AbortSignal) => Promise<void>): Promise<void> {
   const out = new Output({
     json: o.json === true,
     quiet: o.quiet === true,
@@ -53,7 +54,7 @@ export async function runLocal (o: OutputFlags, setup: SessionSetup, body: (out:
   try {
     await body(out, controller.signal)
   } catch (err) {
-    out.failure(err)
+    out.failure(inCliWords(err, o))
     process.exitCode = 1
   } finally {
     process.off('SIGINT', onSignal)

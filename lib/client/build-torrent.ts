@@ -17,7 +17,7 @@ export interface TreeSource {
  * Lists a file or a folder to seed. Symbolic links are not followed, so a link cannot pull
  * files from outside the folder into the archive.
  */
-export async function readTree (root: string): Promise<TreeSource> {
+export async function readTree (root: string, ignore?: (path: string, isDirectory: boolean) => boolean): Promise<TreeSource> {
   const stat = await fs.stat(root).catch((err: NodeJS.ErrnoException) =>
     fail('ENOENT', `cannot seed "${root}": ${err.code === 'ENOENT' ? 'no such file or folder' : err.message}`))
   const name = path.basename(path.resolve(root))
@@ -26,6 +26,7 @@ export async function readTree (root: string): Promise<TreeSource> {
   const walk = async (dir: string, prefix: string): Promise<void> => {
     for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
       const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`
+      if (ignore?.(rel, entry.isDirectory()) === true) continue
       if (entry.isDirectory()) await walk(path.join(dir, entry.name), rel)
       else if (entry.isFile()) files.push({ path: rel, length: (await fs.stat(path.join(dir, entry.name))).size })
     }

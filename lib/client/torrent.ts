@@ -75,6 +75,8 @@ export interface SeedOptions {
   pad?: boolean
   /** Extra peers to connect to, "host:port". */
   peers?: string[]
+  /** Leaves out the files and folders (paths '/'-separated, under the seeded folder) it returns true for. */
+  ignore?: (path: string, isDirectory: boolean) => boolean
 }
 
 const VERSION = '0.1.0'
@@ -229,7 +231,7 @@ export class Torrent {
     let tree: TreeSource
     let factory: StorageFactory
     if (typeof source === 'string') {
-      const found = await readTree(source)
+      const found = await readTree(source, opts.ignore)
       tree = opts.name !== undefined ? renamed(found, opts.name) : found
       factory = sourceStorage(source, tree)
     } else {

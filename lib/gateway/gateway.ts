@@ -260,7 +260,8 @@ function fail (res: http.ServerResponse, err: unknown): void {
     return
   }
   const status = err instanceof TrackerlessError ? STATUS_OF[err.code] ?? 500 : 500
-  const message = err instanceof Error ? err.message : String(err)
+  // The client's words ('raise { timeout }') mean nothing to a browser user: name the gateway's own setting.
+  const message = (err instanceof Error ? err.message : String(err)).replace(/, or raise \{ timeout \}$/, ', or try again later (or start the gateway with a longer timeout: trackerless serve --timeout MS)')
   sendText(res, status, status === 500 ? `internal error: ${message}` : message)
 }
 

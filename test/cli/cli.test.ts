@@ -148,6 +148,12 @@ describe('a seeder and its leechers, no discovery at all', () => {
     assert.match(dirCat.stderr, /EISDIR/)
   })
 
+  test('get -v lists the peers that sent the metadata too, not only later ones', async () => {
+    const r = await run(['get', magnet, '-o', path.join(dir, 'out-v'), '-v', ...OFFLINE])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, new RegExp(`^peer ${peer.replace(/\./g, '\\.')}$`, 'm'))
+  })
+
   test('get --seed keeps seeding for others until Ctrl-C', async () => {
     const out = path.join(dir, 'out-seed')
     const relay = new Cli(['get', magnet, '-o', out, '--seed', '--json', ...OFFLINE])

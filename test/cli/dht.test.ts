@@ -47,7 +47,7 @@ test('keygen, then publish a magnet under the key: get and the gateway open the 
   const processes = [seeder]
   try {
     const { magnet } = JSON.parse(await seeder.line(/"event":"seeding"/)) as { magnet: string }
-    const publisher = new Cli(['publish', magnet, '--key', keyFile, '--json', ...local])
+    const publisher = new Cli(['publish', magnet, '--key', keyFile, '--json', '--bootstrap', dht.bootstrap, '--bind', '127.0.0.1'])
     processes.push(publisher)
     const { link } = JSON.parse(await publisher.line(/"event":"published"/)) as { link: string }
     assert.equal(link, `magnet:?xs=urn:btpk:${publicKey}`)
@@ -71,6 +71,32 @@ test('keygen, then publish a magnet under the key: get and the gateway open the 
     const ends = await Promise.all(processes.map((p) => p.stop('SIGINT')))
     await dht.close()
     for (const end of ends) assert.equal(end.code, 0, end.stderr)
+  }
+})
+
+test('seed --publish: one process seeds and keeps the key\'s link fresh; get opens the link', { timeout: 90_000 }, async (t) => {
+  const dir = await tmpDir(t, 'tl-cli-seedpub-')
+  await fs.mkdir(path.join(dir, 'site'))
+  await fs.writeFile(path.join(dir, 'site', 'index.html'), '<p>one process</p>\n')
+  const keyFile = path.join(dir, 'site.key')
+  const publicKey = (await run(['keygen', '-o', keyFile])).stdout.toString().trim()
+  const dht = await dhtNetwork(4)
+  const local = ['--bootstrap', dht.bootstrap, '--no-lsd', '--bind', '127.0.0.1']
+  const seeder = new Cli(['seed', 'site', '--publish', keyFile, '--salt', 'www', '--json', ...local], dir)
+  try {
+    const { link } = JSON.parse(await seeder.line(/"event":"published"/)) as { link: string }
+    assert.equal(link, `magnet:?xs=urn:btpk:${publicKey}&s=${Buffer.from('www').toString('hex')}`)
+    const cat = await run(['cat', link, '/index.html', ...local], { ms: 60_000 })
+    assert.equal(cat.code, 0, cat.stderr)
+    assert.equal(cat.stdout.toString(), '<p>one process</p>\n')
+  } finally {
+    const end = await seeder.stop('SIGINT')
+    await dht.close()
+    assert.equal(end.code, 0, end.stderr)
+  }
+  // publish takes only the flags it uses: the peer-side ones are bad usage there.
+  for (const flag of ['--no-lsd', '--no-pex', '--no-dht', '--port']) {
+    assert.equal((await run(['publish', 'x', '--key', keyFile, flag, '1'])).code, 2, flag)
   }
 })
 

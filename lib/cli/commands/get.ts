@@ -1,20 +1,19 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Command } from 'commander'
-import type { Archive } from '../../archive/archive.js'
-import { TrackerlessError } from '../../errors.js'
 import { directoryStorage } from '../../storage/factories.js'
 import { diskName } from '../../storage/ownership.js'
 import { addCommonOptions, addPeerOption, addTimeoutOption, type CommonOptions } from '../common.js'
 import { formatBytes, showProgress } from '../progress.js'
 import { runSession, untilStopped } from '../session.js'
+import { addNoTimeoutOption, withWhatWasTried, lookupTimeout, noticeNoPeers, triedText, untilComplete, type Patience } from '../waiting.js'
 
 export interface GetOptions extends CommonOptions {
   output: string
   force?: boolean
   peer?: string[]
   seed?: boolean
-  timeout: number
+  timeout: Patience
 }
 
 const WHERE_FILES_GO = `
@@ -34,6 +33,7 @@ export function addDownloadOptions (cmd: Command): Command {
   addPeerOption(cmd)
   addTimeoutOption(cmd, 30_000)
   cmd.addHelpText('after', WHERE_FILES_GO)
+  addNoTimeoutOption(cmd)
   return addCommonOptions(cmd)
 }
 
@@ -52,15 +52,26 @@ export async function fetchArchive (source: string | { torrentFile: string }, o:
     await fs.mkdir(dir, { recursive: true })
     const url = typeof source === 'string' ? source : await fs.readFile(source.torrentFile)
     out.info(`looking for ${typeof source === 'string' ? source : source.torrentFile}`)
-    const archive = await client.lookup(url, { download: 'all', peers: o.peer, timeout: o.timeout, signal })
+    let found = 0
+    const tried = (): string => triedText(o, found)
+    const waiting = noticeNoPeers(out, o.timeout, 'with the file list', tried)
+    const archive = await client.lookup(url, { download: 'all', peers: o.peer, timeout: lookupTimeout(o.timeout), signal })
+      .catch((err: unknown) => { throw withWhatWasTried(err, tried()) })
+      .finally(() => waiting.stop())
+    found = archive.peers.length
     const infoHash = archive.infoHash
     const files = (await archive.readdir('/', { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).length
     out.info(`found "${archive.name}": ${files} file${files === 1 ? '' : 's'}, ${formatBytes(archive.length)}`,
       { event: 'metadata', infoHash, name: archive.name, length: archive.length, files })
-    archive.on('peer', (address) => out.detail(`peer ${address}`, { event: 'peer', infoHash, address }))
+    // The peers that sent the metadata connected before we could listen: -v lists them too.
+    for (const address of archive.peers) out.detail(`peer ${address}`, { event: 'peer', infoHash, address })
+    archive.on('peer', (address) => {
+      found++
+      out.detail(`peer ${address}`, { event: 'peer', infoHash, address })
+    })
     const view = showProgress(archive, out)
     try {
-      await untilComplete(archive, signal)
+      await untilComplete(archive, signal, o.timeout, out, tried)
     } finally {
       view.stop()
     }
@@ -71,25 +82,5 @@ export async function fetchArchive (source: string | { torrentFile: string }, o:
       await untilStopped(signal)
       out.info('stopped', { event: 'stopped', reason: 'signal' })
     }
-  })
-}
-
-/** Every piece verified, or EABORTED on Ctrl-C, or the archive's storage error. */
-function untilComplete (archive: Archive, signal: AbortSignal): Promise<void> {
-  if (archive.progress === 1) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const finish = (err?: Error): void => {
-      archive.off('done', onDone)
-      archive.off('error', onError)
-      signal.removeEventListener('abort', onAbort)
-      if (err === undefined) resolve()
-      else reject(err)
-    }
-    const onDone = (): void => finish()
-    const onError = (err: Error): void => finish(err)
-    const onAbort = (): void => finish(new TrackerlessError('EABORTED', 'interrupted before the download was complete; run the same command again to resume'))
-    archive.on('done', onDone)
-    archive.on('error', onError)
-    signal.addEventListener('abort', onAbort)
   })
 }

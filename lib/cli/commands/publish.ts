@@ -1,9 +1,9 @@
 import type { Command } from 'commander'
-import { addCommonOptions, type CommonOptions } from '../common.js'
+import { addDhtOptions, type CommonOptions } from '../common.js'
 import { readKeyFile } from '../keyfile.js'
 import { runSession, untilStopped } from '../session.js'
 
-interface PublishCommandOptions extends CommonOptions {
+interface PublishCommandOptions extends Omit<CommonOptions, 'dht' | 'lsd' | 'pex'> {
   key: string
   salt?: string
 }
@@ -11,11 +11,12 @@ interface PublishCommandOptions extends CommonOptions {
 export function register (program: Command): void {
   const cmd = program
     .command('publish')
-    .description('point a mutable link (btpk) at a torrent on the DHT: prints the link, keeps it alive until Ctrl-C')
+    .description('point a mutable link (btpk) at a torrent on the DHT: prints the link, keeps it alive until Ctrl-C (seed --publish does both in one process)')
     .argument('<magnet>', 'magnet link, infohash or .torrent file to point at')
     .requiredOption('--key <keyfile>', 'key pair from "trackerless keygen"')
     .option('--salt <text>', 'salt: one key can publish several links')
-  addCommonOptions(cmd).action((target: string, o: PublishCommandOptions) => runSession(o, {}, async ({ client, out, signal }) => {
+  // The DHT only: a free peer port (so publish can run beside a seeder on the default one), no LSD or PEX.
+  addDhtOptions(cmd).action((target: string, o: PublishCommandOptions) => runSession({ ...o, dht: true, lsd: false, pex: false, port: 0 }, {}, async ({ client, out, signal }) => {
     const { publicKey, privateKey } = await readKeyFile(o.key)
     out.info('publishing on the DHT')
     const link = await client.publish(target, publicKey, privateKey, o.salt !== undefined ? { salt: o.salt } : {})

@@ -1,15 +1,21 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js'
 import { formatAddress } from '../../discovery/address.js'
 import { addCommonOptions, addPeerOption, type CommonOptions } from '../common.js'
+import { collectGlob, ignoreFilter } from '../ignore.js'
+import { readKeyFile } from '../keyfile.js'
 import { runSession, untilStopped } from '../session.js'
 
 interface SeedCommandOptions extends CommonOptions {
   peer?: string[]
   torrentOut?: string
   name?: string
+  includeHidden?: boolean
+  ignore?: string[]
+  publish?: string
+  salt?: string
 }
 
 const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]'])
@@ -21,14 +27,22 @@ export function register (program: Command): void {
     .argument('<path>', 'file or folder to seed')
     .option('--name <name>', 'the torrent\'s name (default: the file\'s or folder\'s name)')
     .option('--torrent-out <file>', 'also write the .torrent file here')
+    .option('--include-hidden', 'also seed hidden files and folders (.git, .env, ...) and OS/editor junk (Thumbs.db, *.swp, ...), left out by default')
+    .option('--publish <keyfile>', 'also point the key\'s mutable link (btpk) at this torrent and keep it alive while seeding')
+    .option('--salt <text>', 'with --publish: salt, so one key can publish several links')
+    .addOption(new Option('--ignore <glob>', 'leave out files matching this glob ("*.log", "drafts/**"; repeatable)').argParser(collectGlob))
   addPeerOption(cmd)
   addCommonOptions(cmd).action((source: string, o: SeedCommandOptions) => seed(source, o))
 }
 
 async function seed (source: string, o: SeedCommandOptions): Promise<void> {
   await runSession(o, {}, async ({ client, out, signal }) => {
+    // A bad key file fails now, not after hashing a large folder.
+    const key = o.publish !== undefined ? await readKeyFile(o.publish) : null
     out.info(`hashing ${source}`)
-    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}) })
+    const { ignore, skipped } = ignoreFilter({ includeHidden: o.includeHidden === true, globs: o.ignore ?? [] })
+    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ignore })
+    if (skipped.length > 0) out.info(`left out ${skipped.length} hidden, junk or --ignore'd path${skipped.length === 1 ? '' : 's'} (--include-hidden to keep hidden ones): ${skipped.join(', ')}`)
     const link = parseMagnet(seeded)
     const infoHash = link.infoHash!.toString('hex')
     // Bound to one address, the link can say where to find us, so `get MAGNET` needs no --peer.
@@ -41,6 +55,11 @@ async function seed (source: string, o: SeedCommandOptions): Promise<void> {
       out.info(`wrote ${torrentFile}`)
     }
     out.result(magnet, { event: 'seeding', infoHash, magnet, port: client.port, torrentFile })
+    if (key !== null) {
+      const { publicKey, privateKey } = key
+      const link = await client.publish(seeded, publicKey, privateKey, o.salt !== undefined ? { salt: o.salt } : {})
+      out.result(link, { event: 'published', link, publicKey: publicKey.toString('hex') })
+    }
     out.info(`seeding on port ${client.port}; Ctrl-C to stop`)
     await untilStopped(signal)
     out.info('stopped', { event: 'stopped', reason: 'signal' })
