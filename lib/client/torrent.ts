@@ -6,7 +6,7 @@ import type { Metainfo } from '../metainfo/types.js'
 import { directoryStorage, memoryStorage } from '../storage/factories.js'
 import type { StorageFactory } from '../storage/types.js'
 import { Swarm } from '../swarm/swarm.js'
-import { ConnectionSlots, type PeerLimits } from '../swarm/connection-slots.js'
+import { ConnectionSlots } from '../swarm/connection-slots.js'
 import { Discovery } from '../discovery/discovery.js'
 import { asPeerId, type InfoHash, type PeerId } from '../util/ids.js'
 import { TrackerlessError, fail } from '../errors.js'
@@ -20,64 +20,9 @@ import type { PieceSource } from '../storage/reuse.js'
 import { Publisher } from '../mutable/publisher.js'
 import { Watcher } from '../mutable/watcher.js'
 import { createKeypair } from '../mutable/keys.js'
+import type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 
-export interface TorrentOptions {
-  /** DHT bootstrap nodes ("host:port"); false disables the DHT. */
-  dht?: string[] | false
-  dhtPort?: number
-  torrentPort?: number
-  peerId?: Uint8Array
-  /** A folder to store torrents under, or a factory of random-access-storage per file path. Default: memory. */
-  storage?: string | StorageFactory
-  /**
-   * BEP14 local discovery (default true). `{ interface: '127.0.0.1' }` keeps it on one IPv4
-   * interface (multicast out of and membership on that interface only, no IPv6).
-   */
-  lsd?: boolean | { interface?: string }
-  pex?: boolean
-  host?: string
-  stateDir?: string
-  /** @internal Shorter timeouts and caps for tests; not public API. */
-  limits?: PeerLimits
-}
-
-/** Options of `client.lookup()`. */
-export interface LookupOptions {
-  /** Milliseconds to find peers and metadata before rejecting with ETIMEDOUT. Default 30000. */
-  timeout?: number
-  /** Keep uploading once every piece is here. Default true; false chokes every peer at completion. */
-  seed?: boolean
-  /**
-   * 'lazy' (default) fetches only the pieces reads ask for; 'all' also fetches every other piece,
-   * rarest first, in the background. Reads jump the queue either way. When the client already has
-   * the torrent open, the first lookup's choice stands.
-   */
-  download?: 'lazy' | 'all'
-  /** Aborting rejects a pending lookup with EABORTED. */
-  signal?: AbortSignal
-  /** Extra peers, "host:port" (as x.pe in a magnet link). */
-  peers?: string[]
-  /** For a mutable link (xs=urn:btpk): ms between looks for a newer version. Default 60000. */
-  updateInterval?: number
-}
-
-/** Options of `client.publish()`. */
-export interface PublishOptions {
-  /** BEP44 salt (text is taken as UTF-8, at most 64 bytes): one key can publish several links. */
-  salt?: string | Uint8Array
-}
-
-/** Options of `client.seed()`. */
-export interface SeedOptions {
-  /** The torrent's name; default: the file's or folder's name ("archive" for a draft). */
-  name?: string
-  /** BEP47 pad files so that every file starts a piece: versions of an archive then share pieces. */
-  pad?: boolean
-  /** Extra peers to connect to, "host:port". */
-  peers?: string[]
-  /** Leaves out the files and folders (paths '/'-separated, under the seeded folder) it returns true for. */
-  ignore?: (path: string, isDirectory: boolean) => boolean
-}
+export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 
 const VERSION = '0.1.0'
 /**
