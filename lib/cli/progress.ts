@@ -75,6 +75,28 @@ export function showProgress (archive: Archive, out: Output): ProgressView {
   return { stop: () => archive.off('progress', onProgress) }
 }
 
+export const HASH_BAR_FORMAT = 'hashing {bar} {percentage}% | {done} of {size}'
+
+/** Hashing before seeding: a bar on a terminal, nothing otherwise (the "hashing" line stands). */
+export function showHashing (out: Output): { update: (hashedBytes: number, totalBytes: number) => void, stop: () => void } {
+  if (!out.interactive) return { update: () => {}, stop: () => {} }
+  let bar: cliProgress.SingleBar | null = null
+  let drawn = 0
+  return {
+    update: (hashed, total) => {
+      if (bar === null) {
+        bar = new cliProgress.SingleBar({ format: HASH_BAR_FORMAT, stream: out.messageStream, hideCursor: true }, cliProgress.Presets.shades_classic)
+        bar.start(total, 0, { done: formatBytes(0), size: formatBytes(total) })
+      }
+      // One redraw per 1% at most: hashing reports every 4 MiB read.
+      if (hashed < total && hashed - drawn < total / 100) return
+      drawn = hashed
+      bar.update(hashed, { done: formatBytes(hashed) })
+    },
+    stop: () => bar?.stop()
+  }
+}
+
 function peersText (n: number): string {
   return `${n} peer${n === 1 ? '' : 's'}`
 }

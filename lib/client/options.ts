@@ -59,4 +59,6 @@ export interface SeedOptions {
   peers?: string[]
   /** Leaves out the files and folders (paths '/'-separated, under the seeded folder) it returns true for. */
   ignore?: (path: string, isDirectory: boolean) => boolean
+  /** Hears the bytes hashed so far and the total while a path or draft is hashed (pad files count). */
+  onProgress?: (hashedBytes: number, totalBytes: number) => void
 }

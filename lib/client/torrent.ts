@@ -188,7 +188,7 @@ export class Torrent {
       tree = { name, multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
       factory = (p) => new RandomAccessMemory(data.get(p) ?? Buffer.alloc(0))
     }
-    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true })
+    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
     for (const peer of opts.peers ?? []) entry.swarm.connect(peer)
     await waitReady(entry.swarm, DEFAULT_TIMEOUT)

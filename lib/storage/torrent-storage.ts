@@ -185,7 +185,8 @@ export class TorrentStorage {
   }
 
   /** Concatenated SHA-1s of all pieces, for creating a torrent from files already stored. */
-  async hashAll (): Promise<Buffer> {
+  /** `onProgress` hears the bytes hashed so far (pad bytes included) after each read. */
+  async hashAll (onProgress?: (hashedBytes: number) => void): Promise<Buffer> {
     this.assertOpen()
     const hasher = new PieceHasher(this.map.layout.pieceLength, this.pieceCount)
     const files = this.map.layout.files
@@ -208,13 +209,19 @@ export class TorrentStorage {
       return p
     }
     let current: Promise<Buffer> | null = null
+    let hashed = 0
+    const update = (data: Buffer): void => {
+      hasher.update(data)
+      hashed += data.length
+      onProgress?.(hashed)
+    }
     for (const c of chunks()) {
       this.assertOpen()
       const ahead = start(c)
-      if (current !== null) hasher.update(await current)
+      if (current !== null) update(await current)
       current = ahead
     }
-    if (current !== null) hasher.update(await current)
+    if (current !== null) update(await current)
     return hasher.digest()
   }
 

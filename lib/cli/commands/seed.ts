@@ -6,6 +6,7 @@ import { formatAddress } from '../../discovery/address.js'
 import { addCommonOptions, addPeerOption, type CommonOptions } from '../common.js'
 import { collectGlob, ignoreFilter } from '../ignore.js'
 import { readKeyFile } from '../keyfile.js'
+import { showHashing } from '../progress.js'
 import { runSession, untilStopped } from '../session.js'
 
 interface SeedCommandOptions extends CommonOptions {
@@ -41,7 +42,9 @@ async function seed (source: string, o: SeedCommandOptions): Promise<void> {
     const key = o.publish !== undefined ? await readKeyFile(o.publish) : null
     out.info(`hashing ${source}`)
     const { ignore, skipped } = ignoreFilter({ includeHidden: o.includeHidden === true, globs: o.ignore ?? [] })
-    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ignore })
+    const hashing = showHashing(out)
+    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ignore, onProgress: hashing.update })
+      .finally(() => hashing.stop())
     if (skipped.length > 0) out.info(`left out ${skipped.length} hidden, junk or --ignore'd path${skipped.length === 1 ? '' : 's'} (--include-hidden to keep hidden ones): ${skipped.join(', ')}`)
     const link = parseMagnet(seeded)
     const infoHash = link.infoHash!.toString('hex')
