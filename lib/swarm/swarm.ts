@@ -379,10 +379,17 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     if (index === -1) {
       if (peer.isSeed) picker.addSeed()
       else picker.addPeer(peer.bitfield!)
+      this.scheduler?.keepHeld(peer)
     } else {
       picker.peerHas(peer.bitfield!, index)
     }
     this.updateInterest(peer)
+  }
+
+  onUnavailable (peer: Peer): void {
+    if (!peer.availabilityKnown || this.picker === null) return
+    if (peer.isSeed) this.picker.removeSeed()
+    else this.picker.removePeer(peer.bitfield!)
   }
 
   onChoked (peer: Peer): void {
@@ -471,10 +478,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   onClose (peer: Peer): void {
     if (!this.peers.delete(peer)) return
     this.uploadedByGone += peer.upload.total
-    if (peer.availabilityKnown && this.picker !== null) {
-      if (peer.isSeed) this.picker.removeSeed()
-      else this.picker.removePeer(peer.bitfield!)
-    }
+    this.onUnavailable(peer)
     this.scheduler?.release(peer, true)
     this.metadata.removePeer(peer)
     this.pex?.remove(peer)
