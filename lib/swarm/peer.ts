@@ -13,6 +13,9 @@ export interface PeerHost {
   /** The peer's pieces: -1 once for its first whole set (bitfield or have-all, once the piece
    *  count is known), then each HAVE's index. A seed (`isSeed`) is counted once, not per piece. */
   onAvailable (peer: Peer, index: number): void
+  /** The peer's whole set, counted before, is about to be replaced by a later BITFIELD, HAVE-ALL
+   *  or HAVE-NONE: uncount it (the new one comes as onAvailable -1). */
+  onUnavailable (peer: Peer): void
   onChoked (peer: Peer): void
   onUnchoked (peer: Peer): void
   onInterest (peer: Peer): void
@@ -100,7 +103,11 @@ export class Peer implements ChokeCandidate {
     if (this.isSeed) {
       this.bitfield.setAll()
     } else if (this.pendingBits !== null) {
-      if (!this.applyBitfield(this.pendingBits)) return
+      if (this.pendingBits.length !== (count + 7) >> 3) {
+        this.destroy(protocolError(`a bitfield of ${this.pendingBits.length} bytes for ${count} pieces`))
+        return
+      }
+      this.bitfield = new Bitfield(count, this.pendingBits)
     }
     for (const index of this.pendingHaves) {
       if (index >= 0 && index < count) this.bitfield.set(index)
@@ -152,19 +159,13 @@ export class Peer implements ChokeCandidate {
         this.onHave(msg.index)
         break
       case 'bitfield':
-        if (this.sawSet()) return
-        if (this.pieceCount === -1) this.pendingBits = Buffer.from(msg.bitfield)
-        else if (this.applyBitfield(msg.bitfield)) this.announceSet()
+        this.onSet(msg.bitfield)
         break
       case 'have-all':
-        if (this.sawSet()) return
-        this.isSeed = true
-        if (this.bitfield !== null) {
-          this.bitfield.setAll()
-          this.announceSet()
-        }
+        this.onSet('all')
         break
       case 'have-none':
+        this.onSet('none')
         break
       case 'piece':
         this.lastBlockAt = this.receivedAt = Date.now()
@@ -172,13 +173,13 @@ export class Peer implements ChokeCandidate {
         this.host.onBlock(this, msg.index, msg.begin, msg.block)
         break
       case 'request':
-        this.host.onRequest(this, msg)
+        this.host.onRequest(this, blockOf(msg))
         break
       case 'cancel':
-        this.host.onCancel(this, msg)
+        this.host.onCancel(this, blockOf(msg))
         break
       case 'reject':
-        this.host.onRejected(this, msg)
+        this.host.onRejected(this, blockOf(msg))
         break
       default:
         // keep-alive, port, suggest, allowed-fast: nothing to do (we do not act on hints).
@@ -206,29 +207,45 @@ export class Peer implements ChokeCandidate {
     }
   }
 
-  /** BITFIELD and HAVE-ALL may come once, first: a second one would corrupt availability counts. */
-  private sawSet (): boolean {
-    if (this.pendingBits !== null || this.isSeed || this.availabilityKnown) {
-      this.destroy(protocolError('a second BITFIELD or HAVE-ALL'))
-      return true
+  /**
+   * A later BITFIELD, HAVE-ALL or HAVE-NONE replaces what the peer said before, HAVEs included:
+   * aria2 sends HAVE-NONE and then a BITFIELD each time it completes pieces, and libtorrent
+   * accepts that the same way. Only a bitfield of the wrong length is dropped, since its bits
+   * cannot be mapped onto our pieces.
+   */
+  private onSet (set: Uint8Array | 'all' | 'none'): void {
+    if (this.pieceCount === -1) {
+      this.pendingHaves = []
+      this.isSeed = set === 'all'
+      this.pendingBits = typeof set === 'string' ? null : Buffer.from(set)
+      return
     }
-    return false
+    if (typeof set !== 'string' && set.length !== (this.pieceCount + 7) >> 3) {
+      this.destroy(protocolError(`a bitfield of ${set.length} bytes for ${this.pieceCount} pieces`))
+      return
+    }
+    const counted = this.availabilityKnown
+    if (counted) {
+      this.host.onUnavailable(this)
+      this.availabilityKnown = false
+    }
+    this.bitfield = typeof set === 'string' ? new Bitfield(this.pieceCount) : new Bitfield(this.pieceCount, set)
+    if (set === 'all') this.bitfield.setAll()
+    this.isSeed = this.bitfield.full
+    // A first HAVE-NONE needs no counting: the first HAVE will announce the set.
+    if (set !== 'none' || counted) this.announceSet()
   }
 
   private announceSet (): void {
     this.availabilityKnown = true
     this.host.onAvailable(this, -1)
   }
+}
 
-  private applyBitfield (bits: Buffer): boolean {
-    if (bits.length !== (this.pieceCount + 7) >> 3) {
-      this.destroy(protocolError(`a bitfield of ${bits.length} bytes for ${this.pieceCount} pieces`))
-      return false
-    }
-    this.bitfield = new Bitfield(this.pieceCount, bits)
-    this.isSeed = this.bitfield.full
-    return true
-  }
+/** Only the block: a message passed on would carry its `type` into the replies spread from it
+ *  (a REJECT built as `{ type: 'reject', ...req }` went out as a REQUEST). */
+function blockOf (msg: BlockRequest): BlockRequest {
+  return { index: msg.index, begin: msg.begin, length: msg.length }
 }
 
 function protocolError (what: string): Error {

@@ -129,6 +129,14 @@ export class Scheduler {
     }
   }
 
+  /** The peer replaced its set (a later BITFIELD): what it no longer has is no longer asked of it. */
+  keepHeld (peer: Peer): void {
+    const lost = new Set<number>()
+    for (const piece of peer.owned) if (!peer.has(piece.index)) lost.add(piece.index)
+    for (const req of peer.requests.values()) if (!peer.has(req.index)) lost.add(req.index)
+    for (const index of lost) this.forget(peer, index)
+  }
+
   /** The piece is verified and stored: its buffer goes back to the pool. */
   finish (index: number): void {
     const piece = this.partials.get(index)

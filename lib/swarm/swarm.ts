@@ -22,6 +22,7 @@ import { MetadataExchange } from './metadata.js'
 import { Peer, requestKey, type BlockRequest, type PeerHost } from './peer.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { ConnectionSlots } from './connection-slots.js'
+import { PeerList, type PeerSource } from './peer-list.js'
 import { admit } from './eviction.js'
 import { PeerExchange } from '../discovery/pex.js'
 import { formatAddress, isLocalAddress } from '../discovery/address.js'
@@ -109,6 +110,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   private readonly saidNone = new WeakSet<Peer>()
   private readonly stallTimer: NodeJS.Timeout
   private readonly pex: PeerExchange<Peer> | null
+  private readonly peerList: PeerList
   /** The first failed piece write (disk full, read-only folder): downloading stops for good. */
   private writeError: Error | null = null
   private closed = false
@@ -123,6 +125,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer), opts.slots?.limits.metadataTimeout)
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
+    this.peerList = new PeerList({ redial: (address, source) => this.connect(address, source) !== 'full' })
     this.pex = opts.pex === false
       ? null
       : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'discovered'), isSeed: () => this.have?.full === true })
@@ -156,31 +159,38 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
    * ('discovered': DHT, LSD, PEX) cannot take it, so a flood of addresses that are slow to
    * fail leaves room to dial the peers the user gave.
    */
-  connect (address: string, source: 'named' | 'discovered' = 'named'): void {
-    if (this.closed || this.dialing.has(address) || this.banned.has(address)) return
-    for (const peer of this.peers) if (peer.address === address || this.pex?.addressOf(peer) === address) return
-    const max = this.opts.maxPeers ?? 50
-    if (this.peers.size + this.dialing.size >= (source === 'named' ? max : max - Math.ceil(max / 5))) return
+  connect (address: string, source: PeerSource = 'named'): 'dialled' | 'full' | 'skipped' {
+    if (this.closed || this.dialing.has(address) || this.banned.has(address)) return 'skipped'
+    for (const peer of this.peers) if (peer.address === address || this.pex?.addressOf(peer) === address) return 'skipped'
     const { host, port } = parsePeerAddress(address)
-    if (port === this.opts.port && isLocalAddress(host)) return
-    if (this.opts.slots !== undefined && !this.opts.slots.take()) return
+    if (port === this.opts.port && isLocalAddress(host)) return 'skipped'
+    if (!this.peerList.add(address, source)) return 'full'
+    const max = this.opts.maxPeers ?? 50
+    if (this.peers.size + this.dialing.size >= (source === 'named' ? max : max - Math.ceil(max / 5))) return 'full'
+    if (this.opts.slots !== undefined && !this.opts.slots.take()) return 'full'
     this.dialing.add(address)
     const wire = dialWire(host, port, { peerId: this.opts.peerId })
     const socket = wire.socket
     socket.setTimeout(CONNECT_TIMEOUT, () => socket.destroy())
     socket.once('connect', () => socket.setTimeout(0))
     this.pending.add(wire)
+    let shookAt = 0
     wire.once('close', () => {
       this.dialing.delete(address)
       this.pending.delete(wire)
       this.opts.slots?.give()
+      // Not up yet, or gone: the peer list dials it again later (named peers as long as we run).
+      if (shookAt === 0) this.peerList.failed(address)
+      else this.peerList.ended(address, Date.now() - shookAt)
     })
     wire.once('handshake', (hs) => {
+      shookAt = Date.now()
       this.dialing.delete(address)
       this.pending.delete(wire)
       this.attach(wire, hs, address, true)
     })
     wire.sendHandshake(this.infoHash, { extended: true, fast: true, dht: false })
+    return 'dialled'
   }
 
   /** An incoming connection whose handshake named our infohash (the client's listener routes them). */
@@ -236,6 +246,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.rechoker.close()
     this.metadata.close()
     this.pex?.close()
+    this.peerList.close()
     clearInterval(this.stallTimer)
     for (const wire of this.pending) wire.destroy()
     for (const peer of this.peers) peer.destroy()
@@ -306,6 +317,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   private attach (wire: Wire, hs: Handshake, address: string, outgoing: boolean): void {
     const id = hs.peerId.toString('hex')
     if (hs.peerId.equals(this.opts.peerId) || this.banned.has(id) || this.banned.has(address)) {
+      this.peerList.remove(address)
       wire.destroy()
       return
     }
@@ -379,10 +391,17 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     if (index === -1) {
       if (peer.isSeed) picker.addSeed()
       else picker.addPeer(peer.bitfield!)
+      this.scheduler?.keepHeld(peer)
     } else {
       picker.peerHas(peer.bitfield!, index)
     }
     this.updateInterest(peer)
+  }
+
+  onUnavailable (peer: Peer): void {
+    if (!peer.availabilityKnown || this.picker === null) return
+    if (peer.isSeed) this.picker.removeSeed()
+    else this.picker.removePeer(peer.bitfield!)
   }
 
   onChoked (peer: Peer): void {
@@ -471,10 +490,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   onClose (peer: Peer): void {
     if (!this.peers.delete(peer)) return
     this.uploadedByGone += peer.upload.total
-    if (peer.availabilityKnown && this.picker !== null) {
-      if (peer.isSeed) this.picker.removeSeed()
-      else this.picker.removePeer(peer.bitfield!)
-    }
+    this.onUnavailable(peer)
     this.scheduler?.release(peer, true)
     this.metadata.removePeer(peer)
     this.pex?.remove(peer)

@@ -154,6 +154,15 @@ function decodeExtensions (payload: Buffer): ExtendedHandshake | null {
   }
 }
 
+/** A port nothing listens on now, for a peer that the test starts later. */
+export async function freePort (): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
 /** A TCP server on 127.0.0.1 whose connections `onConnection` scripts; closed after the test. */
 export async function rawServer (t: TestContext, onConnection: (socket: net.Socket) => void): Promise<{ port: number, address: string, sockets: Set<net.Socket> }> {
   const sockets = new Set<net.Socket>()

@@ -1,0 +1,132 @@
+/**
+ * Harmless deviations real clients make (aria2 repeats BITFIELD as it completes pieces; others
+ * send HAVE-ALL after HAVE-NONE, HAVEs for pieces they announced, unknown ids, keep-alives) keep
+ * the connection, with the peer's pieces counted exactly once; what would corrupt the counts or
+ * cannot be mapped onto the torrent still drops it, for a stated reason.
+ */
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { encodeTorrentFile } from '../../lib/metainfo/create.js'
+import type { Message } from '../../lib/wire/messages.js'
+import { Bitfield } from '../../lib/util/bitfield.js'
+import type { Torrent } from '../../index.js'
+import type { Peer } from '../../lib/swarm/peer.js'
+import { until } from '../helpers/fixtures.js'
+import { RawPeer, scene, type Scene } from './raw-peer.js'
+
+/** The parts of a running swarm these tests look into (test-only access to private state). */
+interface SwarmView { peers: Set<Peer>, picker: { availability: (index: number) => number } | null }
+
+function swarmOf (torrent: Torrent, s: Scene): SwarmView {
+  const swarms = (torrent as unknown as { swarms: Map<string, { swarm: SwarmView }> }).swarms
+  return swarms.get(s.meta.infoHash.toString('hex'))!.swarm
+}
+
+function bits (count: number, ...set: number[]): Buffer {
+  const field = new Bitfield(count)
+  for (const i of set) field.set(i)
+  return Buffer.from(field.buffer)
+}
+
+type Step = Message | Buffer
+
+/** A raw peer on the leecher's torrent that says `steps`; resolves with it and its Peer there. */
+async function connected (t: TestContext, s: Scene, opts: { fast?: boolean } = {}): Promise<{ raw: RawPeer, peer: Peer, view: SwarmView, reason: () => Error | undefined | null }> {
+  await s.leecher.lookup(encodeTorrentFile(s.meta), { download: 'all' })
+  const raw = await RawPeer.dial(s.leecher.port, { infoHash: s.meta.infoHash, fast: opts.fast })
+  t.after(() => raw.destroy())
+  const view = swarmOf(s.leecher, s)
+  const address = `127.0.0.1:${raw.socket.localPort!}`
+  await until(() => [...view.peers].some((p) => p.address === address), 10_000, 'the leecher registered the raw peer')
+  const peer = [...view.peers].find((p) => p.address === address)!
+  let reason: Error | undefined | null = null
+  peer.wire.once('close', (err?: Error) => { reason = err })
+  return { raw, peer, view, reason: () => reason }
+}
+
+function say (raw: RawPeer, steps: Step[]): void {
+  for (const step of steps) {
+    if (Buffer.isBuffer(step)) raw.sendRaw(step)
+    else raw.send(step)
+  }
+}
+
+const keepAlive = Buffer.alloc(4)
+/** A message id no BEP assigns, with a payload. */
+const unknownId = Buffer.from([0, 0, 0, 4, 99, 1, 2, 3])
+
+interface Deviation { name: string, steps: (n: number) => Step[], has: (n: number) => number[] }
+
+const deviations: Deviation[] = [
+  { name: 'a repeated BITFIELD replaces the set (aria2)', steps: (n) => [{ type: 'bitfield', bitfield: bits(n, 0) }, { type: 'bitfield', bitfield: bits(n, 1, 2) }], has: () => [1, 2] },
+  { name: 'HAVE-NONE then growing BITFIELDs (aria2)', steps: (n) => [{ type: 'have-none' }, { type: 'bitfield', bitfield: bits(n, 0) }, { type: 'bitfield', bitfield: bits(n, 0, 3) }], has: () => [0, 3] },
+  { name: 'BITFIELD after HAVE', steps: (n) => [{ type: 'have', index: 0 }, { type: 'bitfield', bitfield: bits(n, 1) }], has: () => [1] },
+  { name: 'BITFIELD after HAVE-NONE', steps: (n) => [{ type: 'have-none' }, { type: 'bitfield', bitfield: bits(n, 2) }], has: () => [2] },
+  { name: 'HAVE-ALL after HAVE-NONE', steps: () => [{ type: 'have-none' }, { type: 'have-all' }], has: (n) => [...Array(n).keys()] },
+  { name: 'HAVE-ALL after a BITFIELD', steps: (n) => [{ type: 'bitfield', bitfield: bits(n, 0) }, { type: 'have-all' }], has: (n) => [...Array(n).keys()] },
+  { name: 'HAVE-NONE after a BITFIELD', steps: (n) => [{ type: 'bitfield', bitfield: bits(n, 0, 1) }, { type: 'have-none' }, { type: 'have', index: 4 }], has: () => [4] },
+  { name: 'a HAVE for a piece already held', steps: (n) => [{ type: 'bitfield', bitfield: bits(n, 1) }, { type: 'have', index: 1 }, { type: 'have', index: 1 }, { type: 'have', index: 2 }, { type: 'have', index: 2 }], has: () => [1, 2] },
+  { name: 'unknown message ids', steps: (n) => [unknownId, { type: 'bitfield', bitfield: bits(n, 1) }, unknownId], has: () => [1] },
+  { name: 'unknown and zero-length extension messages', steps: (n) => [{ type: 'extended', id: 200, payload: Buffer.from('junk') }, { type: 'extended', id: 201, payload: Buffer.alloc(0) }, { type: 'bitfield', bitfield: bits(n, 3) }], has: () => [3] },
+  { name: 'keep-alives at any time', steps: (n) => [keepAlive, { type: 'have-none' }, keepAlive, { type: 'bitfield', bitfield: bits(n, 0) }, keepAlive, keepAlive], has: () => [0] }
+]
+
+for (const d of deviations) {
+  test(`tolerated: ${d.name}; the connection stays and each piece is counted once`, async (t) => {
+    const s = await scene(t)
+    const n = s.meta.pieceCount
+    const { raw, view, reason } = await connected(t, s)
+    say(raw, d.steps(n))
+    const want = d.has(n)
+    // Unchoking after the deviation: a request for one of the final set's pieces proves that the
+    // leecher read every message before it and still talks to the peer.
+    const request = raw.next((f) => f.type === 'request', 10_000)
+    raw.send({ type: 'unchoke' })
+    const first = await request
+    assert.ok(first.type === 'request' && want.includes(first.index), `asked for piece ${first.type === 'request' ? first.index : -1}, which the peer no longer has`)
+    const counts = [...Array(n).keys()].map((i) => view.picker!.availability(i))
+    assert.deepEqual(counts, [...Array(n).keys()].map((i) => want.includes(i) ? 1 : 0))
+    assert.equal(reason(), null, `the leecher closed the peer: ${String(reason())}`)
+    assert.equal(raw.closed, false)
+  })
+}
+
+test('tolerated: a REQUEST while choked is rejected with the fast extension, ignored without', async (t) => {
+  const s = await scene(t)
+  for (const fast of [true, false]) {
+    const raw = await RawPeer.dial(s.seeder.port, { infoHash: s.meta.infoHash, fast })
+    t.after(() => raw.destroy())
+    const frames: string[] = []
+    raw.onFrame((f) => frames.push(f.type))
+    const block = Math.min(16384, s.meta.pieceLength)
+    raw.send({ type: 'request', index: 0, begin: 0, length: block })
+    // Then the ordinary way: interested, unchoke, request, piece; the connection survived.
+    const unchoked = raw.next((f) => f.type === 'unchoke', 10_000)
+    raw.send({ type: 'interested' })
+    await unchoked
+    const piece = raw.next((f) => f.type === 'piece', 10_000)
+    raw.send({ type: 'request', index: 1, begin: 0, length: block })
+    await piece
+    assert.equal(frames.includes('reject'), fast, fast ? 'no REJECT for the choked request' : 'a REJECT to a peer without the fast extension')
+    assert.equal(frames.filter((f) => f === 'piece').length, 1, 'the choked request was served')
+  }
+})
+
+const drops: Array<{ name: string, steps: (n: number) => Step[], reason: RegExp }> = [
+  { name: 'a later BITFIELD of the wrong length', steps: (n) => [{ type: 'bitfield', bitfield: bits(n, 0) }, { type: 'bitfield', bitfield: Buffer.alloc(((n + 7) >> 3) + 1) }], reason: /bitfield of \d+ bytes for \d+ pieces/ },
+  { name: 'a HAVE out of range', steps: (n) => [{ type: 'have-none' }, { type: 'have', index: n }], reason: /HAVE for piece \d+ of \d+/ }
+]
+
+for (const d of drops) {
+  test(`dropped: ${d.name}, with the reason`, async (t) => {
+    const s = await scene(t)
+    const n = s.meta.pieceCount
+    const { raw, view, reason } = await connected(t, s)
+    say(raw, d.steps(n))
+    await raw.waitClosed(10_000)
+    await until(() => reason() !== null, 5_000, 'the leecher closed the peer')
+    assert.match(String(reason()?.message), d.reason)
+    assert.deepEqual([...Array(n).keys()].map((i) => view.picker!.availability(i)), Array(n).fill(0), 'the dropped peer is still counted')
+  })
+}
+
