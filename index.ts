@@ -14,3 +14,5 @@ export type { DirectoryStorageOptions } from './lib/storage/factories.js'
 export type { InfoHash, PeerId } from './lib/util/ids.js'
 export { Gateway, createGateway } from './lib/gateway/gateway.js'
 export type { GatewayOptions, GatewayAddress } from './lib/gateway/gateway.js'
+/** `import Torrent from 'trackerless'`: the client, with `Torrent.Archive` and `Torrent.createKeypair` on it. */
+export { Torrent as default } from './lib/client/torrent.js'
