@@ -4,7 +4,8 @@ export { createKeypair } from './lib/mutable/keys.js'
 export type { Keypair } from './lib/mutable/keys.js'
 export { Archive } from './lib/archive/archive.js'
 export type {
-  ArchiveEvents, Stats, Dirent, Callback, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions
+  ArchiveEvents, Stats, Dirent, Callback, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions,
+  StatOptions, MakeDirectoryOptions
 } from './lib/archive/archive.js'
 export { TrackerlessError } from './lib/errors.js'
 export type { ErrorCode } from './lib/errors.js'
