@@ -2,7 +2,7 @@ export { Torrent } from './lib/client/torrent.js'
 export type { TorrentOptions, LookupOptions, SeedOptions, PublishOptions } from './lib/client/torrent.js'
 export { createKeypair } from './lib/mutable/keys.js'
 export type { Keypair } from './lib/mutable/keys.js'
-export { Archive } from './lib/archive/archive.js'
+export { Archive, FileHandle } from './lib/archive/archive.js'
 export type {
   ArchiveEvents, Stats, Dirent, Callback, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions,
   StatOptions, MakeDirectoryOptions

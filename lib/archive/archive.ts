@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { constants } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Swarm } from '../swarm/swarm.js'
+import { FileHandle } from './file-handle.js'
 import { formatMagnet } from '../metainfo/magnet.js'
 import { BLOCK_SIZE } from '../wire/messages.js'
 import { TrackerlessError } from '../errors.js'
@@ -10,20 +11,12 @@ import { Stats, Dirent } from './stats.js'
 import { readRange, prefetchRange, throwIfAborted } from './reader.js'
 import { ReadAheadStream, emptySource, type FileSource } from './stream.js'
 import { settle, split, type Callback } from './callback.js'
-import type { ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
+import type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
 import { streamRange, statOptions, checkPath } from './args.js'
 
-export { Stats, Dirent }
+export { Stats, Dirent, FileHandle }
 export type { Callback }
-export type { ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
-
-/** @internal What the client gives an archive it opened: a swarm whose metadata and storage are ready. */
-export interface ArchiveBacking {
-  swarm: Swarm
-  close: () => Promise<void>
-  /** The mutable link the archive was opened by, which its `url` keeps across versions. */
-  link?: string
-}
+export type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
 
 /**
  * A torrent's files, shaped like node:fs/promises; every method also takes a node-style callback
@@ -204,6 +197,13 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   lstat (path: string, options: StatOptions | undefined, callback: Callback<Stats>): void
   lstat (path: string, options?: StatOptions | Callback<Stats>, callback?: Callback<Stats>): Promise<Stats> | undefined {
     return (this.stat as (...args: unknown[]) => Promise<Stats> | undefined)(path, options, callback)
+  }
+
+  /** A read-only FileHandle-like view of a file (see file-handle.ts); a flag other than 'r' rejects with EROFS. */
+  async open (path: string, flags: string | number = 'r'): Promise<FileHandle> {
+    checkPath(path)
+    await this.#run(() => flags === 'r' || flags === 'rs' || flags === constants.O_RDONLY ? this.#tree.file(path, 'open') : this.#writable('open'))
+    return new FileHandle(this as unknown as ConstructorParameters<typeof FileHandle>[0], path)
   }
 
   /** Whether a file or folder exists. Rejects only after close() (ECLOSED). */

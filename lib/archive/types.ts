@@ -1,3 +1,5 @@
+import type { Swarm } from '../swarm/swarm.js'
+
 /** The events an Archive emits, with their arguments. */
 export interface ArchiveEvents {
   /** A piece was verified and stored; the arguments are the new `archive.progress` (0 to 1) and
@@ -63,4 +65,12 @@ export interface MakeDirectoryOptions {
 export interface WriteFileOptions {
   /** How a string is encoded; default 'utf8'. */
   encoding?: BufferEncoding
+}
+
+/** @internal What the client gives an archive it opened: a swarm whose metadata and storage are ready. */
+export interface ArchiveBacking {
+  swarm: Swarm
+  close: () => Promise<void>
+  /** The mutable link the archive was opened by, which its `url` keeps across versions. */
+  link?: string
 }

@@ -5,7 +5,7 @@ import path from 'node:path'
 import fc from 'fast-check'
 import { Archive, type Stats } from '../../index.js'
 import { tmpDir } from '../helpers/fixtures.js'
-import { rejection, viaCallback } from './local.js'
+import { localClient, rejection, viaCallback } from './local.js'
 
 const TEXT = 'héllo, archive! '.repeat(400)
 
@@ -94,4 +94,39 @@ test('property: createReadStream refuses exactly the start/end that fs.createRea
     const node = codeOf(() => fs.createReadStream(file, options).destroy())
     assert.equal(ours, node, `start ${String(start)}, end ${String(end)}`)
   }), { numRuns: 300 })
+})
+
+test('open() gives a FileHandle: read at positions, readFile, stat, createReadStream, close', async () => {
+  const archive = await draft()
+  const handle = await archive.open('/docs/a.txt')
+  const first = await handle.read(Buffer.alloc(5), 0, 5)
+  assert.equal(first.bytesRead, 5)
+  assert.equal(first.buffer.toString(), Buffer.from(TEXT).subarray(0, 5).toString())
+  const next = await handle.read({ buffer: Buffer.alloc(4) })
+  assert.equal(next.buffer.toString(), Buffer.from(TEXT).subarray(5, 9).toString(), 'the position advanced')
+  const at = await handle.read(Buffer.alloc(3), 0, 3, 1)
+  assert.equal(at.buffer.toString(), Buffer.from(TEXT).subarray(1, 4).toString())
+  const past = await handle.read(Buffer.alloc(3), 0, 3, 1e9)
+  assert.equal(past.bytesRead, 0)
+  assert.equal(await handle.readFile('utf8'), TEXT)
+  assert.equal((await handle.stat()).size, Buffer.byteLength(TEXT))
+  assert.equal((await collect(handle.createReadStream({ encoding: 'utf8' }))).join(''), TEXT)
+  await handle.close()
+  assert.equal((await rejection(handle.stat())).code, 'ECLOSED')
+  assert.equal((await rejection(archive.open('/missing'))).code, 'ENOENT')
+  await archive.writeFile('/x', 'y')
+  await archive.close()
+  assert.equal((await rejection(archive.open('/docs/a.txt'))).code, 'ECLOSED')
+})
+
+test('open() with a write flag on a sealed archive rejects with EROFS', async (t) => {
+  const archive = await draft()
+  const client = await localClient(t)
+  await client.seed(archive)
+  assert.equal((await rejection(archive.open('/docs/a.txt', 'w'))).code, 'EROFS')
+  assert.equal((await rejection(archive.open('/docs/a.txt', 'r+'))).code, 'EROFS')
+  const handle = await archive.open('/docs/a.txt', 'r')
+  assert.equal(await handle.readFile('utf8'), TEXT)
+  await handle.close()
+  await archive.close()
 })
