@@ -24,7 +24,8 @@ export class TrackerlessError extends Error {
 
   constructor (code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = 'TrackerlessError'
+    // EABORTED is also an abort as node and the web report one: code that checks `name` finds it.
+    this.name = code === 'EABORTED' ? 'AbortError' : 'TrackerlessError'
     this.code = code
   }
 }

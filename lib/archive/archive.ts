@@ -2,76 +2,21 @@ import { EventEmitter } from 'node:events'
 import { constants } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Swarm } from '../swarm/swarm.js'
+import { FileHandle } from './file-handle.js'
 import { formatMagnet } from '../metainfo/magnet.js'
 import { BLOCK_SIZE } from '../wire/messages.js'
 import { TrackerlessError } from '../errors.js'
 import { FileTree, segmentsOf, type FileNode, type Node } from './tree.js'
 import { Stats, Dirent } from './stats.js'
-import { readRange, prefetchRange } from './reader.js'
-import { ReadAheadStream, type FileSource } from './stream.js'
+import { readRange, prefetchRange, throwIfAborted } from './reader.js'
+import { ReadAheadStream, emptySource, type FileSource } from './stream.js'
 import { settle, split, type Callback } from './callback.js'
+import type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
+import { streamRange, statOptions, checkPath } from './args.js'
 
-export { Stats, Dirent }
+export { Stats, Dirent, FileHandle }
 export type { Callback }
-
-/** The events an Archive emits, with their arguments. */
-export interface ArchiveEvents {
-  /** A piece was verified and stored; the arguments are the new `archive.progress` (0 to 1) and
-   *  that piece's index (a verified piece is on disk, so a restart finds it). */
-  progress: [progress: number, piece: number]
-  /** Every piece is verified (also emitted once, soon after lookup(), by an archive that opens complete). */
-  done: []
-  /** A peer connected; the argument is its "host:port". */
-  peer: [string]
-  /** An archive opened by a mutable link (xs=urn:btpk) moved to a newer version; later reads see it. */
-  update: [{ seq: number, infoHash: string }]
-  /**
-   * Storage failed under the archive. Emitted only when someone listens. After a failed write
-   * (disk full) the download stops for good; close every archive of the torrent and look it up
-   * again once there is space: stored pieces are found, not fetched again.
-   */
-  error: [Error]
-}
-
-/** Options of `archive.readFile()`. */
-export interface ReadFileOptions {
-  /** Decode the bytes into a string; null or absent gives a Buffer. */
-  encoding?: BufferEncoding | null
-  /** Aborting rejects the read with EABORTED and stops prioritising its pieces. */
-  signal?: AbortSignal
-}
-
-/** Options of `archive.readdir()`. */
-export interface ReaddirOptions {
-  /** Dirent objects instead of names. */
-  withFileTypes?: boolean
-  /** Every entry below the folder: names are then paths relative to it ('docs/a.pdf'). */
-  recursive?: boolean
-}
-
-/** Options of `archive.createReadStream()`. */
-export interface ReadStreamOptions {
-  /** First byte, default 0. */
-  start?: number
-  /** Last byte, inclusive as in node:fs; default the end of the file. */
-  end?: number
-  /** Aborting destroys the stream with EABORTED and stops prioritising its pieces. */
-  signal?: AbortSignal
-}
-
-/** Options of `archive.writeFile()` on a draft. */
-export interface WriteFileOptions {
-  /** How a string is encoded; default 'utf8'. */
-  encoding?: BufferEncoding
-}
-
-/** @internal What the client gives an archive it opened: a swarm whose metadata and storage are ready. */
-export interface ArchiveBacking {
-  swarm: Swarm
-  close: () => Promise<void>
-  /** The mutable link the archive was opened by, which its `url` keeps across versions. */
-  link?: string
-}
+export type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
 
 /**
  * A torrent's files, shaped like node:fs/promises; every method also takes a node-style callback
@@ -177,13 +122,16 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   }
 
   /** Creates a folder in a draft, and any missing parents (like `{ recursive: true }`); an existing folder is fine. */
-  mkdir (path: string): Promise<void>
+  mkdir (path: string, options?: MakeDirectoryOptions | number | string | null): Promise<void>
   mkdir (path: string, callback: Callback<void>): void
-  mkdir (path: string, callback?: Callback<void>): Promise<void> | undefined {
+  mkdir (path: string, options: MakeDirectoryOptions | number | string | null | undefined, callback: Callback<void>): void
+  mkdir (path: string, options?: MakeDirectoryOptions | number | string | null | Callback<void>, callback?: Callback<void>): Promise<void> | undefined {
+    const [, cb] = split(options, callback)
+    checkPath(path)
     return settle(this.#run(() => {
       this.#writable('mkdir')
       this.#tree.mkdirp(segmentsOf(path))
-    }), callback)
+    }), cb)
   }
 
   /**
@@ -233,10 +181,29 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   }
 
   /** Size, type and the other fs.Stats fields of a file or folder (see {@link Stats} for the fixed ones). */
-  stat (path: string): Promise<Stats>
+  stat (path: string, options?: StatOptions): Promise<Stats>
   stat (path: string, callback: Callback<Stats>): void
-  stat (path: string, callback?: Callback<Stats>): Promise<Stats> | undefined {
-    return settle(this.#run(() => new Stats(this.#tree.get(path, 'stat'), this.#blockSize())), callback)
+  stat (path: string, options: StatOptions | undefined, callback: Callback<Stats>): void
+  stat (path: string, options?: StatOptions | Callback<Stats>, callback?: Callback<Stats>): Promise<Stats> | undefined {
+    const [opts, cb] = split(options, callback)
+    checkPath(path)
+    statOptions(opts)
+    return settle(this.#run(() => new Stats(this.#tree.get(path, 'stat'), this.#blockSize())), cb)
+  }
+
+  /** stat(): a torrent holds no symbolic links. */
+  lstat (path: string, options?: StatOptions): Promise<Stats>
+  lstat (path: string, callback: Callback<Stats>): void
+  lstat (path: string, options: StatOptions | undefined, callback: Callback<Stats>): void
+  lstat (path: string, options?: StatOptions | Callback<Stats>, callback?: Callback<Stats>): Promise<Stats> | undefined {
+    return (this.stat as (...args: unknown[]) => Promise<Stats> | undefined)(path, options, callback)
+  }
+
+  /** A read-only FileHandle-like view of a file (see file-handle.ts); a flag other than 'r' rejects with EROFS. */
+  async open (path: string, flags: string | number = 'r'): Promise<FileHandle> {
+    checkPath(path)
+    await this.#run(() => flags === 'r' || flags === 'rs' || flags === constants.O_RDONLY ? this.#tree.file(path, 'open') : this.#writable('open'))
+    return new FileHandle(this as unknown as ConstructorParameters<typeof FileHandle>[0], path)
   }
 
   /** Whether a file or folder exists. Rejects only after close() (ECLOSED). */
@@ -274,7 +241,10 @@ export class Archive extends EventEmitter<ArchiveEvents> {
    * reader and those just ahead of it are fetched before any other. Errors (ENOENT, EISDIR,
    * ECLOSED, EABORTED) destroy the stream with that error.
    */
-  createReadStream (path: string, options: ReadStreamOptions = {}): Readable {
+  createReadStream (path: string, options?: ReadStreamOptions | BufferEncoding | null): Readable {
+    checkPath(path)
+    const opts = typeof options === 'string' ? { encoding: options } : options ?? {}
+    const range = streamRange(opts)
     let file: FileNode | null = null
     let failure: Error | null = null
     try {
@@ -284,10 +254,10 @@ export class Archive extends EventEmitter<ArchiveEvents> {
       failure = err as Error
     }
     const length = file?.length ?? 0
-    const start = Math.max(0, options.start ?? 0)
-    const end = Math.min(length - 1, options.end ?? length - 1)
+    const end = Math.min(length - 1, range.end)
     const source = file === null ? emptySource : this.#source(file, path)
-    const stream = new ReadAheadStream(source, start, end, options.signal)
+    const stream = new ReadAheadStream(source, range.start, end, opts.signal, opts.highWaterMark)
+    if (opts.encoding != null) stream.setEncoding(opts.encoding)
     if (failure !== null) queueMicrotask(() => stream.destroy(failure))
     return stream
   }
@@ -404,7 +374,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     return {
       offset: 0,
       pieceLength: BLOCK_SIZE,
-      read: async (position, length) => bytes.subarray(position, position + length),
+      read: async (position, length, signal) => { throwIfAborted(signal); return bytes.subarray(position, position + length) },
       prefetch: () => () => {}
     }
   }
@@ -423,13 +393,6 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     if (this.#swarm !== null) throw new TrackerlessError('EROFS', `${syscall}: this archive is seeded and sealed; write into a new Archive() for a new version`)
     return this.#draft
   }
-}
-
-const emptySource: FileSource = {
-  offset: 0,
-  pieceLength: BLOCK_SIZE,
-  read: async () => Buffer.alloc(0),
-  prefetch: () => () => {}
 }
 
 function joinPath (a: string, b: string): string {

@@ -13,7 +13,7 @@ export async function readRange (swarm: Swarm, offset: number, length: number, s
   if (meta === null || storage === null || swarm.have === null) {
     throw new TrackerlessError('ECLOSED', 'the archive is not open; open it with client.lookup()')
   }
-  if (signal?.aborted === true) throw new TrackerlessError('EABORTED', 'the read was aborted by its signal')
+  throwIfAborted(signal)
   if (length === 0) return Buffer.alloc(0)
   const first = Math.floor(offset / meta.pieceLength)
   const last = Math.floor((offset + length - 1) / meta.pieceLength)
@@ -54,4 +54,9 @@ export function prefetchRange (swarm: Swarm, offset: number, length: number): ()
   const first = Math.floor(offset / meta.pieceLength)
   const last = Math.min(meta.pieceCount - 1, Math.floor((offset + length - 1) / meta.pieceLength))
   return swarm.prioritize(first, last)
+}
+
+/** EABORTED (an AbortError by name) when `signal` has aborted. */
+export function throwIfAborted (signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new TrackerlessError('EABORTED', 'the read was aborted by its signal')
 }

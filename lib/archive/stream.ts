@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import { TrackerlessError } from '../errors.js'
+import { BLOCK_SIZE } from '../wire/messages.js'
 
 /** One file's bytes, in file coordinates, as the stream needs them. */
 export interface FileSource {
@@ -10,6 +11,14 @@ export interface FileSource {
   pieceLength: number
   /** Where the file starts in the torrent, to align chunks on piece boundaries. */
   offset: number
+}
+
+/** The source of a stream that fails before its first read. */
+export const emptySource: FileSource = {
+  offset: 0,
+  pieceLength: BLOCK_SIZE,
+  read: async () => Buffer.alloc(0),
+  prefetch: () => () => {}
 }
 
 /** Largest chunk pushed at once, so memory stays bounded whatever the piece length. */
@@ -32,8 +41,11 @@ export class ReadAheadStream extends Readable {
   private readonly onAbort = (): void => { this.destroy(new TrackerlessError('EABORTED', 'the stream was aborted by its signal')) }
   private releaseAhead: () => void = () => {}
 
-  constructor (source: FileSource, start: number, end: number, signal?: AbortSignal) {
-    super()
+  private readonly chunk: number
+
+  constructor (source: FileSource, start: number, end: number, signal?: AbortSignal, highWaterMark?: number) {
+    super(highWaterMark !== undefined ? { highWaterMark } : {})
+    this.chunk = Math.max(1, Math.min(MAX_CHUNK, Math.floor(highWaterMark ?? MAX_CHUNK)))
     this.source = source
     this.position = start
     this.end = end
@@ -50,7 +62,7 @@ export class ReadAheadStream extends Readable {
     }
     const { pieceLength, offset } = this.source
     const pieceEnd = (Math.floor((offset + this.position) / pieceLength) + 1) * pieceLength - offset
-    const length = Math.min(MAX_CHUNK, pieceEnd - this.position, this.end - this.position + 1)
+    const length = Math.min(this.chunk, pieceEnd - this.position, this.end - this.position + 1)
     this.readAhead()
     this.source.read(this.position, length, this.controller.signal).then((chunk) => {
       if (this.destroyed) return

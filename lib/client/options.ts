@@ -1,4 +1,5 @@
 import type { StorageFactory } from '../storage/types.js'
+import type { StorageClass } from './normalize-options.js'
 import type { PeerLimits } from '../swarm/connection-slots.js'
 
 /** The options of a client and of its calls: the public surface's types (index.ts exports them). */
@@ -8,9 +9,12 @@ export interface TorrentOptions {
   dht?: string[] | false
   dhtPort?: number
   torrentPort?: number
-  peerId?: Uint8Array
-  /** A folder to store torrents under, or a factory of random-access-storage per file path. Default: memory. */
-  storage?: string | StorageFactory
+  /** 20 bytes; 40 hex characters; or any other string or bytes: up to 20 bytes are a prefix padded
+   *  with random bytes, longer ones are hashed (SHA-1) to 20 bytes. Default: '-tl0100-' + random. */
+  peerId?: Uint8Array | string
+  /** A folder to store torrents under, a random-access-storage class (e.g. random-access-memory's
+   *  export: `new` is called per file path), or a factory of a storage per file path. Default: memory. */
+  storage?: string | StorageFactory | StorageClass
   /**
    * BEP14 local discovery (default true). `{ interface: '127.0.0.1' }` keeps it on one IPv4
    * interface (multicast out of and membership on that interface only, no IPv6).

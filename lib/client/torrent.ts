@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto'
 import RandomAccessMemory from 'random-access-memory'
 import { Archive, type ArchiveBacking } from '../archive/archive.js'
 import { formatMagnet, parseMagnet, parseInfoHash } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/types.js'
-import { directoryStorage, memoryStorage } from '../storage/factories.js'
 import type { StorageFactory } from '../storage/types.js'
 import { Swarm } from '../swarm/swarm.js'
 import { ConnectionSlots } from '../swarm/connection-slots.js'
 import { Discovery } from '../discovery/discovery.js'
-import { asPeerId, type InfoHash, type PeerId } from '../util/ids.js'
+import type { InfoHash, PeerId } from '../util/ids.js'
 import { TrackerlessError, fail } from '../errors.js'
 import { Listener } from './listener.js'
 import { resolveTarget } from './resolve.js'
@@ -21,15 +19,11 @@ import { Publisher } from '../mutable/publisher.js'
 import { Watcher } from '../mutable/watcher.js'
 import { createKeypair } from '../mutable/keys.js'
 import type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
+import { normalizePeerId, normalizeStorage } from './normalize-options.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 
 const VERSION = '0.1.0'
-/**
- * BEP20: "-tl" + four version digits + "-", then random. Not "-TL": that is Tribler's code, and
- * libtorrent (so qBittorrent, Deluge) would show us as Tribler.
- */
-const PEER_ID_PREFIX = '-tl0100-'
 const DEFAULT_TIMEOUT = 30_000
 const DEFAULT_UPDATE_INTERVAL = 60_000
 /** How long seed() waits for the first DHT announce before resolving anyway. */
@@ -57,8 +51,8 @@ export class Torrent {
 
   constructor (opts: TorrentOptions = {}) {
     this.opts = opts
-    this.peerId = asPeerId(opts.peerId ?? Buffer.concat([Buffer.from(PEER_ID_PREFIX), randomBytes(12)]))
-    this.storage = typeof opts.storage === 'string' ? directoryStorage(opts.storage) : opts.storage ?? memoryStorage()
+    this.peerId = normalizePeerId(opts.peerId)
+    this.storage = normalizeStorage(opts.storage)
     this.slots = new ConnectionSlots(opts.limits)
   }
 

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url'
 const examples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../examples')
 
 /** Runs a built example in its own process; every example must exit 0 and say what it did. */
-function run (name: string): Promise<string> {
+function run (name: string, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(examples, `${name}.js`)], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [path.join(examples, `${name}.js`)], { timeout: 60_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       if (err !== null) reject(new Error(`${name} failed (${err.message}):\n${stdout}${stderr}`))
       else resolve(stdout)
     })
@@ -44,4 +44,11 @@ test('examples/demo (npm run demo) runs', async () => {
   const out = await run('demo')
   assert.match(out, /\/index\.html: <h1>Hello World!<\/h1>/)
   assert.match(out, /100% of the archive verified/)
+})
+
+test('examples/founding: the calls the product was specified from run as written', async () => {
+  const out = await run('founding', { TRACKERLESS_PORT: '0' })
+  assert.match(out, /peer id: something… \(20 bytes\)/)
+  assert.match(out, /published magnet:\?xs=urn:btpk:[0-9a-f]{64}/)
+  assert.match(out, /\/index\.html: <h1>Hello World!<\/h1>/)
 })
