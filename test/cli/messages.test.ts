@@ -3,10 +3,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
-import { Torrent } from '../../lib/client/torrent.js'
-import { createGateway } from '../../lib/gateway/gateway.js'
 import { tmpDir } from '../helpers/fixtures.js'
-import { request } from '../helpers/http-request.js'
 import { OFFLINE, run } from './child.js'
 
 const HASH = '56'.repeat(20)
@@ -48,20 +45,4 @@ test('library words become flags: a lookup timeout names --timeout, a DHT-less s
   assert.equal(publish.code, 1)
   assert.match(publish.stderr, /\(--no-dht\); drop --no-dht, or pass --bootstrap HOST:PORT/)
   assert.doesNotMatch(publish.stderr, /dht: false/)
-})
-
-test('the gateway\'s 504 names its own timeout setting, not the client option', async (t) => {
-  const client = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1' })
-  await client.start()
-  const gateway = createGateway({ client, timeout: 200 })
-  const { port } = await gateway.listen(0)
-  t.after(async () => {
-    await gateway.close()
-    await client.stop()
-  })
-  // Each archive has its own origin (lib/gateway/origin.ts): ask there, not at the path URL that redirects to it.
-  const reply = await request(port, `http://${HASH}.btih.localhost:${port}/index.html`)
-  assert.equal(reply.status, 504)
-  assert.match(reply.body.toString(), /serve --timeout/)
-  assert.doesNotMatch(reply.body.toString(), /\{ timeout \}/)
 })

@@ -120,4 +120,7 @@ test('an archive nobody seeds answers 504 once the lookup times out', async (t) 
   const reply = await request(port, `http://${'12'.repeat(20)}.btih.localhost:${port}/index.html`)
   assert.equal(reply.status, 504)
   assert.match(reply.body.toString(), /metadata/)
+  // It names the gateway's own setting, not the client option (issue 19).
+  assert.match(reply.body.toString(), /serve --timeout/)
+  assert.doesNotMatch(reply.body.toString(), /\{ timeout \}/)
 })
