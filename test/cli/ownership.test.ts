@@ -4,16 +4,11 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Torrent } from '../../index.js'
 import { OFFLINE, run } from './child.js'
-import { tmpDir, writeRandomFile } from '../helpers/fixtures.js'
+import { gitCheckoutAttack, tmpDir, writeRandomFile } from '../helpers/fixtures.js'
 
 test('get in a git checkout with the default output folder: .git/config untouched, the archive saved as _git and that path printed', async (t) => {
   const dir = await tmpDir(t)
-  const src = path.join(dir, 'src', '.git')
-  await fs.mkdir(src, { recursive: true })
-  await fs.writeFile(path.join(src, 'config'), '[core]\n\tfsmonitor = "touch pwned"\n')
-  const checkout = path.join(dir, 'checkout')
-  await fs.mkdir(path.join(checkout, '.git'), { recursive: true })
-  await fs.writeFile(path.join(checkout, '.git', 'config'), '[core]\n\tbare = false\n')
+  const { src, checkout, planted, config } = await gitCheckoutAttack(dir)
   const seeder = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1' })
   await seeder.start()
   t.after(() => seeder.stop())
@@ -22,8 +17,8 @@ test('get in a git checkout with the default output folder: .git/config untouche
   const r = await run(['get', magnet, '--peer', `127.0.0.1:${seeder.port}`, ...OFFLINE], { cwd: checkout })
   assert.equal(r.code, 0, r.stderr)
   assert.equal(r.stdout.toString(), `${path.join(checkout, '_git')}\n`)
-  assert.equal(await fs.readFile(path.join(checkout, '.git', 'config'), 'utf8'), '[core]\n\tbare = false\n')
-  assert.equal(await fs.readFile(path.join(checkout, '_git', 'config'), 'utf8'), '[core]\n\tfsmonitor = "touch pwned"\n')
+  assert.equal(await fs.readFile(path.join(checkout, '.git', 'config'), 'utf8'), config)
+  assert.equal(await fs.readFile(path.join(checkout, '_git', 'config'), 'utf8'), planted)
 })
 
 test('get over a file it did not download: refused naming the file, nothing written; again resumes nothing new; --force verifies and repairs it', async (t) => {

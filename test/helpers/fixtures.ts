@@ -58,3 +58,17 @@ export async function until (check: () => boolean, ms = 30_000, what = 'conditio
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+/** The `.git` attack of issue 17: under `dir`, `src/.git` (a torrent's source, whose config plants
+ *  a command) and `checkout/.git/config` (the user's, which a download must leave byte for byte). */
+export async function gitCheckoutAttack (dir: string): Promise<{ src: string, checkout: string, planted: string, config: string }> {
+  const src = path.join(dir, 'src', '.git')
+  const planted = '[core]\n\tfsmonitor = "touch pwned"\n'
+  await fs.mkdir(src, { recursive: true })
+  await fs.writeFile(path.join(src, 'config'), planted)
+  const checkout = path.join(dir, 'checkout')
+  const config = '[core]\n\trepositoryformatversion = 0\n'
+  await fs.mkdir(path.join(checkout, '.git'), { recursive: true })
+  await fs.writeFile(path.join(checkout, '.git', 'config'), config)
+  return { src, checkout, planted, config }
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Torrent, type Archive } from '../../index.js'
-import { once, tmpDir, writeRandomFile } from '../helpers/fixtures.js'
+import { gitCheckoutAttack, once, tmpDir, writeRandomFile } from '../helpers/fixtures.js'
 
 // Issue 17, item 1: a download writes only files it created for its torrent, never through a link.
 
@@ -50,13 +50,7 @@ function refused (code: string, named: string): (err: Error & { code?: string })
 
 test('a torrent named .git fetched into a git checkout leaves .git/config byte for byte and lands in _git', async (t) => {
   const dir = await tmpDir(t)
-  const src = path.join(dir, 'src', '.git')
-  await fs.mkdir(src, { recursive: true })
-  await fs.writeFile(path.join(src, 'config'), '[core]\n\tfsmonitor = "touch /tmp/pwned"\n')
-  const checkout = path.join(dir, 'checkout')
-  await fs.mkdir(path.join(checkout, '.git'), { recursive: true })
-  const config = '[core]\n\trepositoryformatversion = 0\n'
-  await fs.writeFile(path.join(checkout, '.git', 'config'), config)
+  const { src, checkout, config } = await gitCheckoutAttack(dir)
   const before = await snapshot(path.join(checkout, '.git'))
 
   const archive = await fetchAll(t, checkout, await seeding(t, src))
