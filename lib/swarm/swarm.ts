@@ -169,10 +169,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     if (this.peers.size + this.dialing.size >= (source === 'named' ? max : max - Math.ceil(max / 5))) return 'full'
     if (this.opts.slots !== undefined && !this.opts.slots.take()) return 'full'
     this.dialing.add(address)
-    const wire = dialWire(host, port, { peerId: this.opts.peerId })
-    const socket = wire.socket
-    socket.setTimeout(CONNECT_TIMEOUT, () => socket.destroy())
-    socket.once('connect', () => socket.setTimeout(0))
+    const wire = dialWire(host, port, { peerId: this.opts.peerId, connectTimeout: CONNECT_TIMEOUT })
     this.pending.add(wire)
     let shookAt = 0
     wire.once('close', () => {

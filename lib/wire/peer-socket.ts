@@ -27,9 +27,13 @@ function readIntoShared (wire: () => Wire | null): net.OnReadOpts {
 }
 
 /** Connects to a peer and returns its Wire. */
-export function dialWire (host: string, port: number, options: WireOptions): Wire {
+export function dialWire (host: string, port: number, options: WireOptions & { connectTimeout?: number }): Wire {
   let wire: Wire | null = null
   const socket = net.connect({ host, port, onread: readIntoShared(() => wire) })
+  if (options.connectTimeout !== undefined) {
+    socket.setTimeout(options.connectTimeout, () => socket.destroy())
+    socket.once('connect', () => socket.setTimeout(0))
+  }
   wire = new Wire(socket, options)
   return wire
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
+import type { PeerStream } from '../transport/types.js'
 import { TrackerlessError } from '../errors.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
 import { FrameParser, writeMessage, type Frame } from './codec.js'
@@ -51,7 +51,7 @@ const DEFAULT_FLAGS: HandshakeFlags = { extended: true, fast: true, dht: false }
  * single 'close' event (undefined when the peer simply hung up or `destroy()` had no reason).
  */
 export class Wire extends EventEmitter<WireEvents> {
-  readonly socket: Socket
+  readonly socket: PeerStream
   /** Our peer id. */
   readonly localPeerId: PeerId
   /** The peer's id, once its handshake arrived. */
@@ -85,7 +85,7 @@ export class Wire extends EventEmitter<WireEvents> {
   private address: string | undefined
   private port: number | undefined
 
-  constructor (socket: Socket, options: WireOptions) {
+  constructor (socket: PeerStream, options: WireOptions) {
     super()
     this.socket = socket
     this.localPeerId = options.peerId

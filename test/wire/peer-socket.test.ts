@@ -76,7 +76,7 @@ it('dialled and accepted wires that share one read buffer each get their own pee
     checkEach(await fromDialled, toDial, 'dialled reader')
     // Accepted in any order: match each reader to its dialler by the dialler's local port.
     const got = await Promise.all(accepted)
-    const order = dialling.map((wire) => acceptedWires.findIndex((a) => a.remotePort === wire.socket.localPort))
+    const order = dialling.map((wire) => acceptedWires.findIndex((a) => a.remotePort === (wire.socket as unknown as net.Socket).localPort))
     assert.deepEqual([...order].sort(), [0, 1, 2], 'each dialler reached one accepted wire, which knows its address')
     checkEach(order.map((i) => got[i]!), toAccept, 'accepted reader')
   } finally {

@@ -112,7 +112,7 @@ describe('Wire over TCP on 127.0.0.1', () => {
     assert.equal(a.peerSupportsFast, false)
     assert.equal(b.peerSupportsFast, true)
     assert.equal(a.remoteAddress, '127.0.0.1')
-    assert.equal(b.remotePort, a.socket.localPort)
+    assert.equal(b.remotePort, (a.socket as unknown as net.Socket).localPort)
     a.destroy()
     b.destroy()
   })
@@ -257,7 +257,7 @@ describe('Wire over TCP on 127.0.0.1', () => {
     const [a, b] = await handshaken()
     assert.equal(a.queuedBytes, 68)
     // The peer stops reading: the kernel's buffers fill and the rest waits in the socket.
-    b.socket.pause()
+    void (b.socket as unknown as net.Socket).pause()
     const block = Buffer.alloc(16384, 2)
     // Batches until the kernel's buffers are full and some stays in our socket.
     let sent = 0
@@ -274,7 +274,7 @@ describe('Wire over TCP on 127.0.0.1', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     assert.equal(a.hasSent(mark), false, 'a peer that reads nothing cannot have taken it all')
     const received = messages(b, sent)
-    b.socket.resume()
+    void (b.socket as unknown as net.Socket).resume()
     await received
     assert.equal(a.hasSent(mark), true)
     assert.equal(a.hasSent(mark + 1), false, 'nothing past the mark was queued')
