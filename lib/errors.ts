@@ -1,7 +1,8 @@
 /** The stable codes of SPEC §4, plus EPROTO (a peer broke the wire protocol), EROFS (a write
  *  to an archive opened for reading), EEXIST (the download's place on disk holds something
- *  trackerless did not put there), ELOOP (a symbolic link where the download goes) and EBUSY (we
- *  closed a peer connection to make room for another). */
+ *  trackerless did not put there), ELOOP (a symbolic link where the download goes), EBUSY (we
+ *  closed a peer connection to make room for another) and EPORTMAP (the router refused to map
+ *  our port: reported by the client's 'nat' event, never thrown). */
 export type ErrorCode =
   | 'EINVALIDURL'
   | 'EBADTORRENT'
@@ -18,6 +19,7 @@ export type ErrorCode =
   | 'EEXIST'
   | 'ELOOP'
   | 'EBUSY'
+  | 'EPORTMAP'
 
 export class TrackerlessError extends Error {
   readonly code: ErrorCode
