@@ -3,7 +3,7 @@
  * A client with an empty DHT bootstrap list (`dht: []`: nothing public is contacted), a string
  * peer id and the random-access-memory class as storage builds an archive, seeds it and publishes
  * it under a key; a second client, bootstrapped from the first's DHT node, opens it by that key.
- * Changed from verbatim: `lsd: false`, so that nothing leaves this machine; the ports come from TRACKERLESS_PORT (default 1234, as written; the test
+ * Changed from verbatim: `lsd: false` and `natTraversal: false` (no port mapping on the router), so that nothing leaves this machine; the ports come from TRACKERLESS_PORT (default 1234, as written; the test
  * suite passes 0 so that runs do not collide), and the second client gets the next ports.
  *
  *   npm run build && node dist/examples/founding.js
@@ -14,9 +14,9 @@ import Torrent from '../index.js'
 const port = Number(process.env.TRACKERLESS_PORT ?? 1234)
 const next = port === 0 ? 0 : port + 1
 
-const client = new Torrent({ dht: [], dhtPort: port, torrentPort: port, peerId: "something", storage: ram, lsd: false })
+const client = new Torrent({ dht: [], dhtPort: port, torrentPort: port, peerId: "something", storage: ram, lsd: false, natTraversal: false })
 await client.start()
-const reader = new Torrent({ dht: [`127.0.0.1:${client.dhtPort}`], dhtPort: next, torrentPort: next, peerId: 'reader', storage: ram, lsd: false })
+const reader = new Torrent({ dht: [`127.0.0.1:${client.dhtPort}`], dhtPort: next, torrentPort: next, peerId: 'reader', storage: ram, lsd: false, natTraversal: false })
 await reader.start()
 
 try {

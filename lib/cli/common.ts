@@ -15,6 +15,8 @@ export interface CommonOptions extends OutputFlags {
   dht: boolean
   lsd: boolean
   pex: boolean
+  /** --no-nat: no port mapping on the router. Absent on commands without the flag. */
+  nat?: boolean
   /** TCP port for peers; `serve` calls it --torrent-port, since its --port is the HTTP port. */
   port?: number
   torrentPort?: number
@@ -30,6 +32,7 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
     .option('--no-dht', 'do not use the DHT')
     .option('--no-lsd', 'do not use local service discovery')
     .option('--no-pex', 'do not use peer exchange')
+    .option('--no-nat', 'do not map the peer and DHT ports on the router (NAT-PMP)')
     .addOption(new Option(`${peerPortFlag} <port>`, 'TCP port for peers (0: any free port)').argParser(parsePort))
     .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
     .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')
@@ -74,6 +77,7 @@ export function clientOptions (o: CommonOptions, storage?: TorrentOptions['stora
     ...(o.dhtPort !== undefined ? { dhtPort: o.dhtPort } : {}),
     ...(o.bind !== undefined ? { host: o.bind } : {}),
     ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
+    ...(o.nat === false ? { natTraversal: false } : {}),
     ...(storage !== undefined ? { storage } : {})
   }
 }

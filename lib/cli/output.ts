@@ -15,6 +15,7 @@ export type CliEvent =
   | { event: 'published', link: string, publicKey: string }
   | { event: 'step', step: number, of: number, text: string }
   | { event: 'error', code: string, message: string }
+  | { event: 'portmap', protocol: 'tcp' | 'udp', port: number, external: string | null, code?: string, message?: string }
 
 export interface OutputOptions {
   json: boolean

@@ -3,6 +3,7 @@ import type { StorageFactory } from '../storage/types.js'
 import { clientOptions, type CommonOptions, type OutputFlags } from './common.js'
 import { inCliWords } from './messages.js'
 import { Output } from './output.js'
+import { formatAddress } from '../discovery/address.js'
 
 export interface Session {
   client: Torrent
@@ -25,6 +26,7 @@ export interface SessionSetup {
 export async function runSession (o: CommonOptions, setup: SessionSetup, body: (s: Session) => Promise<void>): Promise<void> {
   await runLocal(o, setup, async (out, signal) => {
     const client = new Torrent(clientOptions(o, setup.storage))
+    reportPortMapping(client, out)
     try {
       await client.start()
       await body({ client, out, signal })
@@ -66,4 +68,15 @@ export async function runLocal (o: OutputFlags & Partial<CommonOptions>, setup: 
 export function untilStopped (signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve()
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+}
+
+/** --verbose: what the router said to our port mapping requests. */
+function reportPortMapping (client: Torrent, out: Output): void {
+  client.nat.on('map', (m) => {
+    const external = formatAddress(m.externalAddress, m.externalPort)
+    out.detail(`the router maps ${m.protocol.toUpperCase()} port ${m.internalPort} to ${external} for ${m.lifetime} s`, { event: 'portmap', protocol: m.protocol, port: m.internalPort, external })
+  })
+  client.nat.on('fail', (err, protocol, port) => {
+    out.detail(`no port mapping for ${protocol.toUpperCase()} port ${port}, peers outside this network cannot connect to it: ${err.message}`, { event: 'portmap', protocol, port, external: null, code: err.code, message: err.message })
+  })
 }

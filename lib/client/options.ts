@@ -23,6 +23,14 @@ export interface TorrentOptions {
   pex?: boolean
   host?: string
   stateDir?: string
+  /**
+   * Map the TCP port and the DHT's UDP port on the router (NAT-PMP), so that peers outside reach
+   * us; renewed while the client runs, removed at stop(). Default true; never with a loopback or
+   * IPv6 `host`. Outcomes are `client.nat`'s 'map' and 'fail' events; a failure is never fatal.
+   */
+  natTraversal?: boolean
+  /** @internal Tests: the NAT-PMP server to ask instead of the default gateway's; mapping then happens whatever `host` is. */
+  natGateway?: { host: string, port: number }
   /** @internal Shorter timeouts and caps for tests; not public API. */
   limits?: PeerLimits
 }

@@ -20,6 +20,7 @@ import { Watcher } from '../mutable/watcher.js'
 import { createKeypair } from '../mutable/keys.js'
 import type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 import { normalizePeerId, normalizeStorage } from './normalize-options.js'
+import { PortMapper, mapsPortsFor } from '../nat/port-mapper.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 
@@ -39,6 +40,8 @@ export class Torrent {
   static readonly Archive = Archive
   static readonly createKeypair = createKeypair
   readonly peerId: PeerId
+  /** Port mapping on the router (natTraversal): its 'map' and 'fail' events, its current mappings. */
+  readonly nat: PortMapper
   private readonly opts: TorrentOptions
   private readonly storage: StorageFactory
   private readonly swarms = new Map<string, Entry>()
@@ -54,11 +57,22 @@ export class Torrent {
     this.peerId = normalizePeerId(opts.peerId)
     this.storage = normalizeStorage(opts.storage)
     this.slots = new ConnectionSlots(opts.limits)
+    this.nat = new PortMapper(opts.natGateway !== undefined ? { gateway: opts.natGateway.host, gatewayPort: opts.natGateway.port } : {})
   }
 
   /** The bound TCP port once started. */
   get port (): number {
     return this.boundPort
+  }
+
+  /** Our public IPv4 address as the router told it when mapping a port; null until then. */
+  get externalAddress (): string | null {
+    return this.nat.externalAddress
+  }
+
+  /** The TCP port peers outside reach us at: the router's mapping of `port`, or `port`. */
+  get advertisedPort (): number {
+    return this.nat.externalPort('tcp', this.boundPort) ?? this.boundPort
   }
 
   /** The bound UDP port of the DHT node once started; 0 when the DHT is off. */
@@ -80,6 +94,7 @@ export class Torrent {
     const o = this.opts
     const discovery = new Discovery({
       port: this.boundPort,
+      announcePort: () => this.advertisedPort,
       ...(o.dht !== undefined ? { dht: o.dht } : {}),
       ...(o.dhtPort !== undefined ? { dhtPort: o.dhtPort } : {}),
       ...(o.host !== undefined ? { host: o.host } : {}),
@@ -96,6 +111,9 @@ export class Torrent {
     }
     this.discovery = discovery
     this.state = 'started'
+    if (o.natTraversal !== false && (o.natGateway !== undefined || mapsPortsFor(o.host))) {
+      void this.nat.start([{ protocol: 'tcp', port: this.boundPort }, ...(this.dhtPort !== 0 ? [{ protocol: 'udp' as const, port: this.dhtPort }] : [])])
+    }
   }
 
   /** Stops all network activity and closes all storage. Idempotent. */
@@ -107,6 +125,7 @@ export class Torrent {
     this.publisher?.close()
     this.publisher = null
     await Promise.all(swarms.map((s) => s.close()))
+    await this.nat.stop()
     await this.discovery?.close()
     this.discovery = null
     await this.listener?.close()
@@ -263,6 +282,7 @@ export class Torrent {
       infoHash,
       peerId: this.peerId,
       port: this.boundPort,
+      advertisedPort: () => this.advertisedPort,
       metainfo,
       storage: o.storage ?? this.storage,
       download: o.download,

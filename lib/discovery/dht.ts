@@ -21,6 +21,8 @@ export interface DhtDiscoveryOptions {
   stateDir?: string
   /** Our TCP listen port, which announces name. */
   peerPort: number
+  /** The port peers outside reach us at (a router's mapping), announced instead of `peerPort` when known. */
+  announcePort?: () => number
   /** A peer of `infoHash` (40 hex) at `address` ("host:port"). */
   onPeer: (infoHash: string, address: string) => void
   /** Limits against hostile nodes (see guarded-dht.ts); the defaults suit the open internet. */
@@ -187,7 +189,7 @@ export class DhtDiscovery {
       if (j.busy) continue
       if (now >= j.nextAnnounce) {
         j.busy = true
-        dht.announce(j.infoHash, this.opts.peerPort, (err) => {
+        dht.announce(j.infoHash, this.opts.announcePort?.() ?? this.opts.peerPort, (err) => {
           j.busy = false
           j.nextAnnounce = Date.now() + (err === null ? ANNOUNCE_INTERVAL : j.backoff)
           this.afterLookup(j)

@@ -6,6 +6,8 @@ import { LocalDiscovery } from './lsd.js'
 export interface DiscoveryOptions {
   /** Our TCP listen port, which announces name. */
   port: number
+  /** The port the DHT announces, if not `port` (a router's mapping); LSD, on the LAN, announces `port`. */
+  announcePort?: () => number
   /** DHT bootstrap nodes ("host:port"); undefined: the public mainline routers; false: no DHT. */
   dht?: string[] | false
   /** UDP port of the DHT node (0 or undefined: any free port). */
@@ -56,6 +58,7 @@ export class Discovery {
         bootstrap: this.opts.dht ?? PUBLIC_ROUTERS,
         port: this.opts.dhtPort ?? 0,
         peerPort: this.opts.port,
+        ...(this.opts.announcePort !== undefined ? { announcePort: this.opts.announcePort } : {}),
         onPeer,
         ...(this.opts.host !== undefined ? { host: this.opts.host } : {}),
         ...(this.opts.stateDir !== undefined ? { stateDir: this.opts.stateDir } : {})

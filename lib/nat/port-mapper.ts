@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events'
+import net from 'node:net'
+import { isLoopback } from '../discovery/address.js'
 import { TrackerlessError } from '../errors.js'
 import { defaultGateway } from './gateway.js'
 import { PmpClient } from './pmp.js'
@@ -101,7 +103,16 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
       for (const p of ports) this.emit('fail', new TrackerlessError('EPORTMAP', 'no IPv4 default gateway to ask for a port mapping'), p.protocol, p.port)
       return
     }
-    this.client = new PmpClient(gateway, this.opts.gatewayPort)
+    const client = new PmpClient(gateway, this.opts.gatewayPort)
+    this.client = client
+    // The address request first (RFC 6886 §3.2): a router that does not answer it is asked nothing more.
+    try {
+      this.address = await client.externalAddress()
+    } catch (err) {
+      const error = err instanceof TrackerlessError ? err : new TrackerlessError('EPORTMAP', String(err))
+      if (!this.stopped) for (const p of ports) this.emit('fail', error, p.protocol, p.port)
+      return
+    }
     await Promise.all(ports.map((p) => this.map(p, p.port)))
   }
 
@@ -111,7 +122,6 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     const lifetime = this.opts.lifetime ?? DEFAULT_LIFETIME
     try {
       const granted = await client.map(wanted.protocol, wanted.port, externalPort, lifetime)
-      if (this.address === null) this.address = await client.externalAddress().catch(() => null)
       if (this.stopped) return
       const mapping: PortMapping = { ...granted, externalAddress: this.address ?? '', method: 'nat-pmp' }
       this.mappings.set(`${wanted.protocol}:${wanted.port}`, mapping)
@@ -132,4 +142,14 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     timer.unref()
     this.timers.add(timer)
   }
+}
+
+/**
+ * Whether a client bound to `host` should map its ports: not when bound to loopback (nothing
+ * outside can reach it anyway, and tests on 127.0.0.1 must not talk to the machine's router) nor
+ * to an IPv6 address (NAT-PMP maps IPv4).
+ */
+export function mapsPortsFor (host: string | undefined): boolean {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return true
+  return net.isIPv4(host) && !isLoopback(host)
 }

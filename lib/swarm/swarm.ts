@@ -32,6 +32,8 @@ export interface SwarmOptions {
   peerId: PeerId
   /** Our TCP listen port, told to peers in the extended handshake. */
   port: number
+  /** The port peers outside reach us at (a router's mapping), told instead of `port` when known. */
+  advertisedPort?: () => number
   /** Known up front from a .torrent; null for a magnet link until BEP9 delivers it. */
   metainfo: Metainfo | null
   storage: StorageFactory
@@ -335,7 +337,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
         m: { ...EXTENSIONS },
         v: this.opts.clientName,
         reqq: UPLOAD_QUEUE,
-        p: this.opts.port,
+        p: this.opts.advertisedPort?.() ?? this.opts.port,
         ...(this.metadata.info !== null ? { metadataSize: this.metadata.info.length } : {}),
         ...(net.isIPv4(wire.remoteAddress ?? '') ? { yourip: Buffer.from(wire.remoteAddress!.split('.').map(Number)) } : {}),
         uploadOnly: this.have?.full === true
