@@ -29,7 +29,7 @@ export interface TorrentOptions {
    * IPv6 `host`. Outcomes are `client.nat`'s 'map' and 'fail' events; a failure is never fatal.
    */
   natTraversal?: boolean
-  /** @internal Tests: the NAT-PMP server to ask instead of the default gateway's; mapping then happens whatever `host` is. */
+  /** @internal Tests: the NAT-PMP server to ask instead of the default gateway's (and no UPnP); mapping then happens whatever `host` is. */
   natGateway?: { host: string, port: number }
   /** @internal Shorter timeouts and caps for tests; not public API. */
   limits?: PeerLimits

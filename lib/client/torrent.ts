@@ -57,7 +57,7 @@ export class Torrent {
     this.peerId = normalizePeerId(opts.peerId)
     this.storage = normalizeStorage(opts.storage)
     this.slots = new ConnectionSlots(opts.limits)
-    this.nat = new PortMapper(opts.natGateway !== undefined ? { gateway: opts.natGateway.host, gatewayPort: opts.natGateway.port } : {})
+    this.nat = new PortMapper(opts.natGateway !== undefined ? { gateway: opts.natGateway.host, gatewayPort: opts.natGateway.port, methods: ['nat-pmp'] } : {})
   }
 
   /** The bound TCP port once started. */

@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events'
 import net from 'node:net'
 import { isLoopback } from '../discovery/address.js'
 import { TrackerlessError } from '../errors.js'
-import { defaultGateway } from './gateway.js'
-import { PmpClient } from './pmp.js'
 import type { MappedProtocol } from './pmp-packet.js'
+import { findRouter, type MappingMethod, type Router } from './routers.js'
 
 export type { MappedProtocol } from './pmp-packet.js'
+export type { MappingMethod } from './routers.js'
 
 /** RFC 6886 §3.3's recommended lifetime, in seconds. */
 const DEFAULT_LIFETIME = 7200
@@ -20,16 +20,20 @@ export interface PortMapping {
   externalPort: number
   /** The router's public IPv4 address; '' if it did not tell. */
   externalAddress: string
-  /** Seconds until the mapping ends unless renewed (it is renewed at half of this). */
+  /** Seconds until the mapping ends unless renewed (it is renewed at half of this); 0: until deleted. */
   lifetime: number
-  method: 'nat-pmp'
+  method: MappingMethod
 }
 
 export interface PortMapperOptions {
-  /** The router to ask; default: the IPv4 default gateway. */
+  /** The router to ask by NAT-PMP; default: the IPv4 default gateway. */
   gateway?: string
   /** UDP port of the router's NAT-PMP server (tests); default 5351. */
   gatewayPort?: number
+  /** Where SSDP searches go (tests); default the SSDP multicast group. */
+  ssdp?: { address: string, port: number }
+  /** The protocols to try, at once; default both. */
+  methods?: MappingMethod[]
   /** Seconds asked for each mapping; default 7200. */
   lifetime?: number
 }
@@ -44,13 +48,14 @@ export interface PortMapperEvents {
 interface Wanted { protocol: MappedProtocol, port: number }
 
 /**
- * Maps the client's ports on the router (NAT-PMP, RFC 6886), renews them at half their lifetime
+ * Maps the client's ports on the router (NAT-PMP, RFC 6886, or UPnP IGD, whichever answers
+ * first), renews them at half their lifetime
  * and deletes them at stop. Nothing here is fatal: a failure is a 'fail' event and the client
  * goes on as if behind a router that maps nothing.
  */
 export class PortMapper extends EventEmitter<PortMapperEvents> {
   private readonly opts: PortMapperOptions
-  private client: PmpClient | null = null
+  private router: Router | null = null
   private readonly mappings = new Map<string, PortMapping>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private address: string | null = null
@@ -89,45 +94,44 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     this.stopped = true
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
-    const client = this.client
-    if (client === null) return
-    await Promise.all([...this.mappings.values()].map((m) => client.unmap(m.protocol, m.internalPort).catch(() => {})))
+    const router = this.router
+    if (router === null) return
+    await Promise.all([...this.mappings.values()].map((m) => router.unmap(m.protocol, m.internalPort, m.externalPort).catch(() => {})))
     this.mappings.clear()
-    client.close()
+    router.close()
   }
 
   private async run (ports: Wanted[]): Promise<void> {
-    const gateway = this.opts.gateway ?? await defaultGateway()
-    if (this.stopped) return
-    if (gateway === null) {
-      for (const p of ports) this.emit('fail', new TrackerlessError('EPORTMAP', 'no IPv4 default gateway to ask for a port mapping'), p.protocol, p.port)
-      return
-    }
-    const client = new PmpClient(gateway, this.opts.gatewayPort)
-    this.client = client
-    // The address request first (RFC 6886 §3.2): a router that does not answer it is asked nothing more.
+    let router: Router
     try {
-      this.address = await client.externalAddress()
+      router = await findRouter({
+        ...(this.opts.methods !== undefined ? { methods: this.opts.methods } : {}),
+        ...(this.opts.gateway !== undefined ? { pmp: { host: this.opts.gateway, ...(this.opts.gatewayPort !== undefined ? { port: this.opts.gatewayPort } : {}) } } : {}),
+        ...(this.opts.ssdp !== undefined ? { ssdp: this.opts.ssdp } : {})
+      }, () => this.stopped)
     } catch (err) {
       const error = err instanceof TrackerlessError ? err : new TrackerlessError('EPORTMAP', String(err))
       if (!this.stopped) for (const p of ports) this.emit('fail', error, p.protocol, p.port)
       return
     }
+    if (this.stopped) return
+    this.router = router
+    this.address = router.address !== '' ? router.address : null
     await Promise.all(ports.map((p) => this.map(p, p.port)))
   }
 
   private async map (wanted: Wanted, externalPort: number): Promise<void> {
-    const client = this.client
-    if (client === null || this.stopped) return
+    const router = this.router
+    if (router === null || this.stopped) return
     const lifetime = this.opts.lifetime ?? DEFAULT_LIFETIME
     try {
-      const granted = await client.map(wanted.protocol, wanted.port, externalPort, lifetime)
+      const granted = await router.map(wanted.protocol, wanted.port, externalPort, lifetime)
       if (this.stopped) return
-      const mapping: PortMapping = { ...granted, externalAddress: this.address ?? '', method: 'nat-pmp' }
+      const mapping: PortMapping = { protocol: wanted.protocol, internalPort: wanted.port, ...granted, externalAddress: this.address ?? '', method: router.method }
       this.mappings.set(`${wanted.protocol}:${wanted.port}`, mapping)
       this.emit('map', mapping)
       // Ask for the same external port again, so that what we announced stays true.
-      this.later(Math.max(1, granted.lifetime / 2), () => this.map(wanted, granted.externalPort))
+      if (granted.lifetime > 0) this.later(Math.max(1, granted.lifetime / 2), () => this.map(wanted, granted.externalPort))
     } catch (err) {
       if (this.stopped) return
       const error = err instanceof TrackerlessError ? err : new TrackerlessError('EPORTMAP', String(err))

@@ -111,9 +111,9 @@ test('NAT lab: `trackerless seed --verbose --json` reports the router\'s mapping
   assert.equal(maps.length, 2, `events: ${JSON.stringify(events)}; stderr: ${stderr}`)
   for (const m of maps) assert.equal(m.external, `${home.router.address}:${m.port}`, 'miniupnpd gives the port asked for')
   assert.deepEqual(maps.map((m) => m.protocol).sort(), ['tcp', 'udp'])
-  assert.equal((await home.forwards()).length, 2)
+  assert.equal((await home.forwards()).length, 2, home.miniupnpdLog())
 
   cli.kill('SIGTERM')
   assert.equal(await exited, 0, stderr)
-  assert.deepEqual(await home.forwards(), [], 'the client deleted its mappings when it stopped')
+  assert.deepEqual(await home.forwards(), [], `the client deleted its mappings when it stopped; its stderr: ${stderr}\n${home.miniupnpdLog()}`)
 })

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { netLab, NETLAB_MISSING } from '../helpers/netlab.js'
 import { startJsonChild } from '../helpers/json-child.js'
 
-const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/lab-probe.js')
+const helpers = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers')
+const probe = path.join(helpers, 'lab-probe.js')
+const mapChild = path.join(helpers, 'nat-map-child.js')
 /** Long enough for a SYN and its answer on a veth (microseconds), short enough to keep the test fast. */
 const DROP_WAIT_MS = 1500
 
@@ -27,4 +29,29 @@ test('NAT lab: a host at home reaches the public segment from the router\'s addr
   const probeIn = startJsonChild(t, 'inbound probe', process.execPath, [probe, 'connect', home.router.address, '7001', String(DROP_WAIT_MS)], { netns: server.ns })
   assert.deepEqual(await probeIn.next('probe result', DROP_WAIT_MS + 5000), { error: 'ETIMEDOUT' }, 'dropped: no answer at all, not a reset')
   assert.equal(await home.mappedIn(), 0)
+})
+
+test('NAT lab: a port mapped by UPnP IGD on miniupnpd lets a public host in, and is gone from the router once the mapper stops', async (t) => {
+  const lab = await netLab(t)
+  if (lab === null) { t.skip(NETLAB_MISSING); return }
+  const outside = await lab.publicHost('outside')
+  const home = await lab.home('home', { miniupnpd: true })
+  const inside = startJsonChild(t, 'home listener', process.execPath, [probe, 'listen', '7003'], { netns: home.host.ns })
+  await inside.next('listening', 5000)
+
+  const mapper = startJsonChild(t, 'UPnP mapper', process.execPath, [mapChild, '7003', 'upnp'], { netns: home.host.ns })
+  const mapped = await mapper.next<{ map?: { method: string, externalAddress: string, externalPort: number, internalPort: number } }>('mapping', 10_000)
+  assert.deepEqual(mapped.map && [mapped.map.method, mapped.map.externalAddress, mapped.map.externalPort], ['upnp', home.router.address, 7003], JSON.stringify(mapped))
+  assert.equal((await home.forwards()).length, 1)
+
+  const dial = startJsonChild(t, 'dial through the mapping', process.execPath, [probe, 'connect', home.router.address, '7003', '5000'], { netns: outside.ns })
+  assert.ok('connected' in await dial.next<object>('connect', 6000))
+  assert.equal((await inside.next<{ accepted: string }>('accept', 5000)).accepted.split(':')[0], outside.address)
+  assert.equal(await home.mappedIn(), 1)
+
+  mapper.send('stop')
+  await mapper.next('stopped', 5000)
+  assert.deepEqual(await home.forwards(), [])
+  const after = startJsonChild(t, 'probe after unmapping', process.execPath, [probe, 'connect', home.router.address, '7003', String(DROP_WAIT_MS)], { netns: outside.ns })
+  assert.deepEqual(await after.next('probe result', DROP_WAIT_MS + 5000), { error: 'ETIMEDOUT' })
 })

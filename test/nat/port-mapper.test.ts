@@ -17,7 +17,7 @@ import { Torrent } from '../../index.js'
 import { parseMagnet } from '../../lib/metainfo/magnet.js'
 
 function mapper (t: import('node:test').TestContext, port: number, lifetime?: number): PortMapper {
-  const m = new PortMapper({ gateway: '127.0.0.1', gatewayPort: port, ...(lifetime !== undefined ? { lifetime } : {}) })
+  const m = new PortMapper({ gateway: '127.0.0.1', gatewayPort: port, methods: ['nat-pmp'], ...(lifetime !== undefined ? { lifetime } : {}) })
   t.after(() => m.stop())
   return m
 }
