@@ -16,6 +16,7 @@ export { directoryStorage } from './lib/storage/factories.js'
 export type { DirectoryStorageOptions } from './lib/storage/factories.js'
 export type { InfoHash, PeerId } from './lib/util/ids.js'
 export { Gateway, createGateway } from './lib/gateway/gateway.js'
+export type { PortMapper, PortMapping, PortMapperEvents, MappingMethod, MappedProtocol } from './lib/nat/port-mapper.js'
 export type { GatewayOptions, GatewayAddress } from './lib/gateway/gateway.js'
 /** `import Torrent from 'trackerless'`: the client, with `Torrent.Archive` and `Torrent.createKeypair` on it. */
 export { Torrent as default } from './lib/client/torrent.js'

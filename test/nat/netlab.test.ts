@@ -35,7 +35,8 @@ test('NAT lab: a port mapped by UPnP IGD on miniupnpd lets a public host in, and
   const lab = await netLab(t)
   if (lab === null) { t.skip(NETLAB_MISSING); return }
   const outside = await lab.publicHost('outside')
-  const home = await lab.home('home', { miniupnpd: true })
+  // Shaped too, so that the lab's tc tbf option runs somewhere in the suite.
+  const home = await lab.home('home', { miniupnpd: true, rate: '50mbit' })
   const inside = startJsonChild(t, 'home listener', process.execPath, [probe, 'listen', '7003'], { netns: home.host.ns })
   await inside.next('listening', 5000)
 
