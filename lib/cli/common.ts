@@ -32,7 +32,7 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
     .option('--no-dht', 'do not use the DHT')
     .option('--no-lsd', 'do not use local service discovery')
     .option('--no-pex', 'do not use peer exchange')
-    .option('--no-nat', 'do not map the peer and DHT ports on the router (NAT-PMP)')
+    .option('--no-nat', 'do not map the peer and DHT ports on the router (NAT-PMP, PCP, UPnP IGD)')
     .addOption(new Option(`${peerPortFlag} <port>`, 'TCP port for peers (0: any free port)').argParser(parsePort))
     .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
     .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')

@@ -24,12 +24,12 @@ export interface TorrentOptions {
   host?: string
   stateDir?: string
   /**
-   * Map the TCP port and the DHT's UDP port on the router (NAT-PMP), so that peers outside reach
+   * Map the TCP port and the DHT's UDP port on the router (NAT-PMP, PCP or UPnP IGD), so that peers outside reach
    * us; renewed while the client runs, removed at stop(). Default true; never with a loopback or
    * IPv6 `host`. Outcomes are `client.nat`'s 'map' and 'fail' events; a failure is never fatal.
    */
   natTraversal?: boolean
-  /** @internal Tests: the NAT-PMP server to ask instead of the default gateway's (and no UPnP); mapping then happens whatever `host` is. */
+  /** @internal Tests: the NAT-PMP server to ask instead of the default gateway's (and no PCP or UPnP); mapping then happens whatever `host` is. */
   natGateway?: { host: string, port: number }
   /** @internal Shorter timeouts and caps for tests; not public API. */
   limits?: PeerLimits

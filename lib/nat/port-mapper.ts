@@ -48,8 +48,8 @@ export interface PortMapperEvents {
 interface Wanted { protocol: MappedProtocol, port: number }
 
 /**
- * Maps the client's ports on the router (NAT-PMP, RFC 6886, or UPnP IGD, whichever answers
- * first), renews them at half their lifetime
+ * Maps the client's ports on the router (NAT-PMP, RFC 6886; PCP, RFC 6887; or UPnP IGD,
+ * whichever answers first), renews them at half their lifetime
  * and deletes them at stop. Nothing here is fatal: a failure is a 'fail' event and the client
  * goes on as if behind a router that maps nothing.
  */
@@ -127,7 +127,8 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     try {
       const granted = await router.map(wanted.protocol, wanted.port, externalPort, lifetime)
       if (this.stopped) return
-      const mapping: PortMapping = { protocol: wanted.protocol, internalPort: wanted.port, ...granted, externalAddress: this.address ?? '', method: router.method }
+      if (granted.externalAddress !== undefined && granted.externalAddress !== '') this.address = granted.externalAddress
+      const mapping: PortMapping = { protocol: wanted.protocol, internalPort: wanted.port, externalPort: granted.externalPort, lifetime: granted.lifetime, externalAddress: this.address ?? '', method: router.method }
       this.mappings.set(`${wanted.protocol}:${wanted.port}`, mapping)
       this.emit('map', mapping)
       // Ask for the same external port again, so that what we announced stays true.

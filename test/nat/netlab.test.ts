@@ -56,3 +56,18 @@ test('NAT lab: a port mapped by UPnP IGD on miniupnpd lets a public host in, and
   const after = startJsonChild(t, 'probe after unmapping', process.execPath, [probe, 'connect', home.router.address, '7003', String(DROP_WAIT_MS)], { netns: outside.ns })
   assert.deepEqual(await after.next('probe result', DROP_WAIT_MS + 5000), { error: 'ETIMEDOUT' })
 })
+
+for (const method of ['pcp', 'nat-pmp'] as const) {
+  test(`NAT lab: miniupnpd maps a port asked for by ${method === 'pcp' ? 'PCP' : 'NAT-PMP'} alone, and deletes it when the mapper stops`, async (t) => {
+    const lab = await netLab(t)
+    if (lab === null) { t.skip(NETLAB_MISSING); return }
+    const home = await lab.home('home', { miniupnpd: true })
+    const mapper = startJsonChild(t, `${method} mapper`, process.execPath, [mapChild, '7004', method], { netns: home.host.ns })
+    const mapped = await mapper.next<{ map?: { method: string, externalAddress: string, externalPort: number } }>('mapping', 10_000)
+    assert.deepEqual(mapped.map && [mapped.map.method, mapped.map.externalAddress, mapped.map.externalPort], [method, home.router.address, 7004], JSON.stringify(mapped))
+    assert.deepEqual((await home.forwards()).map((rule) => /dnat ip to (\S+)/.exec(rule)?.[1]), [`${home.host.address}:7004`])
+    mapper.send('stop')
+    await mapper.next('stopped', 5000)
+    assert.deepEqual(await home.forwards(), [])
+  })
+}
