@@ -1,0 +1,37 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { peerPriority } from '../../lib/swarm/peers/bep40.js'
+import { crc32c } from '../../lib/discovery/bep42.js'
+
+const at = (host: string, port = 0): { host: string, port: number } => ({ host, port })
+const hash = (hex: string): number => crc32c(Buffer.from(hex, 'hex'))
+
+test('BEP40: the test vectors of the BEP', () => {
+  assert.equal(peerPriority(at('123.213.32.10'), at('98.76.54.32')), 0xec2d7224)
+  assert.equal(peerPriority(at('123.213.32.10'), at('123.213.32.234')), 0x99568189)
+})
+
+test('BEP40: masks by closeness, as libtorrent computes them', () => {
+  // The same IP: the two ports, lower first.
+  assert.equal(peerPriority(at('230.12.123.3', 0x4d2), at('230.12.123.3', 0x12c)), hash('012c04d2'))
+  // One /24: the whole IPs; one /16: the last byte masked; different /16s: the last two.
+  assert.equal(peerPriority(at('230.12.123.1', 0x4d2), at('230.12.123.3', 0x12c)), hash('e60c7b01e60c7b03'))
+  assert.equal(peerPriority(at('230.12.23.1', 0x4d2), at('230.12.123.3', 0x12c)), hash('e60c1701e60c7b01'))
+  assert.equal(peerPriority(at('230.120.23.1', 0x4d2), at('230.12.123.3', 0x12c)), hash('e60c5101e6781501'))
+  assert.equal(peerPriority(at('ffff:ffff:ffff:ffff::1', 0x4d2), at('ffff:ffff:ffff:ffff::1', 0x12c)), hash('012c04d2'))
+  assert.equal(peerPriority(at('ffff:ffff:ffff:ffff::1', 0x4d2), at('ffff:0fff:ffff:ffff::1', 0x12c)),
+    hash('ffff0fff555555550000000000000001' + 'ffffffff555555550000000000000001'))
+  // An IPv4-mapped address is its IPv4 address.
+  assert.equal(peerPriority(at('::ffff:123.213.32.10'), at('98.76.54.32')), 0xec2d7224)
+})
+
+test('BEP40: no priority between a name or another family', () => {
+  assert.equal(peerPriority(at('localhost', 1), at('1.2.3.4', 1)), null)
+  assert.equal(peerPriority(at('::1', 1), at('1.2.3.4', 1)), null)
+})
+
+test('BEP40: both ends compute the same priority', () => {
+  const v4 = fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => at(host, port))
+  fc.assert(fc.property(v4, v4, (a, b) => peerPriority(a, b) === peerPriority(b, a)))
+})
