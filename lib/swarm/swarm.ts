@@ -130,7 +130,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.peerList = new PeerList({ redial: (address, source) => this.connect(address, source), self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
-      : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'discovered'), isSeed: () => this.have?.full === true })
+      : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'pex'), isSeed: () => this.have?.full === true })
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
   }
 
