@@ -127,7 +127,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer), opts.slots?.limits.metadataTimeout)
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
-    this.peerList = new PeerList({ redial: (address, source) => this.connect(address, source), self: () => reportedSelf(this.peers, opts.port) })
+    this.peerList = new PeerList({ redial: (address, source) => source === 'named' || this.wantsPeers ? this.connect(address, source) : 'full', self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
       : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'pex'), isSeed: () => this.have?.full === true })

@@ -3,6 +3,14 @@
  * send HAVE-ALL after HAVE-NONE, HAVEs for pieces they announced, unknown ids, keep-alives) keep
  * the connection, with the peer's pieces counted exactly once; what would corrupt the counts or
  * cannot be mapped onto the torrent still drops it, for a stated reason.
+ *
+ * The line follows libtorrent's incoming message handlers (peer_connection.cpp): a later
+ * BITFIELD/HAVE-ALL/HAVE-NONE replaces the set; a HAVE it already counted, a REJECT or CANCEL
+ * that matches no request, SUGGEST/ALLOWED-FAST/PORT hints and unknown ids are ignored; a block
+ * nobody asked that peer for is dropped as waste ("piece_unknown"); a REQUEST while choked gets a
+ * REJECT with the fast extension; what cannot map onto the torrent (a HAVE past the last piece, a
+ * bitfield of another length) disconnects. Where libtorrent disconnects for a fast-extension
+ * message from a peer that did not announce the extension, we are more lenient and read it.
  */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
@@ -75,6 +83,8 @@ const deviations: Deviation[] = [
   { name: 'unknown and zero-length extension messages', steps: (n) => [{ type: 'extended', id: 200, payload: Buffer.from('junk') }, { type: 'extended', id: 201, payload: Buffer.alloc(0) }, { type: 'bitfield', bitfield: bits(n, 3) }], has: () => [3] },
   { name: 'a CANCEL for a block never requested', steps: (n) => [{ type: 'cancel', index: 0, begin: 0, length: 16384 }, { type: 'bitfield', bitfield: bits(n, 2) }, { type: 'cancel', index: n + 5, begin: 7, length: 1 }], has: () => [2] },
   { name: 'a PIECE nobody asked for', steps: (n) => [{ type: 'have-none' }, { type: 'piece', index: 0, begin: 0, block: Buffer.alloc(16384) }, { type: 'bitfield', bitfield: bits(n, 1) }, { type: 'piece', index: n + 1, begin: 3, block: Buffer.alloc(5) }], has: () => [1] },
+  { name: 'a REJECT for a request never sent', steps: (n) => [{ type: 'reject', index: 0, begin: 0, length: 16384 }, { type: 'bitfield', bitfield: bits(n, 3) }, { type: 'reject', index: n + 2, begin: 0, length: 16384 }], has: () => [3] },
+  { name: 'SUGGEST, ALLOWED-FAST and PORT hints, even out of range', steps: (n) => [{ type: 'suggest', index: n + 9 }, { type: 'allowed-fast', index: n + 9 }, { type: 'port', port: 0 }, { type: 'bitfield', bitfield: bits(n, 0) }, { type: 'suggest', index: 0 }, { type: 'allowed-fast', index: 1 }], has: () => [0] },
   { name: 'keep-alives at any time', steps: (n) => [keepAlive, { type: 'have-none' }, keepAlive, { type: 'bitfield', bitfield: bits(n, 0) }, keepAlive, keepAlive], has: () => [0] }
 ]
 
