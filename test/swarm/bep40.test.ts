@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { peerPriority } from '../../lib/swarm/peers/bep40.js'
 import { crc32c } from '../../lib/discovery/bep42.js'
+import { reportedSelf } from '../../lib/swarm/peers/self.js'
+import type { Wire } from '../../lib/wire/wire.js'
 
 const at = (host: string, port = 0): { host: string, port: number } => ({ host, port })
 const hash = (hex: string): number => crc32c(Buffer.from(hex, 'hex'))
@@ -34,4 +36,14 @@ test('BEP40: no priority between a name or another family', () => {
 test('BEP40: both ends compute the same priority', () => {
   const v4 = fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => at(host, port))
   fc.assert(fc.property(v4, v4, (a, b) => peerPriority(a, b) === peerPriority(b, a)))
+})
+
+test('our address for BEP40 is the yourip most peers report, an IPv4-mapped one as IPv4', () => {
+  const peer = (ip: number[] | null): { wire: Wire } => ({ wire: { peerExtensions: ip === null ? null : { m: {}, yourip: Buffer.from(ip) } } as unknown as Wire })
+  const mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4]
+  assert.equal(reportedSelf([peer(null)], 6881), null)
+  assert.deepEqual(reportedSelf([peer([9, 9, 9, 9]), peer(mapped), peer([1, 2, 3, 4]), peer(null)], 6881), { host: '1.2.3.4', port: 6881 })
+  const v6 = [0x20, 0x01, 0x0d, 0xb8, ...Array(11).fill(0), 1]
+  assert.deepEqual(reportedSelf([peer(v6)], 1), { host: '2001:db8:0:0:0:0:0:1', port: 1 })
+  assert.equal(peerPriority({ host: '2001:db8:0:0:0:0:0:1', port: 1 }, at('2001:db8::1', 2)), peerPriority(at('2001:db8::1', 1), at('2001:db8::1', 2)))
 })
