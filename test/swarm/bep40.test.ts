@@ -47,3 +47,11 @@ test('our address for BEP40 is the yourip most peers report, an IPv4-mapped one 
   assert.deepEqual(reportedSelf([peer(v6)], 1), { host: '2001:db8:0:0:0:0:0:1', port: 1 })
   assert.equal(peerPriority({ host: '2001:db8:0:0:0:0:0:1', port: 1 }, at('2001:db8::1', 2)), peerPriority(at('2001:db8::1', 1), at('2001:db8::1', 2)))
 })
+
+test('BEP40: any host text, as peers may hand us, gives a number or null and never throws', () => {
+  const host = fc.oneof(fc.string(), fc.ipV4(), fc.ipV6(), fc.ipV4Extended(), fc.domain())
+  fc.assert(fc.property(host, host, fc.integer({ min: 0, max: 65535 }), (a, b, port) => {
+    const p = peerPriority(at(a, port), at(b, port))
+    return p === null || (Number.isInteger(p) && p >= 0 && p <= 0xffffffff)
+  }))
+})

@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { DISCOVERED_FAILS, FIRST_DELAY, MAX_DELAY, PeerList, type DialOutcome, type PeerSource } from '../../lib/swarm/peer-list.js'
 import { MAX_BANS } from '../../lib/swarm/peers/bans.js'
 import { peerPriority } from '../../lib/swarm/peers/bep40.js'
@@ -192,3 +193,35 @@ function split (address: string): { host: string, port: number } {
   const colon = address.lastIndexOf(':')
   return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) }
 }
+
+test('any sequence of events keeps the list within its bound, and named entries outlive discovered ones', () => {
+  const address = fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 3 })).map(([host, port]) => `10.3.0.${host}:${port}`)
+  const source = fc.constantFrom<PeerSource>('named', 'dht', 'lsd', 'pex', 'incoming', 'discovered')
+  const step = fc.oneof(
+    fc.record({ op: fc.constant('add' as const), address, source }),
+    fc.record({ op: fc.constantFrom('attempt' as const, 'failed' as const, 'connected' as const, 'remove' as const, 'ban' as const), address }),
+    fc.record({ op: fc.constant('ended' as const), address, lasted: fc.integer({ min: 0, max: 2 * MAX_DELAY }) }),
+    fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 2 * MAX_DELAY }) })
+  )
+  fc.assert(fc.property(fc.array(step, { maxLength: 200 }), fc.constantFrom<DialOutcome>('dialled', 'full', 'skipped'), (steps, outcome) => {
+    const clock = new FakeClock()
+    const named = new Set<string>()
+    const peers: PeerList = new PeerList({ redial: (a) => { if (outcome === 'dialled') peers.attempt(a); return outcome }, maxEntries: 8, clock })
+    for (const s of steps) {
+      switch (s.op) {
+        case 'add': if (peers.add(s.address, s.source) && s.source === 'named') named.add(s.address); break
+        case 'attempt': peers.attempt(s.address); break
+        case 'failed': peers.failed(s.address); break
+        case 'connected': peers.connected(s.address, 'tcp', true); break
+        case 'ended': peers.ended(s.address, s.lasted); break
+        case 'remove': peers.remove(s.address); named.delete(s.address); break
+        case 'ban': peers.ban(s.address, 'test'); named.delete(s.address); break
+        case 'tick': clock.tick(s.ms); break
+      }
+      assert.ok(peers.size <= 8)
+      for (const a of named) assert.ok(peers.info(a)?.sources.includes('named'), `${a}, named, was dropped`)
+    }
+    peers.close()
+    assert.equal(clock.pending, 0)
+  }), { numRuns: 200 })
+})
