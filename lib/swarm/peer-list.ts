@@ -131,8 +131,9 @@ export class PeerList {
   }
 
   /** A connection with `address` that had shaken hands ended after `lasted` ms. One that lasted
-   *  longer than the longest wait was a good one: the backoff starts over. An address that only
-   *  dialled us (its port is not one to dial) is forgotten. */
+   *  longer than the longest wait was a good one: the backoff starts over; a discovered peer that
+   *  keeps hanging up sooner is forgotten like one that refuses. An address that only dialled us
+   *  (its port is not one to dial) is forgotten. */
   ended (address: string, lasted: number): void {
     const entry = this.entries.get(address)
     if (entry !== undefined && !this.closed) {
@@ -141,8 +142,7 @@ export class PeerList {
         this.entries.delete(address)
       } else {
         if (lasted >= MAX_DELAY) entry.fails = 0
-        entry.fails++
-        this.retryLater(entry)
+        this.fail(entry)
       }
     }
     this.slotFreed()

@@ -74,6 +74,22 @@ test('a connection that ended is redialled; one that lasted long starts the back
   assert.deepEqual(dials, [['10.0.0.3:3', 'named']])
 })
 
+test('a discovered peer that keeps hanging up soon is forgotten; one whose connections last is kept', (t) => {
+  const { peers, dials, clock } = list(t)
+  for (const address of ['10.0.1.1:1', '10.0.1.2:2']) {
+    dialNow(peers, address, 'pex')
+    peers.connected(address, 'tcp', true)
+  }
+  for (let i = 0; i < DISCOVERED_FAILS; i++) {
+    peers.ended('10.0.1.1:1', 10)
+    peers.ended('10.0.1.2:2', MAX_DELAY)
+    clock.tick(MAX_DELAY)
+    for (const [address] of dials.splice(0)) peers.connected(address, 'tcp', true)
+  }
+  assert.equal(peers.info('10.0.1.1:1'), undefined)
+  assert.equal(peers.info('10.0.1.2:2')?.fails, 1, 'each long connection starts the count over')
+})
+
 test('what the list records of a peer: sources, connectable, transports, attempts', (t) => {
   const { peers, clock } = list(t)
   dialNow(peers, '10.0.0.4:4', 'pex')
