@@ -45,8 +45,14 @@ export class Listener {
    *  once it is known, so that peers reach us on one port whatever they speak). */
   async listen (port: number, host?: string): Promise<number> {
     let bound = port
-    for (const transport of this.transports) {
-      bound = await transport.listen(bound, host, (stream) => this.onConnection(transport, stream))
+    try {
+      for (const transport of this.transports) {
+        bound = await transport.listen(bound, host, (stream) => this.onConnection(transport, stream))
+      }
+    } catch (err) {
+      // One transport could not take the port (UDP taken, TCP free): none keeps it.
+      await this.close()
+      throw err
     }
     return bound
   }

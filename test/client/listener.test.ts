@@ -98,3 +98,22 @@ test('the handshake timeout applies to every transport', async (t) => {
   await until(() => drops.length === 1, 10_000, 'the silent connection timed out')
   assert.equal(drops[0], `ETIMEDOUT 127.0.0.1:${port}`)
 })
+
+test('a transport that cannot listen closes the others: the port is not left half taken', async () => {
+  // The second transport fails as a UDP port held by another program would.
+  const failing: Transport = { name: 'utp', dial: () => { throw new Error('not used') }, close: async () => {}, listen: async () => { throw Object.assign(new Error('port in use'), { code: 'EADDRINUSE' }) } }
+  const tcp = new TcpTransport()
+  let tcpPort = 0
+  const listen = tcp.listen.bind(tcp)
+  tcp.listen = async (port, host, onConnection) => (tcpPort = await listen(port, host, onConnection))
+  const listener = new Listener(asPeerId(Buffer.alloc(20, 2)), () => true, {}, [tcp, failing])
+  await assert.rejects(listener.listen(0, '127.0.0.1'), /port in use/)
+  assert.ok(tcpPort > 0)
+  const socket = net.connect(tcpPort, '127.0.0.1')
+  const outcome = await new Promise<string>((resolve) => {
+    socket.once('connect', () => resolve('connected'))
+    socket.once('error', (err: Error & { code?: string }) => resolve(err.code ?? err.message))
+  })
+  socket.destroy()
+  assert.equal(outcome, 'ECONNREFUSED', 'the TCP port was still open')
+})
