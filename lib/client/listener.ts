@@ -1,6 +1,6 @@
-import net from 'node:net'
-import type { Wire } from '../wire/wire.js'
-import { acceptWire } from '../wire/peer-socket.js'
+import { Wire } from '../wire/wire.js'
+import type { PeerStream, Transport } from '../transport/types.js'
+import { TcpTransport } from '../transport/tcp.js'
 import type { Handshake } from '../wire/handshake.js'
 import type { PeerId } from '../util/ids.js'
 import { TrackerlessError } from '../errors.js'
@@ -8,25 +8,27 @@ import { formatAddress } from '../discovery/address.js'
 import { DEFAULT_LIMITS, type PeerLimits } from '../swarm/connection-slots.js'
 
 /**
- * The one TCP port of a client, shared by all its torrents: an incoming connection is handed to
- * the torrent its handshake names, or closed.
+ * The one listening port of a client, on each of its transports (TCP; uTP), shared by all its
+ * torrents: an incoming connection is handed to the torrent its handshake names, or closed.
  *
- * Connections that have not yet sent their handshake ("half-open") are few and short-lived: each
- * has `handshakeTimeout` ms, and past `maxHalfOpen` the oldest is closed for the newcomer. Refusing
- * the newcomer instead, a flood of sockets reopened as they time out kept every honest peer out.
+ * Connections that have not yet sent their handshake ("half-open") are few and short-lived,
+ * whatever transport carries them: each has `handshakeTimeout` ms, and past `maxHalfOpen` the
+ * oldest is closed for the newcomer. Refusing the newcomer instead, a flood of sockets reopened
+ * as they time out kept every honest peer out.
  */
 export class Listener {
-  private readonly server: net.Server
+  private readonly transports: Transport[]
   /** Half-open connections, oldest first. */
   private readonly wires = new Set<Wire>()
+  private readonly onConnection: (transport: Transport, stream: PeerStream) => void
 
-  constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean, limits: PeerLimits = {}) {
+  constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean, limits: PeerLimits = {}, transports: Transport[] = [new TcpTransport()]) {
+    this.transports = transports
     const maxHalfOpen = limits.maxHalfOpen ?? DEFAULT_LIMITS.maxHalfOpen
     const handshakeTimeout = limits.handshakeTimeout ?? DEFAULT_LIMITS.handshakeTimeout
-    // Paused, so that acceptWire can give the connection a socket that reads into the shared buffer.
-    this.server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    this.onConnection = (transport, stream) => {
       if (this.wires.size >= maxHalfOpen) this.closeOldest(limits)
-      const wire = acceptWire(socket, { peerId, handshakeTimeout })
+      const wire = new Wire(stream, { peerId, handshakeTimeout, transport: transport.name })
       this.wires.add(wire)
       wire.once('close', (err) => {
         if (!this.wires.delete(wire)) return
@@ -36,26 +38,28 @@ export class Listener {
         this.wires.delete(wire)
         if (!route(wire, hs)) wire.destroy()
       })
-    })
+    }
   }
 
-  listen (port: number, host?: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen({ port, host }, () => {
-        this.server.off('error', reject)
-        // Out of file descriptors (EMFILE) on accept is an 'error' too: the server keeps
-        // listening, and an unheard 'error' would end the process.
-        this.server.on('error', () => {})
-        resolve((this.server.address() as net.AddressInfo).port)
-      })
-    })
+  /** Listens on every transport; resolves to the port of the first (the others take the same one
+   *  once it is known, so that peers reach us on one port whatever they speak). */
+  async listen (port: number, host?: string): Promise<number> {
+    let bound = port
+    try {
+      for (const transport of this.transports) {
+        bound = await transport.listen(bound, host, (stream) => this.onConnection(transport, stream))
+      }
+    } catch (err) {
+      // One transport could not take the port (UDP taken, TCP free): none keeps it.
+      await this.close()
+      throw err
+    }
+    return bound
   }
 
   async close (): Promise<void> {
     for (const wire of this.wires) wire.destroy()
-    if (!this.server.listening) return
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    await Promise.all(this.transports.map((transport) => transport.close()))
   }
 
   private closeOldest (limits: PeerLimits): void {

@@ -1,5 +1,5 @@
 import type { Wire } from '../wire/wire.js'
-import type { Message, ExtensionName } from '../wire/messages.js'
+import { BLOCK_SIZE, type Message, type ExtensionName } from '../wire/messages.js'
 import { Bitfield } from '../util/bitfield.js'
 import { Rate } from '../util/rate.js'
 import type { PartialPiece } from './partial-piece.js'
@@ -67,6 +67,8 @@ export class Peer implements ChokeCandidate {
   receivedAt = Date.now()
   /** Max requests the peer accepts at once (BEP10 reqq). */
   maxRequests = 250
+  /** Bytes of blocks it sent that we had not asked it for (or had cancelled): ignored. */
+  unasked = 0
   /** Requests the swarm keeps outstanding with the peer, as of its last top-up; 0 before the first. */
   requestWindow = 0
   private pieceCount = -1
@@ -168,6 +170,12 @@ export class Peer implements ChokeCandidate {
         this.onSet('none')
         break
       case 'piece':
+        // A block we did not ask this peer for (or cancelled) is dropped, as libtorrent does: taken,
+        // a peer could put junk into pieces others fetch and get them struck for the bad hash.
+        if (!this.requests.has(requestKey(msg.index, msg.begin / BLOCK_SIZE))) {
+          this.unasked += msg.block.length
+          break
+        }
         this.lastBlockAt = this.receivedAt = Date.now()
         this.download.add(msg.block.length, this.lastBlockAt)
         this.host.onBlock(this, msg.index, msg.begin, msg.block)

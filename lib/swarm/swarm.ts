@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import net from 'node:net'
 import { Wire } from '../wire/wire.js'
-import { dialWire } from '../wire/peer-socket.js'
+import { dialTcp, type PeerDialer } from '../wire/peer-socket.js'
 import { BLOCK_SIZE, EXTENSIONS, type ExtensionName } from '../wire/messages.js'
 import type { Handshake } from '../wire/handshake.js'
 import { parseInfo } from '../metainfo/torrent.js'
@@ -23,6 +23,7 @@ import { Peer, requestKey, type BlockRequest, type PeerHost } from './peer.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { ConnectionSlots } from './connection-slots.js'
 import { PeerList, type PeerSource } from './peer-list.js'
+import { reportedSelf } from './peers/self.js'
 import { admit } from './eviction.js'
 import { PeerExchange } from '../discovery/pex.js'
 import { formatAddress, isLocalAddress } from '../discovery/address.js'
@@ -53,6 +54,8 @@ export interface SwarmOptions {
   /** BEP11 peer exchange (default true). */
   pex?: boolean
   clientName: string
+  /** How peers are dialled (default: TCP). */
+  dial?: PeerDialer
 }
 
 export interface SwarmEvents {
@@ -103,7 +106,6 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   private readonly opts: SwarmOptions
   private readonly dialing = new Set<string>()
   private readonly pending = new Set<Wire>()
-  private readonly banned = new Set<string>()
   private readonly strikes = new Map<Peer, number>()
   private readonly waiters = new Map<number, Array<(err?: Error) => void>>()
   /** Peers told our pieces; the rest get them once storage is ready. */
@@ -127,10 +129,10 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.metadata = new MetadataExchange(opts.infoHash, opts.metainfo?.info ?? null, (info) => this.onMetadata(info), (peer) => this.ban(peer), opts.slots?.limits.metadataTimeout)
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
-    this.peerList = new PeerList({ redial: (address, source) => this.connect(address, source) !== 'full' })
+    this.peerList = new PeerList({ redial: (address, source) => source === 'named' || this.wantsPeers ? this.connect(address, source) : 'full', self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
-      : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'discovered'), isSeed: () => this.have?.full === true })
+      : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'pex'), isSeed: () => this.have?.full === true })
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
   }
 
@@ -162,7 +164,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
    * fail leaves room to dial the peers the user gave.
    */
   connect (address: string, source: PeerSource = 'named'): 'dialled' | 'full' | 'skipped' {
-    if (this.closed || this.dialing.has(address) || this.banned.has(address)) return 'skipped'
+    if (this.closed || this.dialing.has(address) || this.peerList.banReason(address) !== undefined) return 'skipped'
     for (const peer of this.peers) if (peer.address === address || this.pex?.addressOf(peer) === address) return 'skipped'
     const { host, port } = parsePeerAddress(address)
     if (port === this.opts.port && isLocalAddress(host)) return 'skipped'
@@ -171,7 +173,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     if (this.peers.size + this.dialing.size >= (source === 'named' ? max : max - Math.ceil(max / 5))) return 'full'
     if (this.opts.slots !== undefined && !this.opts.slots.take()) return 'full'
     this.dialing.add(address)
-    const wire = dialWire(host, port, { peerId: this.opts.peerId, connectTimeout: CONNECT_TIMEOUT })
+    this.peerList.attempt(address)
+    const wire = (this.opts.dial ?? dialTcp)(host, port, { peerId: this.opts.peerId, connectTimeout: CONNECT_TIMEOUT })
     this.pending.add(wire)
     let shookAt = 0
     wire.once('close', () => {
@@ -315,7 +318,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   private attach (wire: Wire, hs: Handshake, address: string, outgoing: boolean): void {
     const id = hs.peerId.toString('hex')
-    if (hs.peerId.equals(this.opts.peerId) || this.banned.has(id) || this.banned.has(address)) {
+    if (hs.peerId.equals(this.opts.peerId) || this.peerList.banReason(address, id) !== undefined) {
       this.peerList.remove(address)
       wire.destroy()
       return
@@ -329,6 +332,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
       peer.destroy()
     }
     const peer = new Peer(wire, address, outgoing, this)
+    this.peerList.connected(address, wire.transport, outgoing)
     this.peers.add(peer)
     this.pex?.add(peer)
     wire.on('drain', () => this.uploader?.pump(peer))
@@ -494,6 +498,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     this.metadata.removePeer(peer)
     this.pex?.remove(peer)
     this.strikes.delete(peer)
+    if (!peer.outgoing) this.peerList.ended(peer.address, Date.now() - peer.connectedAt)
     peer.uploads.length = 0
     // Its pieces are orphans now: let the others adopt them.
     for (const other of this.peers) this.fill(other)
@@ -622,10 +627,9 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
     for (const peer of this.peers) this.fill(peer)
   }
 
-  private ban (peer: Peer): void {
-    if (peer.wire.peerId !== null) this.banned.add(peer.wire.peerId.toString('hex'))
-    this.banned.add(peer.address)
-    peer.destroy(new TrackerlessError('EPROTO', `peer ${peer.address} sent data that failed the hash check; banned`))
+  private ban (peer: Peer, reason = 'sent data that failed the hash check'): void {
+    this.peerList.ban(peer.address, reason, peer.wire.peerId?.toString('hex'))
+    peer.destroy(new TrackerlessError('EPROTO', `peer ${peer.address} ${reason}; banned`))
   }
 
   private releaseStalled (): void {

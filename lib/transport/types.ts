@@ -43,7 +43,8 @@ export interface TransportDialOptions {
 export interface Transport {
   readonly name: TransportName
   dial (host: string, port: number, options?: TransportDialOptions): PeerStream
-  /** Starts accepting; resolves to the bound port (useful with port 0). */
+  /** Starts accepting; resolves to the bound port (useful with port 0). An accepted stream emits
+   *  'data' with chunks valid only until its listeners return (TCP reads into a shared buffer). */
   listen (port: number, host: string | undefined, onConnection: (stream: PeerStream) => void): Promise<number>
   close (): Promise<void>
 }

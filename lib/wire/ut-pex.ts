@@ -117,7 +117,7 @@ function ip6Text (buf: Buffer, at: number): string {
   return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1)
 }
 
-function ipBytes (host: string, size: 4 | 16): Buffer {
+export function ipBytes (host: string, size: 4 | 16): Buffer {
   if (size === 4) return Buffer.from(host.split('.').map(Number))
   const out = Buffer.alloc(16)
   let text = host

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { PeerStream } from '../transport/types.js'
+import type { PeerStream, TransportName } from '../transport/types.js'
 import { TrackerlessError } from '../errors.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
 import { FrameParser, writeMessage, type Frame } from './codec.js'
@@ -23,6 +23,8 @@ export interface WireOptions {
   /** Bytes queued for the socket above which the peer is dropped: it asks for more than it reads.
    *  Default: 16 times the high-water mark (4 MiB), far above what 'drain'-respecting senders queue. */
   maxWriteQueue?: number
+  /** What carries the connection (default 'tcp'), for the peer list's record of the peer. */
+  transport?: TransportName
 }
 
 export interface WireEvents {
@@ -52,6 +54,7 @@ const DEFAULT_FLAGS: HandshakeFlags = { extended: true, fast: true, dht: false }
  */
 export class Wire extends EventEmitter<WireEvents> {
   readonly socket: PeerStream
+  readonly transport: TransportName
   /** Our peer id. */
   readonly localPeerId: PeerId
   /** The peer's id, once its handshake arrived. */
@@ -88,6 +91,7 @@ export class Wire extends EventEmitter<WireEvents> {
   constructor (socket: PeerStream, options: WireOptions) {
     super()
     this.socket = socket
+    this.transport = options.transport ?? 'tcp'
     this.localPeerId = options.peerId
     this.idleTimeout = options.idleTimeout ?? 120_000
     this.keepAliveInterval = options.keepAliveInterval ?? 60_000

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { encodeTorrentFile } from '../../lib/metainfo/create.js'
+import type { PeerList } from '../../lib/swarm/peer-list.js'
 import { once, until } from '../helpers/fixtures.js'
 import { MiB, RawPeer, rawServer, scene } from './raw-peer.js'
 
@@ -11,6 +12,7 @@ test('a peer whose blocks fail the hash is banned; the download finishes from th
   const torrent = encodeTorrentFile(s.meta)
   const archive = await s.leecher.lookup(torrent, { download: 'all' })
   const liar = await RawPeer.dial(s.leecher.port, { infoHash: s.meta.infoHash })
+  const liarAddress = `127.0.0.1:${liar.socket.localPort!}`
   let served = 0
   liar.onFrame((f) => {
     if (f.type !== 'request') return
@@ -21,6 +23,10 @@ test('a peer whose blocks fail the hash is banned; the download finishes from th
   liar.send({ type: 'unchoke' })
   await liar.waitClosed()
   assert.ok(served > 0, 'the liar was never asked for a block')
+  const swarms = (s.leecher as unknown as { swarms: Map<string, { swarm: { peerList: PeerList } }> }).swarms
+  const peerList = swarms.get(s.meta.infoHash.toString('hex'))!.swarm.peerList
+  assert.match(peerList.banReason(liarAddress) ?? 'not banned', /failed the hash check/)
+  assert.match(peerList.banReason('127.0.0.1:1', liar.peerId.toString('hex')) ?? 'not banned', /failed the hash check/, 'its peer id was not banned')
 
   const again = RawPeer.connect(s.leecher.port, { infoHash: s.meta.infoHash, peerId: liar.peerId })
   await again.waitClosed()

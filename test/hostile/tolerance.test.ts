@@ -3,19 +3,32 @@
  * send HAVE-ALL after HAVE-NONE, HAVEs for pieces they announced, unknown ids, keep-alives) keep
  * the connection, with the peer's pieces counted exactly once; what would corrupt the counts or
  * cannot be mapped onto the torrent still drops it, for a stated reason.
+ *
+ * The line follows libtorrent's incoming message handlers (peer_connection.cpp): a later
+ * BITFIELD/HAVE-ALL/HAVE-NONE replaces the set; a HAVE it already counted, a REJECT or CANCEL
+ * that matches no request, SUGGEST/ALLOWED-FAST/PORT hints and unknown ids are ignored; a block
+ * nobody asked that peer for is dropped as waste ("piece_unknown"); a REQUEST while choked gets a
+ * REJECT with the fast extension; what cannot map onto the torrent (a HAVE past the last piece, a
+ * bitfield of another length) disconnects. Where libtorrent disconnects for a fast-extension
+ * message from a peer that did not announce the extension, we are more lenient and read it.
  */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeTorrentFile } from '../../lib/metainfo/create.js'
 import type { Message } from '../../lib/wire/messages.js'
 import { Bitfield } from '../../lib/util/bitfield.js'
 import type { Torrent } from '../../index.js'
 import type { Peer } from '../../lib/swarm/peer.js'
+import fs from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { createMetainfo, encodeTorrentFile, layoutFiles } from '../../lib/metainfo/create.js'
+import type { Metainfo } from '../../lib/metainfo/types.js'
+import type { BlockRequest } from '../../lib/swarm/peer.js'
+import type { PeerList } from '../../lib/swarm/peer-list.js'
 import { until } from '../helpers/fixtures.js'
-import { RawPeer, scene, type Scene } from './raw-peer.js'
+import { MiB, RawPeer, scene, type Scene } from './raw-peer.js'
 
 /** The parts of a running swarm these tests look into (test-only access to private state). */
-interface SwarmView { peers: Set<Peer>, picker: { availability: (index: number) => number } | null }
+interface SwarmView { peers: Set<Peer>, picker: { availability: (index: number) => number } | null, peerList: PeerList }
 
 function swarmOf (torrent: Torrent, s: Scene): SwarmView {
   const swarms = (torrent as unknown as { swarms: Map<string, { swarm: SwarmView }> }).swarms
@@ -68,6 +81,10 @@ const deviations: Deviation[] = [
   { name: 'a HAVE for a piece already held', steps: (n) => [{ type: 'bitfield', bitfield: bits(n, 1) }, { type: 'have', index: 1 }, { type: 'have', index: 1 }, { type: 'have', index: 2 }, { type: 'have', index: 2 }], has: () => [1, 2] },
   { name: 'unknown message ids', steps: (n) => [unknownId, { type: 'bitfield', bitfield: bits(n, 1) }, unknownId], has: () => [1] },
   { name: 'unknown and zero-length extension messages', steps: (n) => [{ type: 'extended', id: 200, payload: Buffer.from('junk') }, { type: 'extended', id: 201, payload: Buffer.alloc(0) }, { type: 'bitfield', bitfield: bits(n, 3) }], has: () => [3] },
+  { name: 'a CANCEL for a block never requested', steps: (n) => [{ type: 'cancel', index: 0, begin: 0, length: 16384 }, { type: 'bitfield', bitfield: bits(n, 2) }, { type: 'cancel', index: n + 5, begin: 7, length: 1 }], has: () => [2] },
+  { name: 'a PIECE nobody asked for', steps: (n) => [{ type: 'have-none' }, { type: 'piece', index: 0, begin: 0, block: Buffer.alloc(16384) }, { type: 'bitfield', bitfield: bits(n, 1) }, { type: 'piece', index: n + 1, begin: 3, block: Buffer.alloc(5) }], has: () => [1] },
+  { name: 'a REJECT for a request never sent', steps: (n) => [{ type: 'reject', index: 0, begin: 0, length: 16384 }, { type: 'bitfield', bitfield: bits(n, 3) }, { type: 'reject', index: n + 2, begin: 0, length: 16384 }], has: () => [3] },
+  { name: 'SUGGEST, ALLOWED-FAST and PORT hints, even out of range', steps: (n) => [{ type: 'suggest', index: n + 9 }, { type: 'allowed-fast', index: n + 9 }, { type: 'port', port: 0 }, { type: 'bitfield', bitfield: bits(n, 0) }, { type: 'suggest', index: 0 }, { type: 'allowed-fast', index: 1 }], has: () => [0] },
   { name: 'keep-alives at any time', steps: (n) => [keepAlive, { type: 'have-none' }, keepAlive, { type: 'bitfield', bitfield: bits(n, 0) }, keepAlive, keepAlive], has: () => [0] }
 ]
 
@@ -130,3 +147,58 @@ for (const d of drops) {
   })
 }
 
+
+/** A torrent of `data` in pieces of four blocks, so that a piece has several contributors. */
+function multiBlockTorrent (data: Buffer): Metainfo {
+  const pieceLength = 4 * 16384
+  const hashes: Buffer[] = []
+  for (let at = 0; at < data.length; at += pieceLength) hashes.push(createHash('sha1').update(data.subarray(at, at + pieceLength)).digest())
+  return createMetainfo({ name: 'data.bin', files: layoutFiles([{ path: 'data.bin', length: data.length }], pieceLength), pieceLength, pieceHashes: Buffer.concat(hashes), multiFile: false })
+}
+
+test('ignored: blocks we did not ask that peer for; they cannot get the honest peer that was asked banned', async (t) => {
+  const s = await scene(t, MiB)
+  const data = await fs.readFile(s.file)
+  const meta = multiBlockTorrent(data)
+  const archive = await s.leecher.lookup(encodeTorrentFile(meta), { download: 'all' })
+  const view = swarmOf(s.leecher, { ...s, meta })
+  const dial = async (): Promise<{ raw: RawPeer, address: string }> => {
+    const raw = await RawPeer.dial(s.leecher.port, { infoHash: meta.infoHash })
+    t.after(() => raw.destroy())
+    const address = `127.0.0.1:${raw.socket.localPort!}`
+    await until(() => [...view.peers].some((p) => p.address === address), 10_000, 'the leecher registered the raw peer')
+    return { raw, address }
+  }
+  const { raw: honest, address: honestAddress } = await dial()
+  const asked: BlockRequest[] = []
+  let serving = false
+  const serve = (r: BlockRequest): void => {
+    const at = r.index * meta.pieceLength + r.begin
+    honest.send({ type: 'piece', index: r.index, begin: r.begin, block: data.subarray(at, at + r.length) })
+  }
+  honest.onFrame((f) => {
+    if (f.type !== 'request') return
+    if (serving) serve(f)
+    else asked.push({ index: f.index, begin: f.begin, length: f.length })
+  })
+  honest.send({ type: 'have-all' })
+  honest.send({ type: 'unchoke' })
+  await until(() => new Set(asked.map((r) => r.index)).size >= 2, 10_000, 'requests for two pieces')
+  // Another peer sends junk for one block of each of two pieces asked of the honest one. Were it
+  // taken, both pieces would fail the hash with the honest peer among their contributors: two
+  // strikes, and the honest peer banned.
+  const { raw: intruder, address: intruderAddress } = await dial()
+  const intruderPeer = [...view.peers].find((p) => p.address === intruderAddress)!
+  let intruderDropped: Error | undefined | null = null
+  intruderPeer.wire.once('close', (err?: Error) => { intruderDropped = err })
+  const targets = [asked[0]!, asked.find((r) => r.index !== asked[0]!.index)!]
+  for (const r of targets) intruder.send({ type: 'piece', index: r.index, begin: r.begin, block: Buffer.alloc(r.length, 0xee) })
+  await until(() => intruderPeer.wire.downloadedBytes === targets.length * targets[0]!.length || intruderDropped !== null, 10_000, 'the leecher read the junk')
+  serving = true
+  for (const r of asked) serve(r)
+  await until(() => archive.progress === 1 || view.peerList.banReason(honestAddress) !== undefined, 30_000, 'the download ended')
+  assert.equal(view.peerList.banReason(honestAddress), undefined, 'the honest peer was banned')
+  assert.ok((await archive.readFile('/data.bin') as Buffer).equals(data))
+  assert.equal(intruderPeer.unasked, targets.length * targets[0]!.length, 'the junk was not counted as unasked')
+  assert.equal(intruderDropped, null, `the intruder was dropped (${String(intruderDropped)}): unasked blocks are ignored, not a reason to disconnect`)
+})

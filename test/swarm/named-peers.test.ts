@@ -48,3 +48,18 @@ test('a connection to a named peer that ends is established again', async (t) =>
   await until(() => connections >= 2, 15_000, 'the leecher dialled the named peer again after its connection ended')
   assert.equal(connections, 2)
 })
+
+test('a named peer refused for want of room is dialled as soon as a connection ends', async (t) => {
+  // One connection for the whole client: the first named peer takes it, the seeder waits.
+  const s = await scene(t, 1 * MiB, {}, { limits: { maxConnections: 1 } })
+  let ended = false
+  const first = await rawServer(t, (socket) => {
+    const peer = new RawPeer(socket, { infoHash: s.meta.infoHash })
+    // It shakes hands and leaves: its slot goes to the peer that waited for one.
+    peer.next((f) => f.type === 'handshake', 10_000).then(() => { ended = true; socket.destroy() }, () => {})
+  })
+  const archive = await s.leecher.lookup(encodeTorrentFile(s.meta), { download: 'all', peers: [first.address, s.seederAddress] })
+  if (archive.progress < 1) await once(archive, 'done', 30_000)
+  assert.ok(ended, 'the first peer never had the slot')
+  assert.ok((await archive.readFile('/data.bin') as Buffer).equals(await fs.readFile(s.file)))
+})

@@ -5,7 +5,8 @@ import net from 'node:net'
 import { it } from 'node:test'
 import { asInfoHash, asPeerId } from '../../lib/util/ids.js'
 import { BLOCK_SIZE } from '../../lib/wire/messages.js'
-import { acceptWire, dialWire } from '../../lib/wire/peer-socket.js'
+import { dialWire } from '../../lib/wire/peer-socket.js'
+import { TcpTransport } from '../../lib/transport/tcp.js'
 import { Wire } from '../../lib/wire/wire.js'
 
 const INFO_HASH = asInfoHash(Buffer.alloc(20, 0x11))
@@ -60,15 +61,14 @@ it('dialled and accepted wires that share one read buffer each get their own pee
   const toAccept = streamsOf(3)
   const accepted: Array<Promise<Buffer[]>> = []
   const acceptedWires: Wire[] = []
-  const listener = net.createServer({ pauseOnConnect: true }, (socket) => {
-    const wire = acceptWire(socket, { peerId: id('-TL0001-listener') })
+  const tcp = new TcpTransport()
+  const listenPort = await tcp.listen(0, '127.0.0.1', (stream) => {
+    const wire = new Wire(stream, { peerId: id('-TL0001-listener') })
     acceptedWires.push(wire)
     accepted.push(received(wire, BLOCKS))
   })
-  listener.listen(0, '127.0.0.1')
-  await once(listener, 'listening')
-  const dialled = senders.map((server, i) => dialWire('127.0.0.1', portOf(server), { peerId: id(`-TL0001-reader${i}`) }))
-  const dialling = toAccept.map((_, i) => new Wire(net.connect(portOf(listener), '127.0.0.1'), { peerId: id(`-TL0001-dialler${i}`) }))
+  const dialled = senders.map((server, i) => dialWire(tcp, '127.0.0.1', portOf(server), { peerId: id(`-TL0001-reader${i}`) }))
+  const dialling = toAccept.map((_, i) => new Wire(net.connect(listenPort, '127.0.0.1'), { peerId: id(`-TL0001-dialler${i}`) }))
   try {
     const fromDialled = Promise.all(dialled.map((wire) => received(wire, BLOCKS)))
     for (const wire of dialled) wire.sendHandshake(INFO_HASH)
@@ -82,7 +82,6 @@ it('dialled and accepted wires that share one read buffer each get their own pee
   } finally {
     for (const wire of [...dialled, ...dialling, ...acceptedWires]) wire.destroy()
     for (const server of senders) server.close()
-    // The emptied sockets were destroyed, so the server does not wait for the connections they held.
-    await new Promise((resolve) => listener.close(resolve))
+    await tcp.close()
   }
 })
