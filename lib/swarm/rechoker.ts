@@ -1,15 +1,6 @@
 import { chooseUnchoked, pickOptimistic } from './choker.js'
 import type { Peer } from './peer.js'
-
-const RECHOKE_INTERVAL = 10_000
-/** The optimistic unchoke moves every third round (30 s), as BEP3 suggests. */
-const OPTIMISTIC_ROUNDS = 3
-/**
- * Regular upload slots: libtorrent's default. BEP3's four date from uplinks of a few hundred
- * kB/s; with eight, a seed with eight downloaders feeds all of them from the start instead of
- * leaving three to wait for the others (measured: the 8-downloader swarm 3% sooner, 3% less CPU).
- */
-const SLOTS = 8
+import { OPTIMISTIC_ROUNDS, RECHOKE_INTERVAL, SLOTS } from './tuning.js'
 
 /**
  * Applies tit-for-tat every ten seconds (choker.ts decides, this owns the timer), and unchokes an

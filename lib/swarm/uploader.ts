@@ -1,8 +1,6 @@
 import type { TorrentStorage } from '../storage/torrent-storage.js'
 import type { BlockRequest, Peer } from './peer.js'
-
-/** Disk reads in flight per peer: enough to hide read latency, few enough to stop when the socket is full. */
-const READS_PER_PEER = 16
+import { READS_PER_PEER } from './tuning.js'
 
 /**
  * Serves the blocks peers ask for, in order. Reads stop while a peer's socket is full and resume
