@@ -14,7 +14,7 @@ import type { InfoHash, PeerId } from '../util/ids.js'
 import { TrackerlessError } from '../errors.js'
 import { MetadataExchange } from './metadata.js'
 import { Peer, type PeerHost } from './peer.js'
-import type { ConnectionSlots } from './connection-slots.js'
+import type { ConnectionSlots, Room } from './connection-slots.js'
 import { PeerList, type PeerSource } from './peer-list.js'
 import { admit } from './eviction.js'
 import { PeerExchange } from '../discovery/pex.js'
@@ -42,12 +42,14 @@ export interface ConnectionsHost extends PeerHost {
   onMetadata (info: Buffer): void
   /** We hold every piece (a seed, for PEX flags and upload_only). */
   isSeed (): boolean
+  /** Blocks are requested of the peer or by it: eviction passes it over. */
+  busy (peer: Peer): boolean
 }
 
 export class Connections {
   readonly peers = new Set<Peer>()
   /** What the client-wide cap may evict from (ConnectionSlots.rooms). */
-  private readonly room: { peers: Set<Peer>, forget: (peer: Peer) => void }
+  private readonly room: Room<Peer>
   private readonly opts: ConnectionsOptions
   private readonly host: ConnectionsHost
   private readonly metadata: MetadataExchange
@@ -61,7 +63,7 @@ export class Connections {
   constructor (opts: ConnectionsOptions, host: ConnectionsHost) {
     this.opts = opts
     this.host = host
-    this.room = { peers: this.peers, forget: (peer: Peer) => host.onClose(peer) }
+    this.room = { peers: this.peers, forget: (peer) => host.onClose(peer), busy: (peer) => host.busy(peer) }
     opts.slots?.rooms.add(this.room)
     this.metadata = new MetadataExchange(opts.infoHash, opts.info, (info) => host.onMetadata(info), (peer) => this.ban(peer), opts.slots?.limits.metadataTimeout)
     this.peerList = new PeerList({ redial: (address, source) => this.connect(address, source) !== 'full' })

@@ -50,6 +50,10 @@ export class Download {
   writeError: Error | null = null
   private readonly scheduler: Scheduler
   private readonly uploader: Uploader
+  /** Requests kept outstanding with each peer, as of its last top-up; none before the first. */
+  private readonly windows = new Map<Peer, number>()
+  /** When the stall check last released a peer's requests: its clock starts again from there. */
+  private readonly releasedAt = new Map<Peer, number>()
   private readonly opts: DownloadOptions
   private readonly events: DownloadEvents
   private readonly peers: ReadonlySet<Peer>
@@ -86,6 +90,11 @@ export class Download {
   /** The peer's write side drained: serve more of its requests. */
   pump (peer: Peer): void {
     this.uploader.pump(peer)
+  }
+
+  /** Blocks are requested of the peer or by it: it is not idle. */
+  busy (peer: Peer): boolean {
+    return this.scheduler.requests(peer).size > 0 || this.uploader.busy(peer)
   }
 
   /** We choked the peer: its queued requests are dropped. */
@@ -137,7 +146,7 @@ export class Download {
     // peer; asking for a piece we lack is an ordinary race with our HAVEs, answered by a reject.
     const inRange = req.index < this.meta.pieceCount && req.length > 0 &&
       req.length <= MAX_REQUEST && req.begin + req.length <= this.scheduler.pieceSize(req.index)
-    if (!inRange || peer.uploads.length >= UPLOAD_QUEUE) {
+    if (!inRange || this.uploader.queued(peer) >= UPLOAD_QUEUE) {
       peer.destroy(new TrackerlessError('EPROTO', inRange
         ? `peer ${peer.address} sent more than the ${UPLOAD_QUEUE} requests we accept at once; disconnected`
         : `peer ${peer.address} asked for bytes ${req.begin}+${req.length} of piece ${req.index}, outside the torrent; disconnected`))
@@ -172,7 +181,9 @@ export class Download {
     this.onUnavailable(peer)
     this.scheduler.release(peer, true)
     this.strikes.delete(peer)
-    peer.uploads.length = 0
+    this.windows.delete(peer)
+    this.releasedAt.delete(peer)
+    this.uploader.remove(peer)
     // Its pieces are orphans now: let the others adopt them.
     for (const other of this.peers) this.fill(other)
   }
@@ -199,10 +210,12 @@ export class Download {
    */
   private fill (peer: Peer, lazy = false): void {
     if (this.writeError !== null || peer.peerChoking || !peer.amInterested) return
-    const window = peer.requestWindow
-    if (lazy && window > 0 && peer.requests.size > window - Math.max(1, window >> 2)) return
-    peer.requestWindow = this.requestWindow(peer)
-    while (peer.requests.size < peer.requestWindow) {
+    const window = this.windows.get(peer) ?? 0
+    if (lazy && window > 0 && this.scheduler.requests(peer).size > window - Math.max(1, window >> 2)) return
+    const wanted = this.requestWindow(peer)
+    this.windows.set(peer, wanted)
+    // requests() is read again each time: the first request creates the peer's map.
+    while (this.scheduler.requests(peer).size < wanted) {
       const req = this.scheduler.next(peer)
       if (req === null) break
       peer.wire.send({ type: 'request', index: req.index, begin: req.begin, length: req.length })
@@ -227,7 +240,7 @@ export class Download {
   private cancelDuplicates (from: Peer, index: number, begin: number, length: number): void {
     const key = requestKey(index, begin / BLOCK_SIZE)
     for (const peer of this.peers) {
-      if (peer !== from && peer.requests.delete(key)) peer.wire.send({ type: 'cancel', index, begin, length })
+      if (peer !== from && this.scheduler.drop(peer, key)) peer.wire.send({ type: 'cancel', index, begin, length })
     }
   }
 
@@ -259,7 +272,7 @@ export class Download {
     if (this.writeError !== null) return
     this.writeError = err
     for (const peer of this.peers) {
-      for (const req of peer.requests.values()) peer.wire.send({ type: 'cancel', ...req })
+      for (const req of this.scheduler.requests(peer).values()) peer.wire.send({ type: 'cancel', ...req })
       this.scheduler.release(peer, true)
       peer.setInterested(false)
     }
@@ -284,7 +297,8 @@ export class Download {
     }
     // The piece's place in the budget goes to the peer with the fewest requests outstanding, the
     // one most likely idle; in insertion order the first peers took every place freed.
-    for (const peer of [...this.peers].sort((a, b) => a.requests.size - b.requests.size)) this.updateInterest(peer)
+    const outstanding = (peer: Peer): number => this.scheduler.requests(peer).size
+    for (const peer of [...this.peers].sort((a, b) => outstanding(a) - outstanding(b))) this.updateInterest(peer)
   }
 
   /** A sole contributor is banned at once; pieces with several get each a strike, two strikes ban. */
@@ -301,9 +315,10 @@ export class Download {
   private releaseStalled (): void {
     const now = Date.now()
     for (const peer of this.peers) {
-      if (peer.requests.size > 0 && now - peer.lastBlockAt > STALL_TIMEOUT) {
+      const since = Math.max(peer.lastBlockAt, this.releasedAt.get(peer) ?? 0)
+      if (this.scheduler.requests(peer).size > 0 && now - since > STALL_TIMEOUT) {
         this.scheduler.release(peer, true)
-        peer.lastBlockAt = now
+        this.releasedAt.set(peer, now)
         for (const other of this.peers) if (other !== peer) this.fill(other)
       }
     }

@@ -2,7 +2,6 @@ import type { Wire } from '../wire/wire.js'
 import type { Message, ExtensionName } from '../wire/messages.js'
 import { Bitfield } from '../util/bitfield.js'
 import { Rate } from '../util/rate.js'
-import type { PartialPiece } from './partial-piece.js'
 import type { ChokeCandidate } from './choker.js'
 import { TrackerlessError } from '../errors.js'
 
@@ -34,7 +33,7 @@ export const requestKey = (index: number, block: number): number => index * MAX_
 
 /**
  * One connected peer of one torrent: the protocol state of BEP3/BEP6 (choke, interest, what it
- * has, what we asked for, what it asked for) and its rates. It validates what the peer says
+ * has) and its rates. What we asked of it and it of us is the Scheduler's and the Uploader's. It validates what the peer says
  * against the torrent's size before the swarm sees it.
  */
 export class Peer implements ChokeCandidate {
@@ -53,13 +52,6 @@ export class Peer implements ChokeCandidate {
   amInterested = false
   peerChoking = true
   peerInterested = false
-  /** Requests we sent, by requestKey. */
-  readonly requests = new Map<number, BlockRequest>()
-  /** Pieces this peer fetches for us alone. */
-  readonly owned = new Set<PartialPiece<Peer>>()
-  /** Requests it sent us, served in order. */
-  readonly uploads: BlockRequest[] = []
-  uploadsInFlight = 0
   readonly download = new Rate()
   readonly upload = new Rate()
   lastBlockAt = Date.now()
@@ -67,8 +59,6 @@ export class Peer implements ChokeCandidate {
   receivedAt = Date.now()
   /** Max requests the peer accepts at once (BEP10 reqq). */
   maxRequests = 250
-  /** Requests the swarm keeps outstanding with the peer, as of its last top-up; 0 before the first. */
-  requestWindow = 0
   private pieceCount = -1
   private pendingBits: Buffer | null = null
   private pendingHaves: number[] = []

@@ -236,6 +236,10 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost 
     return this.have?.full === true
   }
 
+  busy (peer: Peer): boolean {
+    return this.download?.busy(peer) ?? false
+  }
+
   onPeer (peer: Peer): void {
     peer.wire.on('drain', () => this.download?.pump(peer))
     if (this.download !== null) {
