@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { constants } from 'node:fs'
 import type { Readable } from 'node:stream'
-import type { Swarm } from '../swarm/swarm.js'
+import type { TorrentPort } from './port.js'
 import { FileHandle } from './file-handle.js'
 import { formatMagnet } from '../metainfo/magnet.js'
 import { BLOCK_SIZE } from '../wire/messages.js'
@@ -36,7 +36,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   #tree = new FileTree()
   /** A draft's files by path, kept after sealing so that it can be seeded by other clients too. */
   readonly #draft: Map<string, Buffer> | null
-  #swarm: Swarm | null = null
+  #swarm: TorrentPort | null = null
   readonly #closers: Array<() => Promise<void>> = []
   readonly #unlisten: Array<() => void> = []
   readonly #onClose: Array<() => void> = []
@@ -54,7 +54,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     if (backing === undefined) return
     this.#bind(backing)
     // The swarm's own 'done' fired before this archive existed: say it again to whoever listens now.
-    if (backing.swarm.have?.full === true) setImmediate(() => this.#emitDone())
+    if (backing.swarm.isSeed()) setImmediate(() => this.#emitDone())
   }
 
   /** The torrent's infohash, 40 hex digits; '' for a draft not seeded yet. */
@@ -308,7 +308,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     this.#doneEmitted = false
     this.#bind(backing)
     this.emit('update', version)
-    if (backing.swarm.have?.full === true) this.#emitDone()
+    if (backing.swarm.isSeed()) this.#emitDone()
     await Promise.all(oldClosers.map((close) => close()))
   }
 
@@ -316,7 +316,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     this.#closers.push(backing.close)
     if (backing.link !== undefined) this.#link = backing.link
     if (this.#swarm !== null) return
-    const swarm = backing.swarm
+    const swarm: TorrentPort = backing.swarm
     this.#swarm = swarm
     const tree = new FileTree()
     for (const file of swarm.metainfo!.files) if (!file.pad) tree.addFile(file.path, file.length, file.offset)
@@ -326,16 +326,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     const onPeer = (address: string): void => { this.emit('peer', address) }
     // Storage failures reach the user only if they listen; an unheard 'error' must not crash them.
     const onError = (err: Error): void => { if (this.listenerCount('error') > 0) this.emit('error', err) }
-    swarm.on('piece', onPiece)
-    swarm.on('done', onDone)
-    swarm.on('peer', onPeer)
-    swarm.on('error', onError)
-    this.#unlisten.push(() => {
-      swarm.off('piece', onPiece)
-      swarm.off('done', onDone)
-      swarm.off('peer', onPeer)
-      swarm.off('error', onError)
-    })
+    this.#unlisten.push(swarm.listen({ piece: onPiece, done: onDone, peer: onPeer, error: onError }))
   }
 
   #emitDone (): void {

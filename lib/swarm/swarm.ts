@@ -18,6 +18,7 @@ import type { PeerSource } from './peer-list.js'
 import { Connections, type ConnectionsHost } from './connections.js'
 import { Download } from './download.js'
 import { PieceWaiters } from './waiters.js'
+import type { TorrentPort, TorrentPortListeners } from '../archive/port.js'
 
 export interface SwarmOptions {
   infoHash: InfoHash
@@ -60,7 +61,7 @@ export interface SwarmEvents {
  * the lifecycle (open, close), the events, the reads waiting for pieces, the rechoker, and what
  * we tell each peer of our pieces; every peer message is routed here (PeerHost) and passed on.
  */
-export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost {
+export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost, TorrentPort {
   readonly infoHash: InfoHash
   metainfo: Metainfo | null
   /** Created once metadata and storage are ready; null before. */
@@ -156,6 +157,23 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost 
     const writeError = this.download?.writeError ?? null
     if (writeError !== null) return Promise.reject(writeError)
     return this.waiters.wait(index, signal)
+  }
+
+  hasPiece (index: number): boolean {
+    return this.have?.get(index) === true
+  }
+
+  /** Bytes of a verified piece; ECLOSED before storage exists or after close. */
+  readPiece (index: number, begin: number, length: number): Promise<Buffer> {
+    const storage = this.download?.storage
+    if (storage === undefined) return Promise.reject(new TrackerlessError('ECLOSED', 'the torrent has no storage yet or any more; open it again with client.lookup()'))
+    return storage.read(index, begin, length)
+  }
+
+  listen (listeners: TorrentPortListeners): () => void {
+    const { piece, done, peer, error } = listeners
+    this.on('piece', piece).on('done', done).on('peer', peer).on('error', error)
+    return () => { this.off('piece', piece).off('done', done).off('peer', peer).off('error', error) }
   }
 
   /** Pieces [first, last] are fetched before anything else until the returned function is called. */
