@@ -1,15 +1,12 @@
 import { EventEmitter } from 'node:events'
 import { constants } from 'node:fs'
 import type { Readable } from 'node:stream'
-import type { Swarm } from '../swarm/swarm.js'
 import { FileHandle } from './file-handle.js'
-import { formatMagnet } from '../metainfo/magnet.js'
-import { BLOCK_SIZE } from '../wire/messages.js'
 import { TrackerlessError } from '../errors.js'
-import { FileTree, segmentsOf, type FileNode, type Node } from './tree.js'
+import { segmentsOf, type FileNode, type Node } from './tree.js'
 import { Stats, Dirent } from './stats.js'
-import { readRange, prefetchRange, throwIfAborted } from './reader.js'
-import { ReadAheadStream, emptySource, type FileSource } from './stream.js'
+import { ReadAheadStream, emptySource } from './stream.js'
+import { DraftContents, TorrentContents, type ArchiveContents } from './contents.js'
 import { settle, split, type Callback } from './callback.js'
 import type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
 import { streamRange, statOptions, checkPath } from './args.js'
@@ -33,10 +30,12 @@ export type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, Re
  * `close()`. Events ('progress', 'done', 'peer', 'error') are listed in {@link ArchiveEvents}.
  */
 export class Archive extends EventEmitter<ArchiveEvents> {
-  #tree = new FileTree()
-  /** A draft's files by path, kept after sealing so that it can be seeded by other clients too. */
-  readonly #draft: Map<string, Buffer> | null
-  #swarm: Swarm | null = null
+  /** A draft's files, kept after sealing so that it can be seeded by other clients too. */
+  readonly #draft: DraftContents | null
+  /** The torrent, once there is one (lookup, or the draft seeded). */
+  #torrent: TorrentContents | null = null
+  /** What reads see: the torrent once there is one, else the draft. */
+  #contents: ArchiveContents
   readonly #closers: Array<() => Promise<void>> = []
   readonly #unlisten: Array<() => void> = []
   readonly #onClose: Array<() => void> = []
@@ -50,56 +49,56 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   constructor (backing: ArchiveBacking)
   constructor (backing?: ArchiveBacking) {
     super()
-    this.#draft = backing === undefined ? new Map() : null
-    if (backing === undefined) return
-    this.#bind(backing)
+    this.#draft = backing === undefined ? new DraftContents() : null
+    if (backing === undefined) {
+      this.#contents = this.#draft!
+      return
+    }
+    this.#contents = this.#bind(backing)
     // The swarm's own 'done' fired before this archive existed: say it again to whoever listens now.
-    if (backing.swarm.have?.full === true) setImmediate(() => this.#emitDone())
+    if (backing.swarm.isSeed()) setImmediate(() => this.#emitDone())
   }
 
   /** The torrent's infohash, 40 hex digits; '' for a draft not seeded yet. */
   get infoHash (): string {
-    return this.#swarm?.infoHash.toString('hex') ?? ''
+    return this.#contents.infoHash
   }
 
   /** A magnet link to the archive (no peer addresses): its mutable link when it was opened by
    *  one, else the btih link of its torrent; '' for a draft not seeded yet. */
   get url (): string {
-    const swarm = this.#swarm
-    if (swarm === null) return ''
-    if (this.#link !== null) return this.#link
-    return formatMagnet({ infoHash: swarm.infoHash, name: swarm.metainfo!.name, peers: [] })
+    if (this.#torrent === null) return ''
+    return this.#link ?? this.#torrent.magnet
   }
 
   /** The torrent's name; '' for a draft not seeded yet. */
   get name (): string {
-    return this.#swarm?.metainfo?.name ?? ''
+    return this.#contents.name
   }
 
   /** Bytes of all files. */
   get length (): number {
-    if (this.#swarm === null) return [...this.#draft!.values()].reduce((n, b) => n + b.length, 0)
-    return this.#swarm.metainfo!.files.reduce((n, f) => n + (f.pad ? 0 : f.length), 0)
+    return this.#contents.length
   }
 
   /** Addresses ("host:port") of the peers connected for this archive. */
   get peers (): string[] {
-    return this.#swarm === null ? [] : [...this.#swarm.peers].map((p) => p.address)
+    return this.#contents.peers
   }
 
   /** Bytes of piece data received from peers (including any that failed verification). */
   get downloaded (): number {
-    return this.#swarm?.downloaded ?? 0
+    return this.#contents.downloaded
   }
 
   /** Bytes of piece data sent to peers. */
   get uploaded (): number {
-    return this.#swarm?.uploaded ?? 0
+    return this.#contents.uploaded
   }
 
   /** Share of pieces verified, 0 to 1; a draft is always complete. */
   get progress (): number {
-    return this.#swarm === null ? 1 : this.#swarm.progress
+    return this.#contents.progress
   }
 
   /**
@@ -114,10 +113,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     return settle(this.#run(() => {
       const draft = this.#writable('writeFile')
       const encoding = typeof opts === 'string' ? opts : opts?.encoding ?? 'utf8'
-      const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : Buffer.from(data)
-      const key = segmentsOf(path).join('/')
-      this.#tree.addFile(key, bytes.length, 0)
-      draft.set(key, bytes)
+      draft.write(path, typeof data === 'string' ? Buffer.from(data, encoding) : Buffer.from(data))
     }), cb)
   }
 
@@ -129,8 +125,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     const [, cb] = split(options, callback)
     checkPath(path)
     return settle(this.#run(() => {
-      this.#writable('mkdir')
-      this.#tree.mkdirp(segmentsOf(path))
+      this.#writable('mkdir').tree.mkdirp(segmentsOf(path))
     }), cb)
   }
 
@@ -148,7 +143,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     const [opts, cb] = split(options, callback)
     const settings = typeof opts === 'string' ? { encoding: opts } : opts ?? {}
     return settle(this.#run(async () => {
-      const file = this.#tree.file(path, 'open')
+      const file = this.#contents.tree.file(path, 'open')
       const bytes = await this.#source(file, path).read(0, file.length, settings.signal)
       return settings.encoding != null ? bytes.toString(settings.encoding) : bytes
     }), cb as Callback<Buffer | string> | undefined)
@@ -164,7 +159,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   readdir (path: string, options?: ReaddirOptions | Callback<string[]> | Callback<Dirent[]>, callback?: Callback<string[]> | Callback<Dirent[]>): Promise<string[] | Dirent[]> | undefined {
     const [opts, cb] = split(options, callback)
     return settle(this.#run(() => {
-      const dir = this.#tree.dir(path, 'scandir')
+      const dir = this.#contents.tree.dir(path, 'scandir')
       const names: string[] = []
       const dirents: Dirent[] = []
       const walk = (node: Node, prefix: string, parentPath: string): void => {
@@ -188,7 +183,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     const [opts, cb] = split(options, callback)
     checkPath(path)
     statOptions(opts)
-    return settle(this.#run(() => new Stats(this.#tree.get(path, 'stat'), this.#blockSize())), cb)
+    return settle(this.#run(() => new Stats(this.#contents.tree.get(path, 'stat'), this.#blockSize())), cb)
   }
 
   /** stat(): a torrent holds no symbolic links. */
@@ -202,7 +197,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   /** A read-only FileHandle-like view of a file (see file-handle.ts); a flag other than 'r' rejects with EROFS. */
   async open (path: string, flags: string | number = 'r'): Promise<FileHandle> {
     checkPath(path)
-    await this.#run(() => flags === 'r' || flags === 'rs' || flags === constants.O_RDONLY ? this.#tree.file(path, 'open') : this.#writable('open'))
+    await this.#run(() => flags === 'r' || flags === 'rs' || flags === constants.O_RDONLY ? this.#contents.tree.file(path, 'open') : this.#writable('open'))
     return new FileHandle(this as unknown as ConstructorParameters<typeof FileHandle>[0], path)
   }
 
@@ -212,7 +207,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   exists (path: string, callback?: Callback<boolean>): Promise<boolean> | undefined {
     return settle(this.#run(() => {
       try {
-        this.#tree.get(path, 'access')
+        this.#contents.tree.get(path, 'access')
         return true
       } catch {
         return false
@@ -231,7 +226,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   access (path: string, mode?: number | Callback<void>, callback?: Callback<void>): Promise<void> | undefined {
     const [m, cb] = split(mode, callback)
     return settle(this.#run(() => {
-      this.#tree.get(path, 'access')
+      this.#contents.tree.get(path, 'access')
       if (((m ?? constants.F_OK) & constants.W_OK) !== 0) this.#writable('access')
     }), cb)
   }
@@ -249,7 +244,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     let failure: Error | null = null
     try {
       this.#check()
-      file = this.#tree.file(path, 'open')
+      file = this.#contents.tree.file(path, 'open')
     } catch (err) {
       failure = err as Error
     }
@@ -276,7 +271,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
   /** @internal The files of a draft, for seeding it; null for an archive from lookup(). */
   draftFiles (): Array<{ path: string, data: Buffer }> | null {
     if (this.#draft === null) return null
-    return [...this.#draft].map(([path, data]) => ({ path, data }))
+    return [...this.#draft.files].map(([path, data]) => ({ path, data }))
   }
 
   /** @internal Seeding a draft seals it: its tree becomes the torrent's (empty folders, which a
@@ -286,7 +281,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
       void backing.close()
       return
     }
-    this.#bind(backing)
+    this.#contents = this.#bind(backing)
   }
 
   /** @internal `stop` runs when the archive closes, whatever version it is on (the update watcher). */
@@ -304,38 +299,28 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     }
     const oldClosers = this.#closers.splice(0)
     for (const unlisten of this.#unlisten.splice(0)) unlisten()
-    this.#swarm = null
+    this.#torrent = null
     this.#doneEmitted = false
-    this.#bind(backing)
+    this.#contents = this.#bind(backing)
     this.emit('update', version)
-    if (backing.swarm.have?.full === true) this.#emitDone()
+    if (backing.swarm.isSeed()) this.#emitDone()
     await Promise.all(oldClosers.map((close) => close()))
   }
 
-  #bind (backing: ArchiveBacking): void {
+  /** Reads go to the backing's torrent from now on (unless already bound to one). */
+  #bind (backing: ArchiveBacking): TorrentContents {
     this.#closers.push(backing.close)
     if (backing.link !== undefined) this.#link = backing.link
-    if (this.#swarm !== null) return
-    const swarm = backing.swarm
-    this.#swarm = swarm
-    const tree = new FileTree()
-    for (const file of swarm.metainfo!.files) if (!file.pad) tree.addFile(file.path, file.length, file.offset)
-    this.#tree = tree
+    if (this.#torrent !== null) return this.#torrent
+    const torrent = new TorrentContents(backing.swarm)
+    this.#torrent = torrent
     const onPiece = (index: number): void => { this.emit('progress', this.progress, index) }
     const onDone = (): void => this.#emitDone()
     const onPeer = (address: string): void => { this.emit('peer', address) }
     // Storage failures reach the user only if they listen; an unheard 'error' must not crash them.
     const onError = (err: Error): void => { if (this.listenerCount('error') > 0) this.emit('error', err) }
-    swarm.on('piece', onPiece)
-    swarm.on('done', onDone)
-    swarm.on('peer', onPeer)
-    swarm.on('error', onError)
-    this.#unlisten.push(() => {
-      swarm.off('piece', onPiece)
-      swarm.off('done', onDone)
-      swarm.off('peer', onPeer)
-      swarm.off('error', onError)
-    })
+    this.#unlisten.push(torrent.port.listen({ piece: onPiece, done: onDone, peer: onPeer, error: onError }))
+    return torrent
   }
 
   #emitDone (): void {
@@ -360,37 +345,22 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     })
   }
 
-  #source (file: FileNode, path: string): FileSource {
-    const swarm = this.#swarm
-    if (swarm !== null) {
-      return {
-        offset: file.offset,
-        pieceLength: swarm.metainfo!.pieceLength,
-        read: (position, length, signal) => readRange(swarm, file.offset + position, length, signal),
-        prefetch: (position, length) => prefetchRange(swarm, file.offset + position, length)
-      }
-    }
-    const bytes = this.#draft!.get(segmentsOf(path).join('/'))!
-    return {
-      offset: 0,
-      pieceLength: BLOCK_SIZE,
-      read: async (position, length, signal) => { throwIfAborted(signal); return bytes.subarray(position, position + length) },
-      prefetch: () => () => {}
-    }
+  #source (file: FileNode, path: string): ReturnType<ArchiveContents['source']> {
+    return this.#contents.source(file, path)
   }
 
   #blockSize (): number {
-    return this.#swarm?.metainfo?.pieceLength ?? BLOCK_SIZE
+    return this.#contents.blockSize
   }
 
   #check (): void {
     if (this.#closed) throw new TrackerlessError('ECLOSED', 'the archive is closed; open it again with client.lookup()')
   }
 
-  #writable (syscall: string): Map<string, Buffer> {
+  #writable (syscall: string): DraftContents {
     this.#check()
     if (this.#draft === null) throw new TrackerlessError('EROFS', `${syscall}: an archive from lookup() is read-only; write into a new Archive() and seed it`)
-    if (this.#swarm !== null) throw new TrackerlessError('EROFS', `${syscall}: this archive is seeded and sealed; write into a new Archive() for a new version`)
+    if (this.#torrent !== null) throw new TrackerlessError('EROFS', `${syscall}: this archive is seeded and sealed; write into a new Archive() for a new version`)
     return this.#draft
   }
 }

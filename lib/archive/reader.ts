@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events'
-import type { Swarm } from '../swarm/swarm.js'
+import type { TorrentPort } from './port.js'
 import { TrackerlessError } from '../errors.js'
 
 /**
@@ -7,10 +7,9 @@ import { TrackerlessError } from '../errors.js'
  * and are awaited; then they are read from storage, where only verified pieces ever are. An abort
  * rejects with EABORTED, and either way the range's priority ends with the read.
  */
-export async function readRange (swarm: Swarm, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+export async function readRange (swarm: TorrentPort, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
   const meta = swarm.metainfo
-  const storage = swarm.storage
-  if (meta === null || storage === null || swarm.have === null) {
+  if (meta === null || !swarm.ready) {
     throw new TrackerlessError('ECLOSED', 'the archive is not open; open it with client.lookup()')
   }
   throwIfAborted(signal)
@@ -18,7 +17,7 @@ export async function readRange (swarm: Swarm, offset: number, length: number, s
   const first = Math.floor(offset / meta.pieceLength)
   const last = Math.floor((offset + length - 1) / meta.pieceLength)
   const missing: number[] = []
-  for (let i = first; i <= last; i++) if (!swarm.have.get(i)) missing.push(i)
+  for (let i = first; i <= last; i++) if (!swarm.hasPiece(i)) missing.push(i)
   if (missing.length > 0) {
     const release = swarm.prioritize(missing[0]!, missing[missing.length - 1]!)
     // One listener on the caller's signal, however many pieces wait on ours.
@@ -39,7 +38,7 @@ export async function readRange (swarm: Swarm, offset: number, length: number, s
     const pieceStart = i * meta.pieceLength
     const begin = Math.max(offset, pieceStart) - pieceStart
     const end = Math.min(offset + length, pieceStart + meta.pieceLength) - pieceStart
-    const chunk = await storage.read(i, begin, end - begin)
+    const chunk = await swarm.readPiece(i, begin, end - begin)
     chunk.copy(out, written)
     written += chunk.length
   }
@@ -48,7 +47,7 @@ export async function readRange (swarm: Swarm, offset: number, length: number, s
 
 /** Pieces under [offset, offset+length) are fetched before any other until the returned function
  *  is called: a stream's read-ahead. */
-export function prefetchRange (swarm: Swarm, offset: number, length: number): () => void {
+export function prefetchRange (swarm: TorrentPort, offset: number, length: number): () => void {
   const meta = swarm.metainfo
   if (meta === null || length <= 0) return () => {}
   const first = Math.floor(offset / meta.pieceLength)

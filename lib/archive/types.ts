@@ -69,6 +69,7 @@ export interface WriteFileOptions {
 
 /** @internal What the client gives an archive it opened: a swarm whose metadata and storage are ready. */
 export interface ArchiveBacking {
+  /** The archive uses it only as a TorrentPort (port.ts); the client reads more of it. */
   swarm: Swarm
   close: () => Promise<void>
   /** The mutable link the archive was opened by, which its `url` keeps across versions. */

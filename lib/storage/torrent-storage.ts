@@ -4,10 +4,11 @@ import { Bitfield } from '../util/bitfield.js'
 import { FileMap, type FileSegment } from './file-map.js'
 import { PieceHasher, SHA1_LENGTH, sha1Matches } from './hash.js'
 import { scanPieces } from './scan.js'
-import { StorageError, storageError } from './storage-error.js'
+import { StorageError } from './storage-error.js'
 export { StorageError }
 import { ReadBudget, WINDOW, WindowCache, rangeOf, sharedReadBudget } from './read-cache.js'
-import type { RandomAccessStorage, StorageFactory } from './types.js'
+import { OpenFiles } from './open-files.js'
+import type { StorageFactory } from './types.js'
 
 export interface TorrentStorageOptions {
   layout: Layout
@@ -32,10 +33,6 @@ export interface TorrentStorageOptions {
   reuseWhen?: () => () => boolean
 }
 
-type Callback<T> = (err: Error | null, value?: T) => void
-/** random-access-storage can release a file's descriptor and reopen it on the next operation. */
-type Suspendable = RandomAccessStorage & { suspend?: (cb: Callback<void>) => void }
-
 const DEFAULT_MAX_OPEN_FILES = 128
 /** Read size of hashAll: large sequential reads, independent of the piece length. */
 const HASH_READ_SIZE = 4 * 1024 * 1024
@@ -44,26 +41,22 @@ const MAX_SPARES = 4
 const EMPTY = Buffer.alloc(0)
 
 /**
- * A torrent's pieces over its files. Reads are served from a cache of windows of pieces
- * (read-cache.ts) so that the many block requests of one window cost one disk read; writes take
- * verified pieces.
+ * A torrent's pieces over its files: piece I/O, verifying and hashing. Reads are served from a
+ * cache of windows of pieces (read-cache.ts) so that the many block requests of one window cost
+ * one disk read; writes take verified pieces. Files are opened and kept by OpenFiles
+ * (open-files.ts), the resume scan is scan.ts, hashing hash.ts.
  */
 export class TorrentStorage {
   readonly map: FileMap
   readonly pieceCount: number
   private readonly name: string
-  private readonly multiFile: boolean
   private readonly pieceHashes: Buffer | null
-  private readonly factory: StorageFactory
-  private readonly maxOpenFiles: number
-  private readonly files: (Suspendable | undefined)[]
+  private readonly files: OpenFiles
   /** Null when the cache is off. */
   private readonly cache: WindowCache | null
   /** Free buffers for the next allocations of their size: a fresh 1 MiB buffer per read cost an
    *  uploader more than the read (page faults, and the mark-compact collections its growth set off). */
   private readonly spares: Buffer[] = []
-  /** Files whose descriptor may be open, least recently used first. */
-  private readonly inUse = new Map<number, Suspendable>()
   private closing: Promise<void> | null = null
 
   constructor (opts: TorrentStorageOptions) {
@@ -73,11 +66,14 @@ export class TorrentStorage {
       fail('EBADTORRENT', `Expected ${this.pieceCount} piece hashes (${this.pieceCount * SHA1_LENGTH} bytes) but got ${opts.pieceHashes.length} bytes; the torrent is invalid.`)
     }
     this.name = opts.name
-    this.multiFile = opts.multiFile
     this.pieceHashes = opts.pieceHashes
-    this.factory = opts.factory
-    this.maxOpenFiles = Math.max(1, Math.floor(opts.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES))
-    this.files = new Array<Suspendable | undefined>(opts.layout.files.length)
+    this.files = new OpenFiles({
+      factory: opts.factory,
+      paths: opts.layout.files.map((f) => opts.multiFile ? opts.name + '/' + f.path : opts.name),
+      maxOpenFiles: Math.max(1, Math.floor(opts.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES)),
+      alloc: (size) => this.allocRead(size),
+      assertOpen: () => this.assertOpen()
+    })
     const pieceLength = opts.layout.pieceLength
     const budget = opts.readCachePieces !== undefined ? new ReadBudget(opts.readCachePieces * Math.min(pieceLength, WINDOW)) : opts.readCache ?? sharedReadBudget()
     this.cache = budget.bytes === 0 ? null : new WindowCache({ budget, pieceLength, read: this.readWindow, reuseWhen: opts.reuseWhen ?? null })
@@ -181,7 +177,7 @@ export class TorrentStorage {
       stored: (segments, sizes) => this.segmentsStored(segments, sizes),
       read: (segments, length, into) => this.readSegments(segments, length, into),
       assertOpen: () => this.assertOpen()
-    }, this.files.length, onProgress)
+    }, this.map.layout.files.length, onProgress)
   }
 
   /** Concatenated SHA-1s of all pieces, for creating a torrent from files already stored. */
@@ -241,15 +237,7 @@ export class TorrentStorage {
     if (this.closing !== null) return this.closing
     this.cache?.clear()
     this.spares.length = 0
-    this.inUse.clear()
-    const closes: Promise<void>[] = []
-    for (let i = 0; i < this.files.length; i++) {
-      const file = this.files[i]
-      if (file !== undefined) closes.push(this.call<void>(i, 'close', file, (cb) => file.close(cb)))
-    }
-    this.closing = Promise.allSettled(closes).then((results) => {
-      for (const r of results) if (r.status === 'rejected') throw r.reason
-    })
+    this.closing = this.files.close()
     return this.closing
   }
 
@@ -321,60 +309,17 @@ export class TorrentStorage {
     return true
   }
 
-  /** Current size of a file; 0 when it does not exist. */
-  private async fileSize (file: number): Promise<number> {
-    const storage = this.storageOf(file)
-    try {
-      const st = await this.call<{ size: number }>(file, 'stat', storage, (cb) => storage.stat(cb))
-      return st.size
-    } catch (err) {
-      if (err instanceof StorageError && err.code === 'ENOENT') return 0
-      throw err
-    }
-  }
-
   private readFile (file: number, offset: number, length: number): Promise<Buffer> {
-    const storage = this.storageOf(file)
-    return this.call<Buffer>(file, 'read', storage, (cb) => storage.read(offset, length, cb), offset, length)
+    return this.files.read(file, offset, length)
   }
 
   private writeFile (file: number, offset: number, data: Buffer): Promise<void> {
-    const storage = this.storageOf(file)
-    return this.call<void>(file, 'write', storage, (cb) => storage.write(offset, data, cb), offset, data.length)
+    return this.files.write(file, offset, data)
   }
 
-  private storageOf (file: number): Suspendable {
-    // Work that was under way when close() ran must not open files nobody will close.
-    this.assertOpen()
-    let storage = this.files[file]
-    if (storage === undefined) {
-      storage = this.factory(this.pathOf(file), { alloc: this.allocRead })
-      this.files[file] = storage
-    }
-    this.inUse.delete(file)
-    this.inUse.set(file, storage)
-    if (this.inUse.size > this.maxOpenFiles) {
-      const [oldest, victim] = this.inUse.entries().next().value!
-      this.inUse.delete(oldest)
-      victim.suspend?.(noop)
-    }
-    return storage
+  private fileSize (file: number): Promise<number> {
+    return this.files.size(file)
   }
-
-  private pathOf (file: number): string {
-    return this.multiFile ? this.name + '/' + this.map.layout.files[file]!.path : this.name
-  }
-
-  private call<T> (file: number, op: string, storage: Suspendable, run: (cb: Callback<T>) => void,
-    offset?: number, length?: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      run((err, value) => {
-        if (err !== null && err !== undefined) reject(storageError(err, op, this.pathOf(file), offset, length))
-        else resolve(value as T)
-      })
-    })
-  }
-
 }
 
 function noop (): void {}

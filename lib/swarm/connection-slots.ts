@@ -39,10 +39,12 @@ export const DEFAULT_LIMITS = {
   metadataTimeout: 10_000
 } as const satisfies Required<Omit<PeerLimits, 'onDrop'>>
 
-/** A torrent's connections, as the client-wide cap sees them: `forget` takes one out at once. */
+/** A torrent's connections, as the client-wide cap sees them: `forget` takes one out at once;
+ *  `busy` says whether blocks are requested of the peer or by it (the download knows). */
 export interface Room<P extends EvictionCandidate = EvictionCandidate> {
   peers: Set<P>
   forget (peer: P): void
+  busy (peer: P): boolean
 }
 
 /**

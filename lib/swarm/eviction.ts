@@ -3,7 +3,7 @@ import type { Peer } from './peer.js'
 import { DEFAULT_LIMITS, type ConnectionSlots, type PeerLimits, type Room } from './connection-slots.js'
 
 /** What eviction needs to know of a connection. */
-export type EvictionCandidate = Pick<Peer, 'address' | 'destroy' | 'amInterested' | 'peerInterested' | 'requests' | 'uploads' | 'uploadsInFlight' | 'lastUsefulAt'>
+export type EvictionCandidate = Pick<Peer, 'address' | 'destroy' | 'amInterested' | 'peerInterested' | 'lastUsefulAt'>
 
 /**
  * Admits a newcomer to `room` (a torrent under `max` connections), taking one of the client's
@@ -13,7 +13,7 @@ export type EvictionCandidate = Pick<Peer, 'address' | 'destroy' | 'amInterested
 export function admit<P extends EvictionCandidate> (room: Room<P>, max: number, slots?: ConnectionSlots): boolean {
   const limits = slots?.limits ?? {}
   if (room.peers.size >= max) {
-    const idle = leastUseful(room.peers, limits)
+    const idle = leastUseful(room, limits)
     if (idle === null) return false
     close(room, idle, limits)
     return slots?.take(true) ?? true
@@ -21,7 +21,7 @@ export function admit<P extends EvictionCandidate> (room: Room<P>, max: number, 
   if (slots === undefined || slots.take()) return true
   let best: { room: Room, peer: EvictionCandidate } | null = null
   for (const other of slots.rooms) {
-    const idle = leastUseful(other.peers, limits)
+    const idle = leastUseful(other, limits)
     if (idle !== null && (best === null || idle.lastUsefulAt < best.peer.lastUsefulAt)) best = { room: other, peer: idle }
   }
   if (best === null) return false
@@ -43,11 +43,11 @@ function close<P extends EvictionCandidate> (room: Room<P>, peer: P, limits: Pee
  * are not use: they cost a squatter nothing. Of those, the one idle longest, as libtorrent
  * prefers to disconnect peers it is not interested in. Null when every connection is in use.
  */
-export function leastUseful<P extends EvictionCandidate> (peers: Iterable<P>, limits: PeerLimits = {}, now = Date.now()): P | null {
+export function leastUseful<P extends EvictionCandidate> (room: Pick<Room<P>, 'peers' | 'busy'>, limits: PeerLimits = {}, now = Date.now()): P | null {
   const after = limits.evictAfter ?? DEFAULT_LIMITS.evictAfter
   let best: P | null = null
-  for (const peer of peers) {
-    if (peer.amInterested || peer.peerInterested || peer.requests.size > 0 || peer.uploads.length > 0 || peer.uploadsInFlight > 0) continue
+  for (const peer of room.peers) {
+    if (peer.amInterested || peer.peerInterested || room.busy(peer)) continue
     if (now - peer.lastUsefulAt < after) continue
     if (best === null || peer.lastUsefulAt < best.lastUsefulAt) best = peer
   }

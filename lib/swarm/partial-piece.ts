@@ -104,7 +104,7 @@ export class PartialPiece<P> {
     if (block < 0 || block >= this.blockCount || this.state[block] === RECEIVED) return false
     if (data.length !== this.blockLength(block)) return false
     // fill() copies with memcpy; copy() into shared memory (the piece buffers are, for the disk
-    // writer) goes through V8's relaxed per-word copy, which was 14% of a download's CPU.
+    // writer) goes through V8's much slower per-word copy (bench/README.md, 2026-11-21 evening).
     const at = block * BLOCK_SIZE
     this.buffer.fill(data, at, at + data.length)
     this.state[block] = RECEIVED

@@ -1,8 +1,7 @@
 import type { Wire } from '../wire/wire.js'
-import { BLOCK_SIZE, type Message, type ExtensionName } from '../wire/messages.js'
+import type { Message, ExtensionName } from '../wire/messages.js'
 import { Bitfield } from '../util/bitfield.js'
 import { Rate } from '../util/rate.js'
-import type { PartialPiece } from './partial-piece.js'
 import type { ChokeCandidate } from './choker.js'
 import { TrackerlessError } from '../errors.js'
 
@@ -19,6 +18,8 @@ export interface PeerHost {
   onChoked (peer: Peer): void
   onUnchoked (peer: Peer): void
   onInterest (peer: Peer): void
+  /** We asked this peer for the block (a block nobody asked for is dropped before onBlock). */
+  wasAsked (peer: Peer, index: number, begin: number): boolean
   onBlock (peer: Peer, index: number, begin: number, block: Buffer): void
   onRejected (peer: Peer, request: BlockRequest): void
   onRequest (peer: Peer, request: BlockRequest): void
@@ -34,7 +35,7 @@ export const requestKey = (index: number, block: number): number => index * MAX_
 
 /**
  * One connected peer of one torrent: the protocol state of BEP3/BEP6 (choke, interest, what it
- * has, what we asked for, what it asked for) and its rates. It validates what the peer says
+ * has) and its rates. What we asked of it and it of us is the Scheduler's and the Uploader's. It validates what the peer says
  * against the torrent's size before the swarm sees it.
  */
 export class Peer implements ChokeCandidate {
@@ -53,13 +54,6 @@ export class Peer implements ChokeCandidate {
   amInterested = false
   peerChoking = true
   peerInterested = false
-  /** Requests we sent, by requestKey. */
-  readonly requests = new Map<number, BlockRequest>()
-  /** Pieces this peer fetches for us alone. */
-  readonly owned = new Set<PartialPiece<Peer>>()
-  /** Requests it sent us, served in order. */
-  readonly uploads: BlockRequest[] = []
-  uploadsInFlight = 0
   readonly download = new Rate()
   readonly upload = new Rate()
   lastBlockAt = Date.now()
@@ -69,8 +63,6 @@ export class Peer implements ChokeCandidate {
   maxRequests = 250
   /** Bytes of blocks it sent that we had not asked it for (or had cancelled): ignored. */
   unasked = 0
-  /** Requests the swarm keeps outstanding with the peer, as of its last top-up; 0 before the first. */
-  requestWindow = 0
   private pieceCount = -1
   private pendingBits: Buffer | null = null
   private pendingHaves: number[] = []
@@ -172,7 +164,7 @@ export class Peer implements ChokeCandidate {
       case 'piece':
         // A block we did not ask this peer for (or cancelled) is dropped, as libtorrent does: taken,
         // a peer could put junk into pieces others fetch and get them struck for the bad hash.
-        if (!this.requests.has(requestKey(msg.index, msg.begin / BLOCK_SIZE))) {
+        if (!this.host.wasAsked(this, msg.index, msg.begin)) {
           this.unasked += msg.block.length
           break
         }

@@ -125,7 +125,7 @@ export class PiecePicker {
     if (this.peers.has(peer)) return
     const interest: PeerInterest = { needed: 0 }
     this.peers.set(peer, interest)
-    this.forEachSet(peer, (piece) => {
+    peer.forEachSet((piece) => {
       this.gain(piece)
       if (this.isNeeded(piece)) interest.needed++
     })
@@ -134,7 +134,7 @@ export class PiecePicker {
   /** Forgets a registered peer (disconnect); an unknown bitfield is ignored. */
   removePeer (peer: Bitfield): void {
     if (!this.peers.delete(peer)) return
-    this.forEachSet(peer, (piece) => this.lose(piece))
+    peer.forEachSet((piece) => this.lose(piece))
   }
 
   addSeed (): void {
@@ -371,17 +371,6 @@ export class PiecePicker {
   private place (piece: number, at: number): void {
     this.order[at] = piece
     this.position[piece] = at
-  }
-
-  private forEachSet (bits: Bitfield, fn: (piece: number) => void): void {
-    const buffer = bits.buffer
-    for (let byte = 0; byte < buffer.length; byte++) {
-      const value = buffer[byte]!
-      if (value === 0) continue
-      for (let bit = 0; bit < 8; bit++) {
-        if ((value & (0x80 >> bit)) !== 0) fn(byte * 8 + bit)
-      }
-    }
   }
 
   private interestOf (peer: Bitfield): PeerInterest {

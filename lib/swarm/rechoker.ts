@@ -1,29 +1,23 @@
-import { chooseUnchoked, pickOptimistic } from './choker.js'
+import { chooseUnchoked, pickOptimistic, type ChokeCandidate } from './choker.js'
 import type { Peer } from './peer.js'
-
-const RECHOKE_INTERVAL = 10_000
-/** The optimistic unchoke moves every third round (30 s), as BEP3 suggests. */
-const OPTIMISTIC_ROUNDS = 3
-/**
- * Regular upload slots: libtorrent's default. BEP3's four date from uplinks of a few hundred
- * kB/s; with eight, a seed with eight downloaders feeds all of them from the start instead of
- * leaving three to wait for the others (measured: the 8-downloader swarm 3% sooner, 3% less CPU).
- */
-const SLOTS = 8
+import { OPTIMISTIC_ROUNDS, RECHOKE_INTERVAL, SLOTS } from './tuning.js'
 
 /**
  * Applies tit-for-tat every ten seconds (choker.ts decides, this owns the timer), and unchokes an
  * interested peer at once while a slot is free so that a new swarm starts without waiting.
  */
-export class Rechoker {
-  private readonly peers: Set<Peer>
+/** What the rechoker needs of a peer: the choker's facts, and choking it. */
+export type RechokePeer = ChokeCandidate & Pick<Peer, 'amChoking' | 'send'>
+
+export class Rechoker<P extends RechokePeer = Peer> {
+  private readonly peers: ReadonlySet<P>
   private readonly isSeeding: () => boolean
-  private readonly onChoke: (peer: Peer) => void
+  private readonly onChoke: (peer: P) => void
   private readonly timer: NodeJS.Timeout
   private round = 0
-  private optimistic: Peer | undefined
+  private optimistic: P | undefined
 
-  constructor (peers: Set<Peer>, isSeeding: () => boolean, onChoke: (peer: Peer) => void) {
+  constructor (peers: ReadonlySet<P>, isSeeding: () => boolean, onChoke: (peer: P) => void) {
     this.peers = peers
     this.isSeeding = isSeeding
     this.onChoke = onChoke
@@ -32,7 +26,7 @@ export class Rechoker {
   }
 
   /** A peer became interested or not. */
-  interestChanged (peer: Peer): void {
+  interestChanged (peer: P): void {
     if (!peer.interested || !peer.amChoking) return
     let unchoked = 0
     for (const p of this.peers) if (!p.amChoking) unchoked++
@@ -41,11 +35,11 @@ export class Rechoker {
 
   rechoke (): void {
     const candidates = [...this.peers]
-    const regular = chooseUnchoked(candidates, { slots: SLOTS, seeding: this.isSeeding() }) as Set<Peer>
+    const regular = chooseUnchoked(candidates, { slots: SLOTS, seeding: this.isSeeding() }) as Set<P>
     const current = this.optimistic
     const stale = current === undefined || !this.peers.has(current) || !current.interested || regular.has(current)
     if (this.round++ % OPTIMISTIC_ROUNDS === 0 || stale) {
-      this.optimistic = pickOptimistic(candidates, Math.random, { now: Date.now(), exclude: regular }) as Peer | undefined
+      this.optimistic = pickOptimistic(candidates, Math.random, { now: Date.now(), exclude: regular }) as P | undefined
     }
     for (const peer of candidates) {
       if (regular.has(peer) || peer === this.optimistic) {

@@ -5,6 +5,17 @@ import { BufferPool } from '../util/buffer-pool.js'
 import { sharedBuffer } from '../storage/file-writer.js'
 import { requestKey, type BlockRequest, type Peer } from './peer.js'
 
+/** What the scheduler needs of a peer: what it has. */
+export type SchedulerPeer = Pick<Peer, 'has' | 'isSeed' | 'bitfield'>
+
+/** What we asked of one peer: requests by requestKey, and the pieces it fetches for us alone. */
+interface Asked<P> {
+  readonly requests: Map<number, BlockRequest>
+  readonly owned: Set<PartialPiece<P>>
+}
+
+const NOTHING: ReadonlyMap<number, BlockRequest> = new Map()
+
 export interface SchedulerOptions {
   pieceLength: number
   pieceCount: number
@@ -21,13 +32,14 @@ export interface SchedulerOptions {
  * (one suspect if its hash fails, and whole pieces arrive sooner); pieces a read waits for and
  * the last pieces (end-game) are shared, and in end-game a missing block is asked of several peers.
  */
-export class Scheduler {
-  readonly partials = new Map<number, PartialPiece<Peer>>()
+export class Scheduler<P extends SchedulerPeer = Peer> {
+  readonly partials = new Map<number, PartialPiece<P>>()
   private readonly picker: PiecePicker
   private readonly opts: SchedulerOptions
   private readonly maxPartials: number
   private readonly buffers: BufferPool
   private readonly priorityRanges = new Map<number, [number, number]>()
+  private readonly asked = new Map<P, Asked<P>>()
 
   constructor (picker: PiecePicker, opts: SchedulerOptions) {
     this.picker = picker
@@ -51,9 +63,20 @@ export class Scheduler {
     return this.picker.wantedRemaining <= this.partials.size
   }
 
-  /** The next block to ask `peer` for, recorded in peer.requests; null when there is none. */
-  next (peer: Peer): BlockRequest | null {
-    for (const piece of peer.owned) {
+  /** Requests outstanding with `peer`, by requestKey. */
+  requests (peer: P): ReadonlyMap<number, BlockRequest> {
+    return this.asked.get(peer)?.requests ?? NOTHING
+  }
+
+  /** Forgets the request for block `key` of `peer` (end-game: another peer sent it); false when there was none. */
+  drop (peer: P, key: number): boolean {
+    return this.asked.get(peer)?.requests.delete(key) ?? false
+  }
+
+  /** The next block to ask `peer` for, recorded in its requests; null when there is none. */
+  next (peer: P): BlockRequest | null {
+    const asked = this.of(peer)
+    for (const piece of asked.owned) {
       const req = this.take(peer, piece)
       if (req !== null) return req
     }
@@ -61,7 +84,7 @@ export class Scheduler {
       if (piece.owner === peer || !peer.has(piece.index)) continue
       if (piece.owner === null) {
         piece.owner = peer
-        peer.owned.add(piece)
+        asked.owned.add(piece)
       } else if (!piece.shared) {
         continue
       }
@@ -71,69 +94,74 @@ export class Scheduler {
     if (this.partials.size < this.maxPartials) {
       const index = this.picker.pick(peer.isSeed ? 'all' : peer.bitfield!)
       if (index !== -1) {
-        const piece = new PartialPiece<Peer>(index, this.pieceSize(index), peer, this.buffers.take())
+        const piece = new PartialPiece<P>(index, this.pieceSize(index), peer, this.buffers.take())
         piece.shared = this.isPriority(index)
         this.fillPadding(piece)
         this.partials.set(index, piece)
         this.picker.markStarted(index)
-        peer.owned.add(piece)
+        asked.owned.add(piece)
         return this.take(peer, piece)
       }
     }
     // Strict end-game, libtorrent's default: only a peer with nothing else to do asks for a
     // block someone else is already sending, one at a time; on a fast link every duplicate
     // asked for is a duplicate received, which costs both ends a block's worth of work.
-    return this.endgame && peer.requests.size === 0 ? this.duplicate(peer) : null
+    return this.endgame && asked.requests.size === 0 ? this.duplicate(peer) : null
   }
 
   /** A block arrived; returns the piece when that block completed it. */
-  receive (peer: Peer, index: number, begin: number, data: Buffer): PartialPiece<Peer> | null {
+  receive (peer: P, index: number, begin: number, data: Buffer): PartialPiece<P> | null {
     const block = begin / BLOCK_SIZE
-    peer.requests.delete(requestKey(index, block))
+    this.drop(peer, requestKey(index, block))
     const piece = this.partials.get(index)
     if (piece === undefined || !Number.isInteger(block)) return null
     if (!piece.addBlock(block, data, peer) || !piece.complete) return null
-    for (const p of piece.contributors) p.owned.delete(piece)
-    piece.owner?.owned.delete(piece)
+    this.disown(piece)
     return piece
   }
 
   /** A request that will not be answered goes back to the pool. */
-  giveBack (peer: Peer, req: BlockRequest): void {
+  giveBack (peer: P, req: BlockRequest): void {
     const block = req.begin / BLOCK_SIZE
-    if (!peer.requests.delete(requestKey(req.index, block))) return
+    if (!this.drop(peer, requestKey(req.index, block))) return
     this.partials.get(req.index)?.returnBlock(block)
   }
 
   /** The peer choked us, left or stalled: its requests go back and its pieces become orphans
    *  that the next peer to have them adopts, keeping the blocks already received. */
-  release (peer: Peer, disown: boolean): void {
-    for (const req of peer.requests.values()) this.partials.get(req.index)?.returnBlock(req.begin / BLOCK_SIZE)
-    peer.requests.clear()
+  release (peer: P, disown: boolean): void {
+    const asked = this.asked.get(peer)
+    if (asked === undefined) return
+    for (const req of asked.requests.values()) this.partials.get(req.index)?.returnBlock(req.begin / BLOCK_SIZE)
+    asked.requests.clear()
     if (!disown) return
-    for (const piece of peer.owned) if (piece.owner === peer) piece.owner = null
-    peer.owned.clear()
+    for (const piece of asked.owned) if (piece.owner === peer) piece.owner = null
+    this.asked.delete(peer)
   }
 
   /** The peer no longer has piece `index` (BEP54): it stops fetching it; others may adopt it. */
-  forget (peer: Peer, index: number): void {
-    for (const piece of peer.owned) {
+  forget (peer: P, index: number): void {
+    const asked = this.asked.get(peer)
+    if (asked === undefined) return
+    for (const piece of asked.owned) {
       if (piece.index !== index) continue
-      peer.owned.delete(piece)
+      asked.owned.delete(piece)
       if (piece.owner === peer) piece.owner = null
     }
-    for (const [key, req] of peer.requests) {
+    for (const [key, req] of asked.requests) {
       if (req.index !== index) continue
-      peer.requests.delete(key)
+      asked.requests.delete(key)
       this.partials.get(index)?.returnBlock(req.begin / BLOCK_SIZE)
     }
   }
 
   /** The peer replaced its set (a later BITFIELD): what it no longer has is no longer asked of it. */
-  keepHeld (peer: Peer): void {
+  keepHeld (peer: P): void {
+    const asked = this.asked.get(peer)
+    if (asked === undefined) return
     const lost = new Set<number>()
-    for (const piece of peer.owned) if (!peer.has(piece.index)) lost.add(piece.index)
-    for (const req of peer.requests.values()) if (!peer.has(req.index)) lost.add(req.index)
+    for (const piece of asked.owned) if (!peer.has(piece.index)) lost.add(piece.index)
+    for (const req of asked.requests.values()) if (!peer.has(req.index)) lost.add(req.index)
     for (const index of lost) this.forget(peer, index)
   }
 
@@ -149,8 +177,7 @@ export class Scheduler {
   fail (index: number): void {
     const piece = this.partials.get(index)
     if (piece === undefined) return
-    for (const p of piece.contributors) p.owned.delete(piece)
-    piece.owner?.owned.delete(piece)
+    this.disown(piece)
     this.partials.delete(index)
     this.buffers.give(piece.storage)
     this.picker.markAbandoned(index)
@@ -176,7 +203,22 @@ export class Scheduler {
     return false
   }
 
-  private fillPadding (piece: PartialPiece<Peer>): void {
+  /** Nobody fetches the piece alone any more (it is complete, or dropped). */
+  private disown (piece: PartialPiece<P>): void {
+    for (const p of piece.contributors) this.asked.get(p)?.owned.delete(piece)
+    if (piece.owner !== null) this.asked.get(piece.owner)?.owned.delete(piece)
+  }
+
+  private of (peer: P): Asked<P> {
+    let asked = this.asked.get(peer)
+    if (asked === undefined) {
+      asked = { requests: new Map(), owned: new Set() }
+      this.asked.set(peer, asked)
+    }
+    return asked
+  }
+
+  private fillPadding (piece: PartialPiece<P>): void {
     const pads = this.opts.padding ?? []
     const start = piece.index * this.opts.pieceLength
     const end = start + piece.length
@@ -193,22 +235,22 @@ export class Scheduler {
     }
   }
 
-  private take (peer: Peer, piece: PartialPiece<Peer>): BlockRequest | null {
+  private take (peer: P, piece: PartialPiece<P>): BlockRequest | null {
     const block = piece.takeBlock()
     if (block === -1) return null
     return this.record(peer, piece, block)
   }
 
-  private record (peer: Peer, piece: PartialPiece<Peer>, block: number): BlockRequest {
+  private record (peer: P, piece: PartialPiece<P>, block: number): BlockRequest {
     const req = { index: piece.index, begin: block * BLOCK_SIZE, length: piece.blockLength(block) }
-    peer.requests.set(requestKey(piece.index, block), req)
+    this.of(peer).requests.set(requestKey(piece.index, block), req)
     return req
   }
 
   /** End-game, for a peer with no requests: the block already asked of the fewest other peers;
    *  null when there is none. */
-  private duplicate (peer: Peer): BlockRequest | null {
-    let best: PartialPiece<Peer> | null = null
+  private duplicate (peer: P): BlockRequest | null {
+    let best: PartialPiece<P> | null = null
     let bestBlock = -1
     for (const piece of this.partials.values()) {
       if (piece.complete || !peer.has(piece.index)) continue

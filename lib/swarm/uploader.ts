@@ -1,47 +1,80 @@
 import type { TorrentStorage } from '../storage/torrent-storage.js'
 import type { BlockRequest, Peer } from './peer.js'
+import { READS_PER_PEER } from './tuning.js'
 
-/** Disk reads in flight per peer: enough to hide read latency, few enough to stop when the socket is full. */
-const READS_PER_PEER = 16
+/** What the uploader needs of a peer: whether we choke it, its wire, its upload rate. */
+export type UploadPeer = Pick<Peer, 'amChoking' | 'upload'> & {
+  readonly wire: Pick<Peer['wire'], 'send' | 'peerSupportsFast' | 'writableNeedDrain' | 'destroyed'>
+}
+
+/** One peer's requests of us: queued in order, and disk reads in flight for it. */
+interface Queue { readonly waiting: BlockRequest[], inFlight: number }
 
 /**
  * Serves the blocks peers ask for, in order. Reads stop while a peer's socket is full and resume
  * on 'drain', so a slow peer holds no more than a few blocks in memory.
  */
-export class Uploader {
-  private readonly storage: TorrentStorage
+export class Uploader<P extends UploadPeer = Peer> {
+  private readonly storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>
+  private readonly queues = new Map<P, Queue>()
   private readonly onError: (err: Error) => void
 
-  constructor (storage: TorrentStorage, onError: (err: Error) => void) {
+  constructor (storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>, onError: (err: Error) => void) {
     this.storage = storage
     this.onError = onError
   }
 
-  enqueue (peer: Peer, req: BlockRequest): void {
-    peer.uploads.push({ index: req.index, begin: req.begin, length: req.length })
+  /** Requests of `peer` queued, not yet read. */
+  queued (peer: P): number {
+    return this.queues.get(peer)?.waiting.length ?? 0
+  }
+
+  /** Requests of `peer` queued or being read. */
+  busy (peer: P): boolean {
+    const queue = this.queues.get(peer)
+    return queue !== undefined && (queue.waiting.length > 0 || queue.inFlight > 0)
+  }
+
+  enqueue (peer: P, req: BlockRequest): void {
+    let queue = this.queues.get(peer)
+    if (queue === undefined) {
+      queue = { waiting: [], inFlight: 0 }
+      this.queues.set(peer, queue)
+    }
+    queue.waiting.push({ index: req.index, begin: req.begin, length: req.length })
     this.pump(peer)
   }
 
-  cancel (peer: Peer, req: BlockRequest): void {
-    const i = peer.uploads.findIndex((u) => u.index === req.index && u.begin === req.begin && u.length === req.length)
-    if (i !== -1) peer.uploads.splice(i, 1)
+  cancel (peer: P, req: BlockRequest): void {
+    const waiting = this.queues.get(peer)?.waiting
+    const i = waiting?.findIndex((u) => u.index === req.index && u.begin === req.begin && u.length === req.length) ?? -1
+    if (i !== -1) waiting!.splice(i, 1)
   }
 
   /** We choked the peer: its queued requests will not be served (BEP6 peers are told so). */
-  clear (peer: Peer): void {
-    if (peer.wire.peerSupportsFast) for (const u of peer.uploads) peer.wire.send({ type: 'reject', ...u })
-    peer.uploads.length = 0
+  clear (peer: P): void {
+    const queue = this.queues.get(peer)
+    if (queue === undefined) return
+    if (peer.wire.peerSupportsFast) for (const u of queue.waiting) peer.wire.send({ type: 'reject', ...u })
+    queue.waiting.length = 0
   }
 
-  pump (peer: Peer): void {
-    while (peer.uploadsInFlight < READS_PER_PEER && peer.uploads.length > 0 && !peer.wire.writableNeedDrain) {
-      const req = peer.uploads.shift()!
+  /** The peer left: its queue is dropped (reads in flight find its wire destroyed). */
+  remove (peer: P): void {
+    this.queues.delete(peer)
+  }
+
+  pump (peer: P): void {
+    const queue = this.queues.get(peer)
+    if (queue === undefined) return
+    while (queue.inFlight < READS_PER_PEER && queue.waiting.length > 0 && !peer.wire.writableNeedDrain) {
+      const req = queue.waiting.shift()!
       const cached = this.storage.cachedRange(req.index, req.begin, req.length)
       if (cached !== null) {
         this.send(peer, req, cached)
         continue
       }
-      this.fetch(peer, req, true)
+      this.fetch(peer, queue, req, true)
     }
   }
 
@@ -51,26 +84,26 @@ export class Uploader {
    * cachedRange() gives it. When the cache has no room (its budget is all in reads in flight and
    * buffers not yet sent) or the window left it before we looked, only the block is read.
    */
-  private fetch (peer: Peer, req: BlockRequest, viaCache: boolean): void {
-    peer.uploadsInFlight++
+  private fetch (peer: P, queue: Queue, req: BlockRequest, viaCache: boolean): void {
+    queue.inFlight++
     const fetched: Promise<Buffer | boolean> = viaCache ? this.storage.load(req.index, req.begin, req.length) : this.storage.readDirect(req.index, req.begin, req.length)
     fetched.then((block) => {
-      peer.uploadsInFlight--
+      queue.inFlight--
       if (peer.wire.destroyed || peer.amChoking) return
       const data = typeof block === 'boolean' ? this.storage.cachedRange(req.index, req.begin, req.length) : block
       if (data === null) {
-        this.fetch(peer, req, false)
+        this.fetch(peer, queue, req, false)
         return
       }
       this.send(peer, req, data)
       this.pump(peer)
     }, (err: Error) => {
-      peer.uploadsInFlight--
+      queue.inFlight--
       this.onError(err)
     })
   }
 
-  private send (peer: Peer, req: BlockRequest, block: Buffer): void {
+  private send (peer: P, req: BlockRequest, block: Buffer): void {
     peer.wire.send({ type: 'piece', index: req.index, begin: req.begin, block })
     peer.upload.add(block.length)
   }

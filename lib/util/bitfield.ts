@@ -53,6 +53,18 @@ export class Bitfield {
   get empty (): boolean {
     return this.ones === 0
   }
+
+  /** Calls `fn` with each set bit's index, in order, skipping empty bytes. */
+  forEachSet (fn: (index: number) => void): void {
+    const buffer = this.buffer
+    for (let byte = 0; byte < buffer.length; byte++) {
+      const value = buffer[byte]!
+      if (value === 0) continue
+      for (let bit = 0; bit < 8; bit++) {
+        if ((value & (0x80 >> bit)) !== 0) fn(byte * 8 + bit)
+      }
+    }
+  }
 }
 
 const POPCOUNT = new Uint8Array(256)

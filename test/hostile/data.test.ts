@@ -23,8 +23,8 @@ test('a peer whose blocks fail the hash is banned; the download finishes from th
   liar.send({ type: 'unchoke' })
   await liar.waitClosed()
   assert.ok(served > 0, 'the liar was never asked for a block')
-  const swarms = (s.leecher as unknown as { swarms: Map<string, { swarm: { peerList: PeerList } }> }).swarms
-  const peerList = swarms.get(s.meta.infoHash.toString('hex'))!.swarm.peerList
+  const swarms = (s.leecher as unknown as { swarms: Map<string, { swarm: Pick<PeerList, 'banReason'> }> }).swarms
+  const peerList = swarms.get(s.meta.infoHash.toString('hex'))!.swarm
   assert.match(peerList.banReason(liarAddress) ?? 'not banned', /failed the hash check/)
   assert.match(peerList.banReason('127.0.0.1:1', liar.peerId.toString('hex')) ?? 'not banned', /failed the hash check/, 'its peer id was not banned')
 

@@ -28,7 +28,7 @@ import { until } from '../helpers/fixtures.js'
 import { MiB, RawPeer, scene, type Scene } from './raw-peer.js'
 
 /** The parts of a running swarm these tests look into (test-only access to private state). */
-interface SwarmView { peers: Set<Peer>, picker: { availability: (index: number) => number } | null, peerList: PeerList }
+interface SwarmView { peers: Set<Peer>, picker: { availability: (index: number) => number } | null, banReason: PeerList['banReason'] }
 
 function swarmOf (torrent: Torrent, s: Scene): SwarmView {
   const swarms = (torrent as unknown as { swarms: Map<string, { swarm: SwarmView }> }).swarms
@@ -196,8 +196,8 @@ test('ignored: blocks we did not ask that peer for; they cannot get the honest p
   await until(() => intruderPeer.wire.downloadedBytes === targets.length * targets[0]!.length || intruderDropped !== null, 10_000, 'the leecher read the junk')
   serving = true
   for (const r of asked) serve(r)
-  await until(() => archive.progress === 1 || view.peerList.banReason(honestAddress) !== undefined, 30_000, 'the download ended')
-  assert.equal(view.peerList.banReason(honestAddress), undefined, 'the honest peer was banned')
+  await until(() => archive.progress === 1 || view.banReason(honestAddress) !== undefined, 30_000, 'the download ended')
+  assert.equal(view.banReason(honestAddress), undefined, 'the honest peer was banned')
   assert.ok((await archive.readFile('/data.bin') as Buffer).equals(data))
   assert.equal(intruderPeer.unasked, targets.length * targets[0]!.length, 'the junk was not counted as unasked')
   assert.equal(intruderDropped, null, `the intruder was dropped (${String(intruderDropped)}): unasked blocks are ignored, not a reason to disconnect`)

@@ -7,14 +7,16 @@ import type { TrackerlessError } from '../../lib/errors.js'
 const AFTER = 1_000
 const NOW = 1_000_000
 
-type Fake = EvictionCandidate & { name: string, reason: TrackerlessError | undefined }
+/** What the download would know of the peer: requests either way, reads in flight for it. */
+interface Transfers { requests: Map<number, unknown>, uploads: unknown[], uploadsInFlight: number }
+type Fake = EvictionCandidate & Transfers & { name: string, reason: TrackerlessError | undefined }
 
 /** A peer whose payload last moved `idleFor` ms before `now`. */
-function fake (name: string, idleFor: number, state: Partial<EvictionCandidate> = {}, now = NOW): Fake {
+function fake (name: string, idleFor: number, state: Partial<EvictionCandidate & Transfers> = {}, now = NOW): Fake {
   return fakeAt(name, now - idleFor, state)
 }
 
-function fakeAt (name: string, lastUsefulAt: number, state: Partial<EvictionCandidate> = {}): Fake {
+function fakeAt (name: string, lastUsefulAt: number, state: Partial<EvictionCandidate & Transfers> = {}): Fake {
   const peer: Fake = {
     name,
     address: `${name}:1`,
@@ -40,14 +42,15 @@ test('a connection in use is never evicted: interest either way, requests either
     fake('sending', 10 * AFTER, { uploadsInFlight: 1 }),
     fake('recent', AFTER - 1)
   ]
-  assert.equal(leastUseful(busy, { evictAfter: AFTER }, NOW), null)
+  assert.equal(leastUseful(room(...busy), { evictAfter: AFTER }, NOW), null)
   const idle = [fake('idle', AFTER), fake('idler', 3 * AFTER), fake('idlest', 2 * AFTER)]
-  assert.equal(leastUseful([...busy, ...idle], { evictAfter: AFTER }, NOW)?.name, 'idler')
+  assert.equal(leastUseful(room(...busy, ...idle), { evictAfter: AFTER }, NOW)?.name, 'idler')
 })
 
 function room (...peers: Fake[]): Room<Fake> {
   const set = new Set(peers)
-  return { peers: set, forget: (peer) => set.delete(peer) }
+  const busy = (p: Fake): boolean => p.requests.size > 0 || p.uploads.length > 0 || p.uploadsInFlight > 0
+  return { peers: set, forget: (peer) => set.delete(peer), busy }
 }
 
 const names = (r: Room<Fake>): string[] => [...r.peers].map((p) => p.name)
