@@ -20,6 +20,7 @@ import { Watcher } from '../mutable/watcher.js'
 import { createKeypair } from '../mutable/keys.js'
 import type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 import { normalizePeerId, normalizeStorage } from './normalize-options.js'
+import { ResumeKeeper } from './resume.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 
@@ -30,7 +31,7 @@ const DEFAULT_UPDATE_INTERVAL = 60_000
 const ANNOUNCE_WAIT = 5_000
 
 /** `announced` settles once discovery's first announce of the torrent is done. */
-interface Entry { swarm: Swarm, archives: number, announced: Promise<void> }
+interface Entry { swarm: Swarm, archives: number, announced: Promise<void>, resume: ResumeKeeper | null }
 
 /**
  * A client: one TCP port shared by all its torrents, and the torrents themselves.
@@ -102,10 +103,12 @@ export class Torrent {
   async stop (): Promise<void> {
     if (this.state === 'stopped') return
     this.state = 'stopped'
-    const swarms = [...this.swarms.values()].map((e) => e.swarm)
+    const entries = [...this.swarms.values()]
+    const swarms = entries.map((e) => e.swarm)
     this.swarms.clear()
     this.publisher?.close()
     this.publisher = null
+    await Promise.all(entries.map((e) => e.resume?.close()))
     await Promise.all(swarms.map((s) => s.close()))
     await this.discovery?.close()
     this.discovery = null
@@ -259,6 +262,7 @@ export class Torrent {
     const key = infoHash.toString('hex')
     const existing = this.swarms.get(key)
     if (existing !== undefined) return existing
+    const resume = this.opts.stateDir !== undefined && o.complete !== true ? new ResumeKeeper(this.opts.stateDir, key) : null
     const swarm = new Swarm({
       infoHash,
       peerId: this.peerId,
@@ -269,14 +273,16 @@ export class Torrent {
       seed: o.seed,
       complete: o.complete === true,
       ...(o.reuse !== undefined ? { reuse: o.reuse } : {}),
+      ...(resume !== null ? { scan: resume.scan } : {}),
       slots: this.slots,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })
     // Errors reach users through their Archive; a swarm nobody listens to must not crash the process.
     swarm.on('error', () => {})
+    resume?.attach(swarm)
     const announced = this.discovery?.join(infoHash, (address) => swarm.connect(address, 'discovered'), () => swarm.wantsPeers) ?? Promise.resolve()
-    const entry = { swarm, archives: 0, announced }
+    const entry = { swarm, archives: 0, announced, resume }
     this.swarms.set(key, entry)
     return entry
   }
@@ -301,6 +307,7 @@ export class Torrent {
       this.swarms.delete(key)
       this.discovery?.leave(entry.swarm.infoHash)
     }
+    await entry.resume?.close()
     await entry.swarm.close()
   }
 

@@ -44,6 +44,8 @@ export interface SwarmOptions {
   /** Another version of this archive that we hold: pieces it has under the same hash are copied
    *  from it after the scan instead of downloaded (BEP46 updates). */
   reuse?: PieceSource
+  /** Replaces the full scan (client/resume.ts: resume data). */
+  scan?: (storage: TorrentStorage) => Promise<Bitfield>
   memoryBudget?: number
   maxPeers?: number
   /** The client-wide connection cap this swarm shares with the client's other swarms. */
@@ -281,7 +283,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
       have = new Bitfield(meta.pieceCount)
       have.setAll()
     } else {
-      have = await storage.scan()
+      have = await (this.opts.scan?.(storage) ?? storage.scan())
       if (this.opts.reuse !== undefined && !this.closed) await reusePieces(this.opts.reuse, storage, meta.pieceHashes, have)
     }
     if (this.closed) return
