@@ -21,8 +21,10 @@ import { createKeypair } from '../mutable/keys.js'
 import type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 import { normalizePeerId, normalizeStorage } from './normalize-options.js'
 import { ResumeKeeper } from './resume.js'
+import { deleteTorrentData, describeTorrent, type RemoveOptions, type TorrentInfo } from './torrent-list.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
+export type { RemoveOptions, TorrentInfo } from './torrent-list.js'
 
 const VERSION = '0.1.0'
 const DEFAULT_TIMEOUT = 30_000
@@ -43,6 +45,8 @@ export class Torrent {
   private readonly opts: TorrentOptions
   private readonly storage: StorageFactory
   private readonly swarms = new Map<string, Entry>()
+  /** Every open Archive of this client (lookups and seeded drafts), for remove(). */
+  private readonly archives = new Set<Archive>()
   private listener: Listener | null = null
   private discovery: Discovery | null = null
   private publisher: Publisher | null = null
@@ -131,7 +135,37 @@ export class Torrent {
     const target = await resolveTarget(url)
     if (target.kind === 'mutable') return await this.lookupMutable(target.link, opts)
     const metainfo = target.kind === 'torrent' ? target.metainfo : null
-    return new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts))
+    return this.track(new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts)))
+  }
+
+  /** The open torrents: looked up, seeded, or still waiting for their metadata. */
+  torrents (): TorrentInfo[] {
+    return [...this.swarms.values()].map((e) => describeTorrent(e.swarm))
+  }
+
+  /**
+   * Closes every archive of a torrent (`url` as lookup() takes it, but not a btpk link) and stops
+   * it; with `deleteData`, deletes the files this client downloaded for it and its resume data.
+   * Deleting a torrent that is not open needs its metadata: pass the .torrent. Resolves with the
+   * paths deleted (none without `deleteData`, or when none were ours).
+   */
+  async remove (url: string | Uint8Array, opts: RemoveOptions = {}): Promise<string[]> {
+    const target = await resolveTarget(url)
+    if (target.kind === 'mutable') fail('EINVALIDURL', 'remove() takes the torrent a mutable link points to now: pass archive.infoHash instead of the btpk link')
+    const key = target.infoHash.toString('hex')
+    const meta = this.swarms.get(key)?.swarm.metainfo ?? (target.kind === 'torrent' ? target.metainfo : null)
+    await Promise.all([...this.archives].filter((a) => a.infoHash === key).map(async (a) => await a.close()))
+    const left = this.swarms.get(key)
+    if (left !== undefined) await this.release(left)
+    if (opts.deleteData !== true) return []
+    if (meta === null) fail('ENOENT', `torrent ${key} is not open here, so its file list is unknown: pass its .torrent to remove() to delete its data`)
+    return await deleteTorrentData(this.storage, this.opts.stateDir, meta)
+  }
+
+  private track (archive: Archive): Archive {
+    this.archives.add(archive)
+    archive.onClose(() => this.archives.delete(archive))
+    return archive
   }
 
   /**
@@ -194,7 +228,7 @@ export class Torrent {
     await Promise.race([entry.announced, new Promise((resolve) => setTimeout(resolve, ANNOUNCE_WAIT).unref())])
     // A draft holds its own reference (its close() stops seeding); a path is seeded until stop().
     if (typeof source === 'string') entry.archives++
-    else source.seededAs(this.backingOf(entry))
+    else this.track(source).seededAs(this.backingOf(entry))
     return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [] })
   }
 
@@ -210,7 +244,7 @@ export class Torrent {
     const timeout = opts.timeout ?? DEFAULT_TIMEOUT
     const first = await resolveWithin(dht, publicKey, link.salt, timeout, opts.signal)
     let current = await this.openBacking(first.infoHash, null, link.peers, opts, { link: text })
-    const archive = new Archive(current)
+    const archive = this.track(new Archive(current))
     const watcher = new Watcher({
       resolve: () => resolveWithin(dht, publicKey, link.salt, timeout),
       seq: first.seq,
