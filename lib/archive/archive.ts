@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events'
+import { StatsEmitter } from './stats-emitter.js'
 import { constants } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Swarm } from '../swarm/swarm.js'
@@ -11,7 +11,7 @@ import { Stats, Dirent } from './stats.js'
 import { readRange, prefetchRange, throwIfAborted } from './reader.js'
 import { ReadAheadStream, emptySource, type FileSource } from './stream.js'
 import { settle, split, type Callback } from './callback.js'
-import type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
+import type { ArchiveBacking, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
 import { streamRange, statOptions, checkPath } from './args.js'
 
 export { Stats, Dirent, FileHandle }
@@ -32,7 +32,7 @@ export type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, Re
  * errors are `TrackerlessError`s with node:fs codes (ENOENT, ENOTDIR, EISDIR) or ECLOSED after
  * `close()`. Events ('progress', 'done', 'peer', 'error') are listed in {@link ArchiveEvents}.
  */
-export class Archive extends EventEmitter<ArchiveEvents> {
+export class Archive extends StatsEmitter {
   #tree = new FileTree()
   /** A draft's files by path, kept after sealing so that it can be seeded by other clients too. */
   readonly #draft: Map<string, Buffer> | null
@@ -317,7 +317,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     if (backing.link !== undefined) this.#link = backing.link
     if (this.#swarm !== null) return
     const swarm = backing.swarm
-    this.#swarm = swarm
+    this.#swarm = this.statsSwarm = swarm
     const tree = new FileTree()
     for (const file of swarm.metainfo!.files) if (!file.pad) tree.addFile(file.path, file.length, file.offset)
     this.#tree = tree

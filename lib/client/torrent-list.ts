@@ -3,6 +3,7 @@ import type { Metainfo } from '../metainfo/types.js'
 import type { Swarm } from '../swarm/swarm.js'
 import type { StorageFactory, TorrentStorageFactory } from '../storage/types.js'
 import { resumePath } from '../storage/resume-data.js'
+import { notePeerOrigin, torrentStats, type TorrentStats } from '../archive/torrent-stats.js'
 
 /** One open torrent, as `client.torrents()` lists it. */
 export interface TorrentInfo {
@@ -14,10 +15,20 @@ export interface TorrentInfo {
   length: number
   /** 0..1 of the pieces verified. */
   progress: number
-  /** Bytes of piece data received and sent since it was opened. */
+  /** What its archives' stats() give. */
+  stats: TorrentStats
+}
+
+/** What `client.stats()` gives: the sums over the open torrents. */
+export interface ClientStats {
   downloaded: number
   uploaded: number
-  /** Peers connected now. */
+  downloadSpeed: number
+  uploadSpeed: number
+  /** uploaded / downloaded; 0 while nothing was downloaded. */
+  ratio: number
+  torrents: number
+  /** Peer connections, summed over the torrents. */
   peers: number
 }
 
@@ -34,10 +45,34 @@ export function describeTorrent (swarm: Swarm): TorrentInfo {
     name: meta?.name ?? '',
     length: meta?.length ?? 0,
     progress: swarm.progress,
-    downloaded: swarm.downloaded,
-    uploaded: swarm.uploaded,
-    peers: swarm.peers.size
+    stats: torrentStats(swarm)
   }
+}
+
+export function clientStats (swarms: Swarm[]): ClientStats {
+  const sum: ClientStats = { downloaded: 0, uploaded: 0, downloadSpeed: 0, uploadSpeed: 0, ratio: 0, torrents: swarms.length, peers: 0 }
+  for (const swarm of swarms) {
+    const s = torrentStats(swarm)
+    sum.downloaded += s.downloaded
+    sum.uploaded += s.uploaded
+    sum.downloadSpeed += s.downloadSpeed
+    sum.uploadSpeed += s.uploadSpeed
+    sum.peers += s.peers.total
+  }
+  sum.ratio = sum.downloaded === 0 ? 0 : sum.uploaded / sum.downloaded
+  return sum
+}
+
+/** Dials a peer the user named (lookup's or seed's `peers`, a magnet's x.pe). */
+export function dialNamed (swarm: Swarm, address: string): void {
+  notePeerOrigin(swarm, address, 'named')
+  swarm.connect(address)
+}
+
+/** Dials a peer the DHT or LSD found. */
+export function dialDiscovered (swarm: Swarm, address: string): void {
+  notePeerOrigin(swarm, address, 'discovery')
+  swarm.connect(address, 'discovered')
 }
 
 /**

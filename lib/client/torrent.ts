@@ -21,10 +21,10 @@ import { createKeypair } from '../mutable/keys.js'
 import type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 import { normalizePeerId, normalizeStorage } from './normalize-options.js'
 import { ResumeKeeper } from './resume.js'
-import { deleteTorrentData, describeTorrent, type RemoveOptions, type TorrentInfo } from './torrent-list.js'
+import { clientStats, deleteTorrentData, describeTorrent, dialDiscovered, dialNamed, type ClientStats, type RemoveOptions, type TorrentInfo } from './torrent-list.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
-export type { RemoveOptions, TorrentInfo } from './torrent-list.js'
+export type { RemoveOptions, TorrentInfo, ClientStats } from './torrent-list.js'
 
 const VERSION = '0.1.0'
 const DEFAULT_TIMEOUT = 30_000
@@ -143,6 +143,11 @@ export class Torrent {
     return [...this.swarms.values()].map((e) => describeTorrent(e.swarm))
   }
 
+  /** Totals over the open torrents: bytes and speeds down and up, ratio, torrents and peers. */
+  stats (): ClientStats {
+    return clientStats([...this.swarms.values()].map((e) => e.swarm))
+  }
+
   /**
    * Closes every archive of a torrent (`url` as lookup() takes it, but not a btpk link) and stops
    * it; with `deleteData`, deletes the files this client downloaded for it and its resume data.
@@ -164,7 +169,7 @@ export class Torrent {
 
   private track (archive: Archive): Archive {
     this.archives.add(archive)
-    archive.onClose(() => this.archives.delete(archive))
+    archive.onClose(() => { this.archives.delete(archive); archive.stopStats() })
     return archive
   }
 
@@ -221,7 +226,7 @@ export class Torrent {
     }
     const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
-    for (const peer of opts.peers ?? []) entry.swarm.connect(peer)
+    for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)
     await waitReady(entry.swarm, DEFAULT_TIMEOUT)
     // SPEC: seed() resolves once announced, so that a lookup by infohash right after finds it; a
     // DHT that reaches no node never announces, and seeding must not wait on it forever.
@@ -266,7 +271,7 @@ export class Torrent {
   /** Opens (or joins) the torrent, connects the named peers, waits for its metadata and storage. */
   private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource } = {}): Promise<ArchiveBacking> {
     const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}) })
-    for (const peer of [...peers, ...(opts.peers ?? [])]) entry.swarm.connect(peer)
+    for (const peer of [...peers, ...(opts.peers ?? [])]) dialNamed(entry.swarm, peer)
     try {
       await waitReady(entry.swarm, opts.timeout ?? DEFAULT_TIMEOUT, opts.signal)
     } catch (err) {
@@ -315,7 +320,7 @@ export class Torrent {
     // Errors reach users through their Archive; a swarm nobody listens to must not crash the process.
     swarm.on('error', () => {})
     resume?.attach(swarm)
-    const announced = this.discovery?.join(infoHash, (address) => swarm.connect(address, 'discovered'), () => swarm.wantsPeers) ?? Promise.resolve()
+    const announced = this.discovery?.join(infoHash, (address) => dialDiscovered(swarm, address), () => swarm.wantsPeers) ?? Promise.resolve()
     const entry = { swarm, archives: 0, announced, resume }
     this.swarms.set(key, entry)
     return entry

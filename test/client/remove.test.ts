@@ -47,8 +47,8 @@ test('torrents() lists what is open; remove() closes every archive of it and kee
   assert.equal(info!.name, 'tree')
   assert.equal(info!.length, 3 * SIZE)
   assert.equal(info!.progress, 1)
-  assert.equal(info!.downloaded, 3 * SIZE)
-  assert.equal(info!.peers, 1)
+  assert.equal(info!.stats.downloaded, 3 * SIZE)
+  assert.equal(info!.stats.peers.total, 1)
 
   assert.deepEqual(await client.remove(s.magnet), [])
   assert.deepEqual(client.torrents(), [])
