@@ -1,4 +1,4 @@
-import { StatsEmitter } from './stats-emitter.js'
+import { TransferControl } from './transfer-control.js'
 import { constants } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Swarm } from '../swarm/swarm.js'
@@ -32,7 +32,7 @@ export type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, Re
  * errors are `TrackerlessError`s with node:fs codes (ENOENT, ENOTDIR, EISDIR) or ECLOSED after
  * `close()`. Events ('progress', 'done', 'peer', 'error') are listed in {@link ArchiveEvents}.
  */
-export class Archive extends StatsEmitter {
+export class Archive extends TransferControl {
   #tree = new FileTree()
   /** A draft's files by path, kept after sealing so that it can be seeded by other clients too. */
   readonly #draft: Map<string, Buffer> | null
@@ -317,7 +317,7 @@ export class Archive extends StatsEmitter {
     if (backing.link !== undefined) this.#link = backing.link
     if (this.#swarm !== null) return
     const swarm = backing.swarm
-    this.#swarm = this.statsSwarm = swarm
+    this.#swarm = this.currentSwarm = swarm
     const tree = new FileTree()
     for (const file of swarm.metainfo!.files) if (!file.pad) tree.addFile(file.path, file.length, file.offset)
     this.#tree = tree

@@ -12,7 +12,7 @@ export const STATS_INTERVAL = 1000
  */
 export class StatsEmitter extends EventEmitter<ArchiveEvents> {
   /** @internal The swarm the statistics are of; null for a draft not seeded. */
-  protected statsSwarm: Swarm | null = null
+  protected currentSwarm: Swarm | null = null
   #timer: NodeJS.Timeout | null = null
   #stopped = false
 
@@ -31,7 +31,7 @@ export class StatsEmitter extends EventEmitter<ArchiveEvents> {
 
   /** Bytes and speeds down and up, ratio, ETA, and the peers by source and transport; zeros for a draft. */
   stats (): TorrentStats {
-    return torrentStats(this.statsSwarm)
+    return torrentStats(this.currentSwarm)
   }
 
   /** @internal Ends the 'stats' events for good (the archive closed). */

@@ -34,6 +34,11 @@ export function notePeerOrigin (swarm: Swarm, address: string, origin: 'named' |
   if (map.size > MAX_NOTED) map.delete(map.keys().next().value!)
 }
 
+/** The addresses the user named for `swarm` (as far as the bound above keeps them). */
+export function namedPeers (swarm: Swarm): string[] {
+  return [...noted.get(swarm) ?? []].filter(([, origin]) => origin === 'named').map(([address]) => address)
+}
+
 export function torrentStats (swarm: Swarm | null): TorrentStats {
   const bySource: Record<PeerOrigin, number> = { named: 0, discovery: 0, pex: 0, incoming: 0 }
   if (swarm === null) return { downloaded: 0, uploaded: 0, downloadSpeed: 0, uploadSpeed: 0, ratio: 0, eta: 0, peers: { total: 0, bySource, byTransport: { tcp: 0 } } }

@@ -116,6 +116,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
   /** The first failed piece write (disk full, read-only folder): downloading stops for good. */
   private writeError: Error | null = null
   private closed = false
+  /** archive.pause() (archive/transfer-control.ts): no peer is dialled or kept while set. */
+  paused = false
 
   constructor (opts: SwarmOptions) {
     super()
@@ -152,7 +154,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   /** Discovery should find more peers for this torrent. */
   get wantsPeers (): boolean {
-    return !this.closed && this.peers.size + this.dialing.size < Math.min(WANTED_PEERS, this.opts.maxPeers ?? 50)
+    return !this.closed && !this.paused && this.peers.size + this.dialing.size < Math.min(WANTED_PEERS, this.opts.maxPeers ?? 50)
   }
 
   /**
@@ -162,7 +164,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
    * fail leaves room to dial the peers the user gave.
    */
   connect (address: string, source: PeerSource = 'named'): 'dialled' | 'full' | 'skipped' {
-    if (this.closed || this.dialing.has(address) || this.banned.has(address)) return 'skipped'
+    if (this.closed || this.paused || this.dialing.has(address) || this.banned.has(address)) return 'skipped'
     for (const peer of this.peers) if (peer.address === address || this.pex?.addressOf(peer) === address) return 'skipped'
     const { host, port } = parsePeerAddress(address)
     if (port === this.opts.port && isLocalAddress(host)) return 'skipped'
@@ -194,7 +196,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   /** An incoming connection whose handshake named our infohash (the client's listener routes them). */
   accept (wire: Wire, hs: Handshake): void {
-    if (this.closed || !admit(this.room, this.opts.maxPeers ?? 50, this.opts.slots)) {
+    if (this.closed || this.paused || !admit(this.room, this.opts.maxPeers ?? 50, this.opts.slots)) {
       wire.destroy()
       return
     }
@@ -315,6 +317,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
 
   private attach (wire: Wire, hs: Handshake, address: string, outgoing: boolean): void {
     const id = hs.peerId.toString('hex')
+    if (this.paused) return wire.destroy()
     if (hs.peerId.equals(this.opts.peerId) || this.banned.has(id) || this.banned.has(address)) {
       this.peerList.remove(address)
       wire.destroy()

@@ -4,22 +4,15 @@ import path from 'node:path'
 import { Archive, Torrent } from '../../index.js'
 import { STATS_INTERVAL } from '../../lib/archive/stats-emitter.js'
 import { once, tmpDir, writeRandomFile } from '../helpers/fixtures.js'
+import { scene } from '../hostile/raw-peer.js'
 
 const LOCAL = { dht: false, lsd: false, pex: false, host: '127.0.0.1' } as const
 /** 64 pieces of the smallest chosen piece length. */
 const SIZE = 64 * 16 * 1024
 
 test('stats() of both ends of a download: bytes, speeds, ratio, ETA and where the peer came from', async (t) => {
-  const dir = await tmpDir(t)
-  await writeRandomFile(path.join(dir, 'data.bin'), SIZE)
-  const seeder = new Torrent(LOCAL)
-  const leecher = new Torrent(LOCAL)
-  await seeder.start()
-  await leecher.start()
-  t.after(async () => { await leecher.stop(); await seeder.stop() })
-  const magnet = await seeder.seed(path.join(dir, 'data.bin'))
-
-  const archive = await leecher.lookup(magnet, { peers: [`127.0.0.1:${seeder.port}`], timeout: 10_000 })
+  const { seeder, leecher, magnet, seederAddress } = await scene(t, SIZE)
+  const archive = await leecher.lookup(magnet, { peers: [seederAddress], timeout: 10_000 })
   const before = archive.stats()
   assert.equal(before.downloaded, 0)
   assert.equal(before.eta, Infinity, 'nothing arrives, so no ETA')
