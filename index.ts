@@ -1,8 +1,9 @@
 export { Torrent } from './lib/client/torrent.js'
-export type { TorrentOptions, LookupOptions, SeedOptions, PublishOptions } from './lib/client/torrent.js'
+export type { TorrentOptions, LookupOptions, SeedOptions, PublishOptions, RemoveOptions, TorrentInfo, ClientStats } from './lib/client/torrent.js'
 export { createKeypair } from './lib/mutable/keys.js'
 export type { Keypair } from './lib/mutable/keys.js'
 export { Archive, FileHandle } from './lib/archive/archive.js'
+export type { TorrentStats, PeerOrigin } from './lib/archive/torrent-stats.js'
 export type {
   ArchiveEvents, Stats, Dirent, Callback, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions,
   StatOptions, MakeDirectoryOptions

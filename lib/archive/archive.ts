@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events'
+import { TransferControl } from './transfer-control.js'
 import { constants } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { FileHandle } from './file-handle.js'
@@ -8,7 +8,7 @@ import { Stats, Dirent } from './stats.js'
 import { ReadAheadStream, emptySource } from './stream.js'
 import { DraftContents, TorrentContents, type ArchiveContents } from './contents.js'
 import { settle, split, type Callback } from './callback.js'
-import type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
+import type { ArchiveBacking, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions, StatOptions, MakeDirectoryOptions } from './types.js'
 import { streamRange, statOptions, checkPath } from './args.js'
 
 export { Stats, Dirent, FileHandle }
@@ -29,7 +29,7 @@ export type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, Re
  * errors are `TrackerlessError`s with node:fs codes (ENOENT, ENOTDIR, EISDIR) or ECLOSED after
  * `close()`. Events ('progress', 'done', 'peer', 'error') are listed in {@link ArchiveEvents}.
  */
-export class Archive extends EventEmitter<ArchiveEvents> {
+export class Archive extends TransferControl {
   /** A draft's files, kept after sealing so that it can be seeded by other clients too. */
   readonly #draft: DraftContents | null
   /** The torrent, once there is one (lookup, or the draft seeded). */
@@ -314,6 +314,7 @@ export class Archive extends EventEmitter<ArchiveEvents> {
     if (this.#torrent !== null) return this.#torrent
     const torrent = new TorrentContents(backing.swarm)
     this.#torrent = torrent
+    this.currentSwarm = backing.swarm
     const onPiece = (index: number): void => { this.emit('progress', this.progress, index) }
     const onDone = (): void => this.#emitDone()
     const onPeer = (address: string): void => { this.emit('peer', address) }

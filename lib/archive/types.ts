@@ -1,4 +1,5 @@
 import type { Swarm } from '../swarm/swarm.js'
+import type { TorrentStats } from './torrent-stats.js'
 
 /** The events an Archive emits, with their arguments. */
 export interface ArchiveEvents {
@@ -17,6 +18,8 @@ export interface ArchiveEvents {
    * again once there is space: stored pieces are found, not fetched again.
    */
   error: [Error]
+  /** Every second while someone listens: what `archive.stats()` gives. */
+  stats: [TorrentStats]
 }
 
 /** Options of `archive.readFile()`. */

@@ -7,7 +7,7 @@ import { Swarm } from '../swarm/swarm.js'
 import { ConnectionSlots } from '../swarm/connection-slots.js'
 import { Discovery } from '../discovery/discovery.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
-import { TrackerlessError, fail } from '../errors.js'
+import { fail } from '../errors.js'
 import { Listener } from './listener.js'
 import { resolveTarget } from './resolve.js'
 import { buildMetainfo, readTree, renamed, sourceStorage, type TreeSource } from './build-torrent.js'
@@ -21,8 +21,12 @@ import { createKeypair } from '../mutable/keys.js'
 import type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 import { normalizePeerId, normalizeStorage } from './normalize-options.js'
 import { PortMapper, mapsPortsFor } from '../nat/port-mapper.js'
+import { ResumeKeeper } from './resume.js'
+import { clientStats, deleteTorrentData, describeTorrent, dialDiscovered, dialNamed, type ClientStats, type RemoveOptions, type TorrentInfo } from './torrent-list.js'
+import { abortIfNeeded, waitReady } from './wait-ready.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
+export type { RemoveOptions, TorrentInfo, ClientStats } from './torrent-list.js'
 
 const VERSION = '0.1.0'
 const DEFAULT_TIMEOUT = 30_000
@@ -31,7 +35,7 @@ const DEFAULT_UPDATE_INTERVAL = 60_000
 const ANNOUNCE_WAIT = 5_000
 
 /** `announced` settles once discovery's first announce of the torrent is done. */
-interface Entry { swarm: Swarm, archives: number, announced: Promise<void> }
+interface Entry { swarm: Swarm, archives: number, announced: Promise<void>, resume: ResumeKeeper | null }
 
 /**
  * A client: one TCP port shared by all its torrents, and the torrents themselves.
@@ -45,6 +49,8 @@ export class Torrent {
   private readonly opts: TorrentOptions
   private readonly storage: StorageFactory
   private readonly swarms = new Map<string, Entry>()
+  /** Every open Archive of this client (lookups and seeded drafts), for remove(). */
+  private readonly archives = new Set<Archive>()
   private listener: Listener | null = null
   private discovery: Discovery | null = null
   private publisher: Publisher | null = null
@@ -120,10 +126,12 @@ export class Torrent {
   async stop (): Promise<void> {
     if (this.state === 'stopped') return
     this.state = 'stopped'
-    const swarms = [...this.swarms.values()].map((e) => e.swarm)
+    const entries = [...this.swarms.values()]
+    const swarms = entries.map((e) => e.swarm)
     this.swarms.clear()
     this.publisher?.close()
     this.publisher = null
+    await Promise.all(entries.map((e) => e.resume?.close()))
     await Promise.all(swarms.map((s) => s.close()))
     await this.nat.stop()
     await this.discovery?.close()
@@ -147,7 +155,42 @@ export class Torrent {
     const target = await resolveTarget(url)
     if (target.kind === 'mutable') return await this.lookupMutable(target.link, opts)
     const metainfo = target.kind === 'torrent' ? target.metainfo : null
-    return new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts))
+    return this.track(new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts)))
+  }
+
+  /** The open torrents: looked up, seeded, or still waiting for their metadata. */
+  torrents (): TorrentInfo[] {
+    return [...this.swarms.values()].map((e) => describeTorrent(e.swarm))
+  }
+
+  /** Totals over the open torrents: bytes and speeds down and up, ratio, torrents and peers. */
+  stats (): ClientStats {
+    return clientStats([...this.swarms.values()].map((e) => e.swarm))
+  }
+
+  /**
+   * Closes every archive of a torrent (`url` as lookup() takes it, but not a btpk link) and stops
+   * it; with `deleteData`, deletes the files this client downloaded for it and its resume data.
+   * Deleting a torrent that is not open needs its metadata: pass the .torrent. Resolves with the
+   * paths deleted (none without `deleteData`, or when none were ours).
+   */
+  async remove (url: string | Uint8Array, opts: RemoveOptions = {}): Promise<string[]> {
+    const target = await resolveTarget(url)
+    if (target.kind === 'mutable') fail('EINVALIDURL', 'remove() takes the torrent a mutable link points to now: pass archive.infoHash instead of the btpk link')
+    const key = target.infoHash.toString('hex')
+    const meta = this.swarms.get(key)?.swarm.metainfo ?? (target.kind === 'torrent' ? target.metainfo : null)
+    await Promise.all([...this.archives].filter((a) => a.infoHash === key).map(async (a) => await a.close()))
+    const left = this.swarms.get(key)
+    if (left !== undefined) await this.release(left)
+    if (opts.deleteData !== true) return []
+    if (meta === null) fail('ENOENT', `torrent ${key} is not open here, so its file list is unknown: pass its .torrent to remove() to delete its data`)
+    return await deleteTorrentData(this.storage, this.opts.stateDir, meta)
+  }
+
+  private track (archive: Archive): Archive {
+    this.archives.add(archive)
+    archive.onClose(() => { this.archives.delete(archive); archive.stopStats() })
+    return archive
   }
 
   /**
@@ -203,14 +246,14 @@ export class Torrent {
     }
     const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
-    for (const peer of opts.peers ?? []) entry.swarm.connect(peer)
+    for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)
     await waitReady(entry.swarm, DEFAULT_TIMEOUT)
     // SPEC: seed() resolves once announced, so that a lookup by infohash right after finds it; a
     // DHT that reaches no node never announces, and seeding must not wait on it forever.
     await Promise.race([entry.announced, new Promise((resolve) => setTimeout(resolve, ANNOUNCE_WAIT).unref())])
     // A draft holds its own reference (its close() stops seeding); a path is seeded until stop().
     if (typeof source === 'string') entry.archives++
-    else source.seededAs(this.backingOf(entry))
+    else this.track(source).seededAs(this.backingOf(entry))
     return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [] })
   }
 
@@ -226,7 +269,7 @@ export class Torrent {
     const timeout = opts.timeout ?? DEFAULT_TIMEOUT
     const first = await resolveWithin(dht, publicKey, link.salt, timeout, opts.signal)
     let current = await this.openBacking(first.infoHash, null, link.peers, opts, { link: text })
-    const archive = new Archive(current)
+    const archive = this.track(new Archive(current))
     const watcher = new Watcher({
       resolve: () => resolveWithin(dht, publicKey, link.salt, timeout),
       seq: first.seq,
@@ -248,7 +291,7 @@ export class Torrent {
   /** Opens (or joins) the torrent, connects the named peers, waits for its metadata and storage. */
   private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource } = {}): Promise<ArchiveBacking> {
     const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}) })
-    for (const peer of [...peers, ...(opts.peers ?? [])]) entry.swarm.connect(peer)
+    for (const peer of [...peers, ...(opts.peers ?? [])]) dialNamed(entry.swarm, peer)
     try {
       await waitReady(entry.swarm, opts.timeout ?? DEFAULT_TIMEOUT, opts.signal)
     } catch (err) {
@@ -278,6 +321,7 @@ export class Torrent {
     const key = infoHash.toString('hex')
     const existing = this.swarms.get(key)
     if (existing !== undefined) return existing
+    const resume = this.opts.stateDir !== undefined && o.complete !== true ? new ResumeKeeper(this.opts.stateDir, key) : null
     const swarm = new Swarm({
       infoHash,
       peerId: this.peerId,
@@ -289,14 +333,16 @@ export class Torrent {
       seed: o.seed,
       complete: o.complete === true,
       ...(o.reuse !== undefined ? { reuse: o.reuse } : {}),
+      ...(resume !== null ? { scan: resume.scan } : {}),
       slots: this.slots,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })
     // Errors reach users through their Archive; a swarm nobody listens to must not crash the process.
     swarm.on('error', () => {})
-    const announced = this.discovery?.join(infoHash, (address) => swarm.connect(address, 'discovered'), () => swarm.wantsPeers) ?? Promise.resolve()
-    const entry = { swarm, archives: 0, announced }
+    resume?.attach(swarm)
+    const announced = this.discovery?.join(infoHash, (address) => dialDiscovered(swarm, address), () => swarm.wantsPeers) ?? Promise.resolve()
+    const entry = { swarm, archives: 0, announced, resume }
     this.swarms.set(key, entry)
     return entry
   }
@@ -321,6 +367,7 @@ export class Torrent {
       this.swarms.delete(key)
       this.discovery?.leave(entry.swarm.infoHash)
     }
+    await entry.resume?.close()
     await entry.swarm.close()
   }
 
@@ -328,35 +375,4 @@ export class Torrent {
     if (this.state === 'new') fail('ENOTSTARTED', `${what}() needs the network: await client.start() first`)
     if (this.state === 'stopped') fail('ECLOSED', `${what}() after stop(): create a new Torrent`)
   }
-}
-
-function abortIfNeeded (signal?: AbortSignal): void {
-  if (signal?.aborted === true) throw new TrackerlessError('EABORTED', 'the lookup was aborted by its signal')
-}
-
-/** Metadata within `timeout` (checking existing data afterwards is not timed), or abort. */
-function waitReady (swarm: Swarm, timeout: number, signal?: AbortSignal): Promise<void> {
-  if (swarm.ready) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const timer = swarm.metainfo !== null
-      ? null
-      : setTimeout(() => finish(new TrackerlessError('ETIMEDOUT', `no peer sent the metadata within ${timeout} ms; check that a peer seeds it, or raise { timeout }`)), timeout)
-    const onMetadata = (): void => { if (timer !== null) clearTimeout(timer) }
-    const onReady = (): void => finish()
-    const onError = (err: Error): void => finish(err)
-    const onAbort = (): void => finish(new TrackerlessError('EABORTED', 'the lookup was aborted by its signal'))
-    function finish (err?: Error): void {
-      if (timer !== null) clearTimeout(timer)
-      swarm.off('metadata', onMetadata)
-      swarm.off('ready', onReady)
-      swarm.off('error', onError)
-      signal?.removeEventListener('abort', onAbort)
-      if (err === undefined) resolve()
-      else reject(err)
-    }
-    swarm.on('metadata', onMetadata)
-    swarm.on('ready', onReady)
-    swarm.on('error', onError)
-    signal?.addEventListener('abort', onAbort)
-  })
 }

@@ -7,6 +7,7 @@ import type { Metainfo } from '../metainfo/types.js'
 import type { StorageFactory, TorrentStorageFactory } from './types.js'
 import { startWriter, writeInBackground } from './file-writer.js'
 import { claimEntry } from './ownership.js'
+import { deleteOwned } from './delete-owned.js'
 import { openBelow } from './safe-open.js'
 
 export interface DirectoryStorageOptions {
@@ -38,6 +39,7 @@ export function directoryStorage (dir: string, opts: DirectoryStorageOptions = {
     // Torrent paths start with the torrent's name; on disk they start with the entry's.
     return (file, options) => files(name + file.slice(torrent.name.length), options)
   }
+  files.deleteTorrent = async (torrent) => await deleteOwned(root, torrent)
   return files
 }
 

@@ -42,6 +42,12 @@ export class OpenFiles {
     return this.call<void>(file, 'write', (cb) => storage.write(offset, data, cb), offset, data.length)
   }
 
+  /** The file's stat, as its storage reports it (random-access-file gives mtimeMs). */
+  stat (file: number): Promise<{ size: number, mtimeMs?: number }> {
+    const storage = this.storageOf(file)
+    return this.call<{ size: number, mtimeMs?: number }>(file, 'stat', (cb) => storage.stat(cb))
+  }
+
   /** Current size of a file; 0 when it does not exist. */
   async size (file: number): Promise<number> {
     const storage = this.storageOf(file)

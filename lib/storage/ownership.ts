@@ -151,7 +151,8 @@ async function readRecordFile (file: string): Promise<string | null> {
   }
 }
 
-async function readRecord (records: string, infoHash: string): Promise<string | null> {
+/** The entry recorded as `infoHash`'s own in the records folder `records`; null when none. */
+export async function readRecord (records: string, infoHash: string): Promise<string | null> {
   if (!await recordsFolder(records, false)) return null
   return await readRecordFile(path.join(records, `${infoHash}.json`))
 }

@@ -20,6 +20,9 @@ export interface ScanSource {
   assertOpen: () => void
 }
 
+/** Resume data (resume-data.ts): the pieces in `trusted` are taken from `have` without reading them. */
+export interface KnownPieces { readonly have: Bitfield, readonly trusted: Bitfield }
+
 interface Part { readonly index: number, readonly last: boolean, readonly data: Promise<Buffer> }
 
 /**
@@ -27,7 +30,7 @@ interface Part { readonly index: number, readonly last: boolean, readonly data: 
  * being read; the rest are read in order in parts of at most SCAN_READ_SIZE bytes (the next read
  * overlapping the current hash) and verified.
  */
-export async function scanPieces (src: ScanSource, files: number, onProgress?: (checked: number, total: number) => void): Promise<Bitfield> {
+export async function scanPieces (src: ScanSource, files: number, onProgress?: (checked: number, total: number) => void, known?: KnownPieces): Promise<Bitfield> {
   const { map } = src
   const total = map.pieceCount
   const have = new Bitfield(total)
@@ -54,6 +57,11 @@ export async function scanPieces (src: ScanSource, files: number, onProgress?: (
     src.assertOpen()
     const size = map.pieceSize(i)
     const start = i * map.layout.pieceLength
+    if (known?.trusted.get(i) === true) {
+      if (known.have.get(i)) have.set(i)
+      onProgress?.(++checked, total)
+      continue
+    }
     if (size === 0 || !await src.stored(map.pieceSegments(i), sizes)) {
       if (inflight !== null) await finish(inflight)
       inflight = null

@@ -3,7 +3,8 @@ import type { Layout } from '../metainfo/types.js'
 import { Bitfield } from '../util/bitfield.js'
 import { FileMap, type FileSegment } from './file-map.js'
 import { PieceHasher, SHA1_LENGTH, sha1Matches } from './hash.js'
-import { scanPieces } from './scan.js'
+import { scanPieces, type KnownPieces } from './scan.js'
+import type { FileStamp } from './resume-data.js'
 import { StorageError } from './storage-error.js'
 export { StorageError }
 import { ReadBudget, WINDOW, WindowCache, rangeOf, sharedReadBudget } from './read-cache.js'
@@ -168,7 +169,7 @@ export class TorrentStorage {
    * Resume: the pieces already stored and verified (scan.ts). Nothing is created, truncated or
    * written.
    */
-  async scan (onProgress?: (checked: number, total: number) => void): Promise<Bitfield> {
+  async scan (onProgress?: (checked: number, total: number) => void, known?: KnownPieces): Promise<Bitfield> {
     this.assertOpen()
     const hashes = this.requireHashes('scan')
     return scanPieces({
@@ -177,7 +178,14 @@ export class TorrentStorage {
       stored: (segments, sizes) => this.segmentsStored(segments, sizes),
       read: (segments, length, into) => this.readSegments(segments, length, into),
       assertOpen: () => this.assertOpen()
-    }, this.map.layout.files.length, onProgress)
+    }, this.map.layout.files.length, onProgress, known)
+  }
+
+  /** File `file`'s size and mtime (µs) for resume data; null for a pad, a missing file, or a storage without mtimes. */
+  async fileStamp (file: number): Promise<FileStamp | null> {
+    if (this.map.layout.files[file]!.pad === true || await this.fileSize(file) === 0) return null
+    const st = await this.files.stat(file)
+    return typeof st.mtimeMs === 'number' ? { size: st.size, mtime: Math.round(st.mtimeMs * 1000) } : null
   }
 
   /** Concatenated SHA-1s of all pieces, for creating a torrent from files already stored. */

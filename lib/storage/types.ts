@@ -11,6 +11,8 @@ export type StorageFactory = (path: string, options?: StorageOptions) => RandomA
  *  the torrent's own folder or file, see ownership.ts). forTorrent() may refuse (EEXIST, ELOOP). */
 export interface TorrentStorageFactory extends StorageFactory {
   forTorrent?: (torrent: OwnedTorrent) => Promise<StorageFactory>
+  /** Deletes the files of `torrent` that this storage created (delete-owned.ts); the paths deleted. */
+  deleteTorrent?: (torrent: OwnedTorrent) => Promise<string[]>
 }
 
 export interface StorageOptions {

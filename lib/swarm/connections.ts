@@ -63,6 +63,8 @@ export class Connections {
   private readonly dialing = new Set<string>()
   private readonly pending = new Set<Wire>()
   private closed = false
+  /** archive.pause(): no peer is dialled, accepted or kept while set. */
+  paused = false
 
   constructor (opts: ConnectionsOptions, host: ConnectionsHost) {
     this.opts = opts
@@ -78,7 +80,7 @@ export class Connections {
 
   /** Discovery should find more peers for this torrent. */
   get wantsPeers (): boolean {
-    return !this.closed && this.peers.size + this.dialing.size < Math.min(WANTED_PEERS, this.opts.maxPeers ?? DEFAULT_MAX_PEERS)
+    return !this.closed && !this.paused && this.peers.size + this.dialing.size < Math.min(WANTED_PEERS, this.opts.maxPeers ?? DEFAULT_MAX_PEERS)
   }
 
   /**
@@ -88,7 +90,7 @@ export class Connections {
    * fail leaves room to dial the peers the user gave.
    */
   connect (address: string, source: PeerSource = 'named'): 'dialled' | 'full' | 'skipped' {
-    if (this.closed || this.dialing.has(address) || this.isBanned(address)) return 'skipped'
+    if (this.closed || this.paused || this.dialing.has(address) || this.isBanned(address)) return 'skipped'
     for (const peer of this.peers) if (peer.address === address || this.pex?.addressOf(peer) === address) return 'skipped'
     const { host, port } = parsePeerAddress(address)
     if (port === this.opts.port && isLocalAddress(host)) return 'skipped'
@@ -121,7 +123,7 @@ export class Connections {
 
   /** An incoming connection whose handshake named our infohash (the client's listener routes them). */
   accept (wire: Wire, hs: Handshake): void {
-    if (this.closed || !admit(this.room, this.opts.maxPeers ?? DEFAULT_MAX_PEERS, this.opts.slots)) {
+    if (this.closed || this.paused || !admit(this.room, this.opts.maxPeers ?? DEFAULT_MAX_PEERS, this.opts.slots)) {
       wire.destroy()
       return
     }
@@ -178,6 +180,7 @@ export class Connections {
   }
 
   private attach (wire: Wire, hs: Handshake, address: string, outgoing: boolean): void {
+    if (this.paused) return wire.destroy()
     if (hs.peerId.equals(this.opts.peerId) || this.isBanned(address, hs.peerId.toString('hex'))) {
       this.peerList.remove(address)
       wire.destroy()

@@ -38,6 +38,8 @@ export interface SwarmOptions {
   /** Another version of this archive that we hold: pieces it has under the same hash are copied
    *  from it after the scan instead of downloaded (BEP46 updates). */
   reuse?: PieceSource
+  /** Replaces the full scan (client/resume.ts: resume data). */
+  scan?: (storage: TorrentStorage) => Promise<Bitfield>
   memoryBudget?: number
   maxPeers?: number
   /** The client-wide connection cap this swarm shares with the client's other swarms. */
@@ -142,6 +144,15 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     return have.length === 0 ? 1 : have.count / have.length
   }
 
+  /** archive.pause() (archive/transfer-control.ts): no peer is dialled or kept while set. */
+  get paused (): boolean {
+    return this.connections.paused
+  }
+
+  set paused (paused: boolean) {
+    this.connections.paused = paused
+  }
+
   /** Discovery should find more peers for this torrent. */
   get wantsPeers (): boolean {
     return this.connections.wantsPeers
@@ -231,7 +242,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
       have = new Bitfield(meta.pieceCount)
       have.setAll()
     } else {
-      have = await storage.scan()
+      have = await (this.opts.scan?.(storage) ?? storage.scan())
       if (this.opts.reuse !== undefined && !this.closed) await reusePieces(this.opts.reuse, storage, meta.pieceHashes, have)
     }
     if (this.closed) return
