@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
-import net from 'node:net'
 import { Wire } from '../wire/wire.js'
+import { youripField } from '../wire/extended.js'
 import { dialWire } from '../wire/peer-socket.js'
 import { BLOCK_SIZE, EXTENSIONS, type ExtensionName } from '../wire/messages.js'
 import type { Handshake } from '../wire/handshake.js'
@@ -337,7 +337,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements PeerHost {
         reqq: UPLOAD_QUEUE,
         p: this.opts.port,
         ...(this.metadata.info !== null ? { metadataSize: this.metadata.info.length } : {}),
-        ...(net.isIPv4(wire.remoteAddress ?? '') ? { yourip: Buffer.from(wire.remoteAddress!.split('.').map(Number)) } : {}),
+        ...youripField(wire.remoteAddress),
         uploadOnly: this.have?.full === true
       })
     }
