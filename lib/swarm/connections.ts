@@ -4,10 +4,10 @@
  * duplicate-connection rule, bans, PEX and the BEP9 metadata exchange. What the peers say about
  * pieces goes to the swarm's PeerHost; this module never looks at piece data.
  */
-import net from 'node:net'
 import type { Wire } from '../wire/wire.js'
 import { dialTcp, type PeerDialer } from '../wire/peer-socket.js'
 import { EXTENSIONS } from '../wire/messages.js'
+import { youripField } from '../wire/extended.js'
 import type { Handshake } from '../wire/handshake.js'
 import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
@@ -199,14 +199,13 @@ export class Connections {
     this.peers.add(peer)
     this.pex?.add(peer)
     if (hs.extended) {
-      const remote = wire.remoteAddress ?? ''
       wire.sendExtendedHandshake({
         m: { ...EXTENSIONS },
         v: this.opts.clientName,
         reqq: UPLOAD_QUEUE,
         p: this.opts.advertisedPort?.() ?? this.opts.port,
         ...(this.metadata.info !== null ? { metadataSize: this.metadata.info.length } : {}),
-        ...(net.isIPv4(remote) ? { yourip: Buffer.from(remote.split('.').map(Number)) } : {}),
+        ...youripField(wire.remoteAddress),
         uploadOnly: this.host.isSeed()
       })
     }

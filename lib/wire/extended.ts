@@ -2,6 +2,7 @@ import bencode, { type BencodeValue, type EncodableValue } from 'bencode'
 import { decodePrefix, isDict, type BencodeDict } from '../metainfo/bencode.js'
 import { fail } from '../errors.js'
 import type { ExtendedHandshake } from './messages.js'
+import { ipToCompact } from './compact-ip.js'
 
 /** Largest extended handshake accepted; real ones are a few hundred bytes. */
 export const MAX_EXTENDED_HANDSHAKE = 64 * 1024
@@ -33,8 +34,19 @@ export function encodeExtendedHandshake (h: ExtendedHandshake): Buffer {
   if (h.metadataSize !== undefined) dict.metadata_size = h.metadataSize
   if (h.p !== undefined) dict.p = h.p
   if (h.yourip !== undefined) dict.yourip = h.yourip
+  if (h.ipv6 !== undefined) dict.ipv6 = h.ipv6
+  if (h.ipv4 !== undefined) dict.ipv4 = h.ipv4
   if (h.uploadOnly !== undefined) dict.upload_only = h.uploadOnly ? 1 : 0
   return Buffer.from(bencode.encode(dict))
+}
+
+/**
+ * BEP10's `yourip` for a peer at `remoteAddress`: 4 bytes for an IPv4 peer (also one a dual-stack
+ * socket reports IPv4-mapped), 16 for an IPv6 one; nothing when the address is unknown.
+ */
+export function youripField (remoteAddress: string | undefined): { yourip?: Buffer } {
+  const bytes = remoteAddress === undefined ? null : ipToCompact(remoteAddress)
+  return bytes === null ? {} : { yourip: bytes }
 }
 
 /**
@@ -65,6 +77,10 @@ export function decodeExtendedHandshake (payload: Buffer): ExtendedHandshake {
   if (isInt(p) && p >= 1 && p <= 65535) out.p = p
   const yourip = field(dict, 'yourip')
   if (yourip instanceof Uint8Array && (yourip.length === 4 || yourip.length === 16)) out.yourip = Buffer.from(yourip)
+  const ipv6 = field(dict, 'ipv6')
+  if (ipv6 instanceof Uint8Array && ipv6.length === 16) out.ipv6 = Buffer.from(ipv6)
+  const ipv4 = field(dict, 'ipv4')
+  if (ipv4 instanceof Uint8Array && ipv4.length === 4) out.ipv4 = Buffer.from(ipv4)
   const uploadOnly = field(dict, 'upload_only')
   if (isInt(uploadOnly)) out.uploadOnly = uploadOnly !== 0
   return out

@@ -38,6 +38,10 @@ export interface ExtendedHandshake {
   p?: number
   /** Our address as the sender sees it (4 or 16 bytes). */
   yourip?: Buffer
+  /** BEP7: the sender's IPv6 address (16 bytes), where it can also be reached. */
+  ipv6?: Buffer
+  /** BEP7: the sender's IPv4 address (4 bytes). */
+  ipv4?: Buffer
   /** BEP21: the sender only uploads (a seed, or partial seed). */
   uploadOnly?: boolean
 }

@@ -1,6 +1,7 @@
 import bencode from 'bencode'
 import { isIPv4, isIPv6 } from 'node:net'
 import { decodeDict, field } from './extended.js'
+import { ipFromBytes, ipToBytes } from './compact-ip.js'
 
 /** BEP11 flags of an added peer. */
 export const PEX_FLAGS = {
@@ -86,7 +87,7 @@ function compact (peers: PexPeerAddress[], size: 4 | 16): Buffer {
   const out = Buffer.alloc(peers.length * (size + 2))
   peers.forEach((p, i) => {
     const at = i * (size + 2)
-    ipBytes(p.host, size).copy(out, at)
+    ipToBytes(p.host)!.copy(out, at)
     out.writeUInt16BE(p.port & 0xffff, at + size)
   })
   return out
@@ -101,36 +102,7 @@ function parseCompact (buf: Buffer, size: 4 | 16): PexPeerAddress[] {
     const at = i * stride
     const port = buf.readUInt16BE(at + size)
     if (port === 0) continue
-    peers.push({ host: size === 4 ? ip4Text(buf, at) : ip6Text(buf, at), port })
+    peers.push({ host: ipFromBytes(buf, at, size), port })
   }
   return peers
-}
-
-function ip4Text (buf: Buffer, at: number): string {
-  return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`
-}
-
-function ip6Text (buf: Buffer, at: number): string {
-  const groups: string[] = []
-  for (let i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(at + i).toString(16))
-  // The URL parser prints IPv6 in its canonical compressed form, the form sockets report.
-  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1)
-}
-
-export function ipBytes (host: string, size: 4 | 16): Buffer {
-  if (size === 4) return Buffer.from(host.split('.').map(Number))
-  const out = Buffer.alloc(16)
-  let text = host
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
-  if (dotted !== null) {
-    const b = dotted[1]!.split('.').map(Number)
-    text = text.slice(0, dotted.index) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined]
-  const front = head === '' ? [] : head.split(':')
-  const back = tail === undefined || tail === '' ? [] : tail.split(':')
-  const groups = tail === undefined ? front : [...front, ...new Array<string>(8 - front.length - back.length).fill('0'), ...back]
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2))
-  return out
 }

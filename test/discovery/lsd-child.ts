@@ -4,6 +4,8 @@
  *   get <infohash>       fetches it with LSD as the only peer source; prints { content, peers }; exits
  *   probe <Y> <X>        two TCP servers; on "announce" announces Y for the first and X for the
  *                        second; on "report" prints the infohashes each one was asked for
+ * With LSD_FAMILY=6 in the environment, seed and get listen on :: and use LSD's default groups,
+ * for a namespace that has IPv6 addresses only.
  */
 import dgram from 'node:dgram'
 import net from 'node:net'
@@ -13,7 +15,9 @@ import { encodeLsdAnnounces, LSD_GROUP4, LSD_PORT } from '../../lib/discovery/ls
 
 const [mode, a, b] = process.argv.slice(2) as [string, string, string | undefined]
 const say = (record: object): void => { process.stdout.write(JSON.stringify(record) + '\n') }
-const options = { dht: false as const, pex: false, lsd: { interface: '127.0.0.1' }, host: '127.0.0.1' }
+const options = process.env.LSD_FAMILY === '6'
+  ? { dht: false as const, pex: false, lsd: true, host: '::' }
+  : { dht: false as const, pex: false, lsd: { interface: '127.0.0.1' }, host: '127.0.0.1' }
 const commands = readline.createInterface({ input: process.stdin })
 
 if (mode === 'seed') {

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { crc32c } from '../../discovery/bep42.js'
 import { unmapped } from '../../discovery/address.js'
-import { ipBytes } from '../../wire/ut-pex.js'
+import { ipToBytes } from '../../wire/compact-ip.js'
 
 /**
  * BEP40 canonical peer priority of the connection between two endpoints: the same number at both
@@ -40,5 +40,5 @@ export function peerPriority (a: { host: string, port: number }, b: { host: stri
 /** IPv4-mapped IPv6 (as dual-stack sockets report IPv4 peers) compares as the IPv4 address. */
 function bytesOf (host: string): Buffer | null {
   const ip = unmapped(host)
-  return net.isIPv4(ip) ? ipBytes(ip, 4) : net.isIPv6(ip) ? ipBytes(ip, 16) : null
+  return net.isIP(ip) !== 0 ? ipToBytes(ip) : null
 }
