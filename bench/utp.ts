@@ -1,0 +1,72 @@
+/**
+ * Loopback throughput of one stream, uTP against TCP, sender and receiver in this one process
+ * (so the CPU figure covers both ends). A report, not a test. Usage:
+ *   node dist/bench/utp.js [MiB=256]
+ */
+import { once } from 'node:events'
+import net from 'node:net'
+import type { PeerStream } from '../lib/transport/types.js'
+import { UtpTransport } from '../lib/transport/utp/transport.js'
+
+const MIB = 1 << 20
+const GIB = 1 << 30
+
+interface Result { name: string, mbps: number, cpuPerGiB: number }
+
+async function pump (from: PeerStream | net.Socket, to: PeerStream | net.Socket, total: number): Promise<void> {
+  const chunk = Buffer.alloc(16 * 1024, 0x5a)
+  let got = 0
+  const done = new Promise<void>((resolve) => {
+    to.on('data', (d: Buffer) => {
+      got += d.length
+      if (got >= total) resolve()
+    })
+  })
+  for (let sent = 0; sent < total; sent += chunk.length) {
+    if (!from.write(chunk)) await once(from, 'drain')
+  }
+  await done
+}
+
+async function measure (name: string, total: number, run: () => Promise<void>): Promise<Result> {
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await run()
+  const sec = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  return { name, mbps: total / 1e6 / sec, cpuPerGiB: (cpu.user + cpu.system) / 1e6 * GIB / total }
+}
+
+async function utp (total: number): Promise<void> {
+  const server = new UtpTransport()
+  const client = new UtpTransport()
+  let accept: (s: PeerStream) => void = () => {}
+  const accepted = new Promise<PeerStream>((resolve) => { accept = resolve })
+  const port = await server.listen(0, '127.0.0.1', (s) => accept(s))
+  const a = client.dial('127.0.0.1', port)
+  await once(a, 'connect')
+  a.write(Buffer.alloc(1))
+  const b = await accepted
+  await pump(a, b, total)
+  a.destroy()
+  await client.close()
+  await server.close()
+}
+
+async function tcp (total: number): Promise<void> {
+  const server = net.createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>
+  const a = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
+  const [b] = await accepted
+  await pump(a, b, total)
+  a.destroy()
+  b.destroy()
+  server.close()
+}
+
+const total = Number(process.argv[2] ?? 256) * MIB
+const results = [await measure('tcp', total, async () => await tcp(total)), await measure('utp', total, async () => await utp(total))]
+for (const r of results) console.log(`${r.name}: ${r.mbps.toFixed(1)} MB/s, ${r.cpuPerGiB.toFixed(1)} CPU-s/GiB`)
+console.log(`utp/tcp: ${(results[1]!.mbps / results[0]!.mbps).toFixed(2)}`)
