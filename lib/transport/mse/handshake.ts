@@ -64,7 +64,7 @@ export async function initiate (stream: PeerStream, options: InitiatorOptions): 
 
     // What the responder's VC looks like encrypted; finding it also leaves `decrypt` past it.
     const mark = decrypt.update(Buffer.from(VC))
-    await scan(inbox, mark, VC_WINDOW - KEY_BYTES, 'the encrypted verification constant')
+    await scan(inbox, mark, MAX_PAD, 'the encrypted verification constant')
     await inbox.need(6)
     const fields = decrypt.update(inbox.take(6))
     const selected = fields.readUInt32BE(0)
@@ -90,7 +90,7 @@ export async function respond (stream: PeerStream, options: ResponderOptions): P
     const s = secretOf(keys, inbox.take(KEY_BYTES))
     stream.write(Buffer.concat([keys.publicKey, randomPad()]))
 
-    await scan(inbox, req1(s), REQ1_WINDOW - KEY_BYTES, 'HASH(\'req1\', S)')
+    await scan(inbox, req1(s), MAX_PAD, 'HASH(\'req1\', S)')
     await inbox.need(20)
     const infoHash = options.findInfoHash(unmaskReq2(inbox.take(20), s))
     if (infoHash === null) throw protocol('the peer asked for a torrent that is not open here')
@@ -137,7 +137,7 @@ async function scan (inbox: Inbox, mark: Buffer, maxSkip: number, what: string):
   for (;;) {
     const at = inbox.buf.indexOf(mark)
     if (at !== -1 && at <= maxSkip) { inbox.take(at + mark.length); return }
-    if (inbox.buf.length >= maxSkip + mark.length) throw protocol(`the peer sent ${maxSkip + mark.length} bytes without ${what}; not an encrypted BitTorrent connection`)
+    if (inbox.buf.length >= maxSkip + mark.length) throw protocol(`the peer sent ${KEY_BYTES + maxSkip + mark.length} bytes without ${what}; not an encrypted BitTorrent connection`)
     await inbox.next()
   }
 }
