@@ -1,11 +1,12 @@
 import net from 'node:net'
-import type { Wire } from '../wire/wire.js'
 import { acceptWire } from '../wire/peer-socket.js'
 import type { Handshake } from '../wire/handshake.js'
 import type { PeerId } from '../util/ids.js'
 import { TrackerlessError } from '../errors.js'
 import { formatAddress } from '../discovery/address.js'
 import { DEFAULT_LIMITS, type PeerLimits } from '../swarm/connection-slots.js'
+import { Wire } from '../wire/wire.js'
+import { acceptIncoming, type IncomingOptions } from '../transport/mse/policy.js'
 
 /**
  * The one TCP port of a client, shared by all its torrents: an incoming connection is handed to
@@ -20,13 +21,30 @@ export class Listener {
   /** Half-open connections, oldest first. */
   private readonly wires = new Set<Wire>()
 
-  constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean, limits: PeerLimits = {}) {
+  /** Connections still in their first bytes or MSE handshake (encryption not 'disable'). */
+  private readonly sniffing = new Set<net.Socket>()
+
+  constructor (peerId: PeerId, route: (wire: Wire, hs: Handshake) => boolean, limits: PeerLimits = {}, encryption?: Omit<IncomingOptions, 'timeout'>) {
     const maxHalfOpen = limits.maxHalfOpen ?? DEFAULT_LIMITS.maxHalfOpen
     const handshakeTimeout = limits.handshakeTimeout ?? DEFAULT_LIMITS.handshakeTimeout
     // Paused, so that acceptWire can give the connection a socket that reads into the shared buffer.
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => {
+      if (encryption !== undefined && encryption.policy !== 'disable') {
+        this.sniffing.add(socket)
+        // A reset between the handshake's listeners and the Wire's must not end the process.
+        socket.on('error', () => {})
+        socket.once('close', () => this.sniffing.delete(socket))
+        socket.resume()
+        acceptIncoming(socket, { ...encryption, timeout: handshakeTimeout }).then((stream) => {
+          this.sniffing.delete(socket)
+          admit(new Wire(stream, { peerId, handshakeTimeout }))
+        }, (err: Error) => { if (err instanceof TrackerlessError) limits.onDrop?.(formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0), err) })
+        return
+      }
+      admit(acceptWire(socket, { peerId, handshakeTimeout }))
+    })
+    const admit = (wire: Wire): void => {
       if (this.wires.size >= maxHalfOpen) this.closeOldest(limits)
-      const wire = acceptWire(socket, { peerId, handshakeTimeout })
       this.wires.add(wire)
       wire.once('close', (err) => {
         if (!this.wires.delete(wire)) return
@@ -36,7 +54,7 @@ export class Listener {
         this.wires.delete(wire)
         if (!route(wire, hs)) wire.destroy()
       })
-    })
+    }
   }
 
   listen (port: number, host?: string): Promise<number> {
@@ -54,6 +72,7 @@ export class Listener {
 
   async close (): Promise<void> {
     for (const wire of this.wires) wire.destroy()
+    for (const socket of this.sniffing) socket.destroy()
     if (!this.server.listening) return
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }

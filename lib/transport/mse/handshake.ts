@@ -41,11 +41,13 @@ export interface ResponderOptions {
   /** Picks one of the offered methods (a crypto_provide bit set), or 0 to refuse them all. */
   select: (provide: number) => number
   timeout?: number
+  /** Bytes already read from the stream, to take as its first. */
+  head?: Buffer
 }
 
 /** Runs the MSE/PE handshake as the side that dialled. */
 export async function initiate (stream: PeerStream, options: InitiatorOptions): Promise<MseResult> {
-  return await bounded(stream, options.timeout, async (inbox) => {
+  return await bounded(stream, options.timeout, undefined, async (inbox) => {
     const keys = createKeyPair()
     stream.write(Buffer.concat([keys.publicKey, randomPad()]))
     await inbox.need(KEY_BYTES)
@@ -84,7 +86,7 @@ export async function initiate (stream: PeerStream, options: InitiatorOptions): 
 /** Runs the MSE/PE handshake as the side that accepted. The initial payload, if any, comes first
  *  out of the returned stream. */
 export async function respond (stream: PeerStream, options: ResponderOptions): Promise<MseResult & { infoHash: Uint8Array }> {
-  return await bounded(stream, options.timeout, async (inbox) => {
+  return await bounded(stream, options.timeout, options.head, async (inbox) => {
     await inbox.need(KEY_BYTES)
     const keys = createKeyPair()
     const s = secretOf(keys, inbox.take(KEY_BYTES))
@@ -152,8 +154,8 @@ function protocol (message: string): TrackerlessError {
 
 /** Runs a handshake with a time limit; on any failure the stream is destroyed and the promise
  *  rejects with the reason (an 'error' event too would go unheard once the handshake stops listening). */
-async function bounded<T> (stream: PeerStream, timeout = DEFAULT_TIMEOUT, run: (inbox: Inbox) => Promise<T>): Promise<T> {
-  const inbox = new Inbox(stream)
+async function bounded<T> (stream: PeerStream, timeout = DEFAULT_TIMEOUT, head: Buffer | undefined, run: (inbox: Inbox) => Promise<T>): Promise<T> {
+  const inbox = new Inbox(stream, head)
   const timer = setTimeout(() => {
     inbox.fail(new TrackerlessError('ETIMEDOUT', `encryption handshake: the peer did not complete it within ${timeout} ms`))
   }, timeout)

@@ -25,7 +25,9 @@ export class Inbox {
 
   private readonly onError = (err: Error): void => { this.fail(err) }
 
-  constructor (private readonly stream: PeerStream) {
+  /** `head`: bytes already read from the stream (by a sniff), taken as the first received. */
+  constructor (private readonly stream: PeerStream, head?: Buffer) {
+    if (head !== undefined) this.buf = Buffer.from(head)
     stream.on('data', this.onData)
     stream.on('close', this.onClose)
     stream.on('error', this.onError)
