@@ -5,7 +5,7 @@ import type net from 'node:net'
 import { initiate, respond, selectFrom, RC4, PLAINTEXT, REQ1_WINDOW } from '../../../lib/transport/mse/handshake.js'
 import { createKeyPair, cipherOf, req1, req23, KEY_BYTES } from '../../../lib/transport/mse/keys.js'
 import { TrackerlessError } from '../../../lib/errors.js'
-import { socketPair, responderFor } from './handshake.test.js'
+import { socketPair, responderFor } from './pair.js'
 
 const INFO_HASH = crypto.randomBytes(20)
 const P = Buffer.from('FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A63A36210000000000090563', 'hex')
