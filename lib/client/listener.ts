@@ -30,15 +30,16 @@ export class Listener {
     // Paused, so that acceptWire can give the connection a socket that reads into the shared buffer.
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => {
       if (encryption !== undefined && encryption.policy !== 'disable') {
+        if (this.wires.size + this.sniffing.size >= maxHalfOpen) this.closeOldest(limits)
         this.sniffing.add(socket)
+        const address = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0)
         // A reset between the handshake's listeners and the Wire's must not end the process.
         socket.on('error', () => {})
-        socket.once('close', () => this.sniffing.delete(socket))
         socket.resume()
         acceptIncoming(socket, { ...encryption, timeout: handshakeTimeout }).then((stream) => {
-          this.sniffing.delete(socket)
+          if (!this.sniffing.delete(socket)) { socket.destroy(); return }
           admit(new Wire(stream, { peerId, handshakeTimeout }))
-        }, (err: Error) => { if (err instanceof TrackerlessError) limits.onDrop?.(formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0), err) })
+        }, (err: Error) => { if (this.sniffing.delete(socket) && err instanceof TrackerlessError && err.code === 'ETIMEDOUT') limits.onDrop?.(address, err) })
         return
       }
       admit(acceptWire(socket, { peerId, handshakeTimeout }))
@@ -78,6 +79,17 @@ export class Listener {
   }
 
   private closeOldest (limits: PeerLimits): void {
+    // A connection still in its first bytes or encryption handshake is the least advanced.
+    const sniffing = this.sniffing.values().next()
+    if (sniffing.done !== true) {
+      const socket = sniffing.value
+      this.sniffing.delete(socket)
+      const address = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0)
+      const reason = new TrackerlessError('EBUSY', `the peer at ${address} had not sent its handshake when ${this.wires.size + this.sniffing.size + 1} newer connections waited; closed it to make room`)
+      socket.destroy()
+      limits.onDrop?.(address, reason)
+      return
+    }
     const oldest = this.wires.values().next()
     if (oldest.done === true) return
     const wire = oldest.value
