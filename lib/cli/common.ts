@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { TorrentOptions } from '../client/torrent.js'
+import { ENCRYPTION_POLICIES, type EncryptionPolicy } from '../transport/mse/policy.js'
 
 /** --json, --quiet, --verbose: what every command takes. */
 export interface OutputFlags {
@@ -23,6 +24,7 @@ export interface CommonOptions extends OutputFlags {
   dhtPort?: number
   bind?: string
   stateDir?: string
+  encryption?: EncryptionPolicy
 }
 
 /** Adds the common flags; `peerPortFlag` names the option for the peer wire port. */
@@ -37,6 +39,7 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
     .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
     .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')
     .option('--state-dir <dir>', 'where DHT nodes and resume data persist between runs')
+    .addOption(new Option('--encryption <policy>', 'peer encryption (MSE/PE): prefer, require, allow or disable').choices(ENCRYPTION_POLICIES))
   return addOutputOptions(cmd)
 }
 
@@ -78,6 +81,7 @@ export function clientOptions (o: CommonOptions, storage?: TorrentOptions['stora
     ...(o.bind !== undefined ? { host: o.bind } : {}),
     ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
     ...(o.nat === false ? { natTraversal: false } : {}),
+    ...(o.encryption !== undefined ? { encryption: o.encryption } : {}),
     ...(storage !== undefined ? { storage } : {})
   }
 }

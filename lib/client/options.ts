@@ -1,3 +1,4 @@
+import type { EncryptionPolicy } from '../transport/mse/policy.js'
 import type { StorageFactory } from '../storage/types.js'
 import type { StorageClass } from './normalize-options.js'
 import type { PeerLimits } from '../swarm/connection-slots.js'
@@ -21,6 +22,12 @@ export interface TorrentOptions {
    */
   lsd?: boolean | { interface?: string }
   pex?: boolean
+  /**
+   * Message Stream Encryption (MSE/PE, RC4). 'prefer' (default, libtorrent's too): accept
+   * encrypted and plain connections. 'require': refuse plain ones. 'allow': as 'prefer'.
+   * 'disable': refuse encrypted ones. Outgoing connections are plain text for now. CLI: --encryption.
+   */
+  encryption?: EncryptionPolicy
   host?: string
   stateDir?: string
   /**

@@ -9,6 +9,7 @@ import { Discovery } from '../discovery/discovery.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
 import { fail } from '../errors.js'
 import { Listener } from './listener.js'
+import { DEFAULT_ENCRYPTION } from '../transport/mse/policy.js'
 import { resolveTarget } from './resolve.js'
 import { buildMetainfo, readTree, renamed, sourceStorage, type TreeSource } from './build-torrent.js'
 import { encodeTorrentFile } from '../metainfo/create.js'
@@ -94,7 +95,7 @@ export class Torrent {
       if (entry === undefined) return false
       entry.swarm.accept(wire, hs)
       return true
-    }, this.slots.limits)
+    }, this.slots.limits, undefined, { policy: this.opts.encryption ?? DEFAULT_ENCRYPTION, infoHashes: () => [...this.swarms.values()].map((e) => e.swarm.infoHash) })
     this.boundPort = await listener.listen(this.opts.torrentPort ?? 0, this.opts.host)
     this.listener = listener
     const o = this.opts

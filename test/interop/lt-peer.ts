@@ -22,10 +22,10 @@ export function libtorrentMissing (): string | false {
 export type LtPeer = JsonChild
 
 /** Starts `lt_peer.py <args>`; it is ended when the test ends. `limitS` bounds every wait inside it. */
-export function startLtPeer (t: TestContext, args: readonly string[], limitS: number, opts: Pick<JsonChildOptions, 'netns'> = {}): LtPeer {
+export function startLtPeer (t: TestContext, args: readonly string[], limitS: number, opts: Pick<JsonChildOptions, 'netns' | 'env'> = {}): LtPeer {
   return startJsonChild(t, `lt_peer.py ${args[0] ?? ''}`, PYTHON, [SCRIPT, ...args], {
     ...opts,
-    env: { ...process.env, LT_PEER_LIMIT_S: String(limitS), LT_PEER_LOG: '1' }
+    env: { ...process.env, ...opts.env, LT_PEER_LIMIT_S: String(limitS), LT_PEER_LOG: '1' }
   })
 }
 

@@ -92,6 +92,9 @@ def open_session(dht_node, lsd=False):
     multicast can leave the machine."""
     settings = dict(SETTINGS)
     settings["enable_lsd"] = lsd
+    # LT_PEER_ENC=forced: MSE/PE with RC4 only, both ways (pe_forced, pe_rc4); plain peers are refused.
+    if os.environ.get("LT_PEER_ENC") == "forced":
+        settings.update({"out_enc_policy": 0, "in_enc_policy": 0, "allowed_enc_level": 2})
     if dht_node is not None:
         settings.update({"enable_dht": True, "dht_bootstrap_nodes": "", "dht_restrict_routing_ips": False,
                          "dht_restrict_search_ips": False,

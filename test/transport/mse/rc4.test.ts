@@ -1,0 +1,62 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Rc4 } from '../../../lib/transport/mse/rc4.js'
+import { createKeyPair, validPublic, KEY_BYTES } from '../../../lib/transport/mse/keys.js'
+
+// RFC 6229, section 2: key stream bytes at offset 0, 1008 (the last MSE discards) and 1024 (the
+// first it uses).
+const vectors = [
+  {
+    key: '0102030405',
+    at: { 0: 'b2396305f03dc027ccc3524a0a1118a8' }
+  },
+  {
+    key: '0102030405060708090a0b0c0d0e0f10',
+    at: { 0: '9ac7cc9a609d1ef7b2932899cde41b97', 1008: 'e7a72574f8782ae26aabcf9ebcd66065', 1024: 'bdf0324e6083dcc6d3cedd3ca8c53c16' }
+  }
+]
+
+test('RC4 key stream matches RFC 6229, before and after the 1024 bytes MSE discards', () => {
+  for (const { key, at } of vectors) {
+    const stream = new Rc4(Buffer.from(key, 'hex')).update(Buffer.alloc(1040))
+    for (const [offset, hex] of Object.entries(at)) {
+      assert.equal(Buffer.from(stream.subarray(Number(offset), Number(offset) + 16)).toString('hex'), hex, `${key} at ${offset}`)
+    }
+  }
+})
+
+test('RC4 discard then update continues the same key stream', () => {
+  const whole = new Rc4(Buffer.from('01020304050607', 'hex')).update(Buffer.alloc(1100))
+  const split = new Rc4(Buffer.from('01020304050607', 'hex'))
+  split.discard(1024)
+  assert.deepEqual(Buffer.from(split.update(Buffer.alloc(76))), Buffer.from(whole.subarray(1024)))
+})
+
+test('RC4 encrypts and decrypts back', () => {
+  const data = Buffer.from('the quick brown fox')
+  const sealed = new Rc4(Buffer.from('key')).update(Buffer.from(data))
+  assert.notDeepEqual(sealed, data)
+  assert.deepEqual(new Rc4(Buffer.from('key')).update(sealed), data)
+})
+
+test('Diffie-Hellman on the MSE group gives both sides the same 96-byte secret', () => {
+  const a = createKeyPair()
+  const b = createKeyPair()
+  assert.equal(a.publicKey.length, KEY_BYTES)
+  const s = a.secret(b.publicKey)
+  assert.ok(s !== null)
+  assert.equal(s.length, KEY_BYTES)
+  assert.deepEqual(s, b.secret(a.publicKey))
+})
+
+test('Diffie-Hellman rejects 0, 1, p-1 and values not below p', () => {
+  const p = Buffer.from('FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A63A36210000000000090563', 'hex')
+  const one = Buffer.alloc(KEY_BYTES); one[KEY_BYTES - 1] = 1
+  const pMinus1 = Buffer.from(p); pMinus1[KEY_BYTES - 1] = 0x62
+  const two = Buffer.alloc(KEY_BYTES); two[KEY_BYTES - 1] = 2
+  for (const y of [Buffer.alloc(KEY_BYTES), one, pMinus1, p, Buffer.alloc(KEY_BYTES, 0xff)]) {
+    assert.equal(validPublic(y), false, y.toString('hex'))
+    assert.equal(createKeyPair().secret(y), null)
+  }
+  assert.equal(validPublic(two), true)
+})
