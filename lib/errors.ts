@@ -1,8 +1,9 @@
 /** The stable codes of SPEC §4, plus EPROTO (a peer broke the wire protocol), EROFS (a write
  *  to an archive opened for reading), EEXIST (the download's place on disk holds something
  *  trackerless did not put there), ELOOP (a symbolic link where the download goes), EBUSY (we
- *  closed a peer connection to make room for another) and EPORTMAP (the router refused to map
- *  our port: reported by the client's 'nat' event, never thrown). */
+ *  closed a peer connection to make room for another), EPORTMAP (the router refused to map
+ *  our port: reported by the client's 'nat' event, never thrown) and EINVAL (options that cannot
+ *  work together, such as `tcp: false` with `utp: false`). */
 export type ErrorCode =
   | 'EINVALIDURL'
   | 'EBADTORRENT'
@@ -20,6 +21,7 @@ export type ErrorCode =
   | 'ELOOP'
   | 'EBUSY'
   | 'EPORTMAP'
+  | 'EINVAL'
 
 export class TrackerlessError extends Error {
   readonly code: ErrorCode

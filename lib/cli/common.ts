@@ -18,6 +18,9 @@ export interface CommonOptions extends OutputFlags {
   pex: boolean
   /** --no-nat: no port mapping on the router. Absent on commands without the flag. */
   nat?: boolean
+  /** --no-tcp, --no-utp: peer connections over one transport only. Absent on commands without them. */
+  tcp?: boolean
+  utp?: boolean
   /** TCP port for peers; `serve` calls it --torrent-port, since its --port is the HTTP port. */
   port?: number
   torrentPort?: number
@@ -35,6 +38,8 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
     .option('--no-lsd', 'do not use local service discovery')
     .option('--no-pex', 'do not use peer exchange')
     .option('--no-nat', 'do not map the peer and DHT ports on the router (NAT-PMP, PCP, UPnP IGD)')
+    .option('--no-tcp', 'no peer connections over TCP (uTP only)')
+    .option('--no-utp', 'no peer connections over uTP (TCP only)')
     .addOption(new Option(`${peerPortFlag} <port>`, 'TCP port for peers (0: any free port)').argParser(parsePort))
     .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
     .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')
@@ -82,6 +87,8 @@ export function clientOptions (o: CommonOptions, storage?: TorrentOptions['stora
     ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
     ...(o.nat === false ? { natTraversal: false } : {}),
     ...(o.encryption !== undefined ? { encryption: o.encryption } : {}),
+    ...(o.tcp === false ? { tcp: false } : {}),
+    ...(o.utp === false ? { utp: false } : {}),
     ...(storage !== undefined ? { storage } : {})
   }
 }

@@ -8,6 +8,9 @@ import { formatAddress } from '../discovery/address.js'
 import { DEFAULT_LIMITS, type PeerLimits } from '../swarm/connection-slots.js'
 import { acceptIncoming, type IncomingOptions } from '../transport/mse/policy.js'
 
+/** Ports the system picks (port 0) before giving up when the other transports find it taken. */
+const PICK_ATTEMPTS = 5
+
 /**
  * The one listening port of a client, on each of its transports (TCP; uTP), shared by all its
  * torrents: an incoming connection is handed to the torrent its handshake names, or closed.
@@ -70,17 +73,20 @@ export class Listener {
   /** Listens on every transport; resolves to the port of the first (the others take the same one
    *  once it is known, so that peers reach us on one port whatever they speak). */
   async listen (port: number, host?: string): Promise<number> {
-    let bound = port
-    try {
-      for (const transport of this.transports) {
-        bound = await transport.listen(bound, host, (stream) => this.onConnection(transport, stream))
+    // A port the system picked for the first transport may be taken on another (UDP): pick again.
+    for (let attempt = 1; ; attempt++) {
+      let bound = port
+      try {
+        for (const transport of this.transports) {
+          bound = await transport.listen(bound, host, (stream) => this.onConnection(transport, stream))
+        }
+        return bound
+      } catch (err) {
+        // One transport could not take the port (UDP taken, TCP free): none keeps it.
+        await this.close()
+        if (port !== 0 || attempt >= PICK_ATTEMPTS || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
       }
-    } catch (err) {
-      // One transport could not take the port (UDP taken, TCP free): none keeps it.
-      await this.close()
-      throw err
     }
-    return bound
   }
 
   async close (): Promise<void> {

@@ -36,6 +36,11 @@ export interface TorrentOptions {
    * IPv6 `host`. Outcomes are `client.nat`'s 'map' and 'fail' events; a failure is never fatal.
    */
   natTraversal?: boolean
+  /** Peer connections over TCP (default true). */
+  tcp?: boolean
+  /** Peer connections over uTP (BEP29), on UDP at the TCP port's number (default true). At least
+   *  one of `tcp` and `utp` must be on. */
+  utp?: boolean
   /** @internal Tests: the NAT-PMP server to ask instead of the default gateway's (and no PCP or UPnP); mapping then happens whatever `host` is. */
   natGateway?: { host: string, port: number }
   /** @internal Shorter timeouts and caps for tests; not public API. */

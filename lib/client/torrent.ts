@@ -25,6 +25,7 @@ import { PortMapper, mapsPortsFor } from '../nat/port-mapper.js'
 import { ResumeKeeper } from './resume.js'
 import { clientStats, deleteTorrentData, describeTorrent, dialDiscovered, dialNamed, type ClientStats, type RemoveOptions, type TorrentInfo } from './torrent-list.js'
 import { abortIfNeeded, waitReady } from './wait-ready.js'
+import { ClientTransports } from './transports.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 export type { RemoveOptions, TorrentInfo, ClientStats } from './torrent-list.js'
@@ -56,6 +57,7 @@ export class Torrent {
   private discovery: Discovery | null = null
   private publisher: Publisher | null = null
   private readonly slots: ConnectionSlots
+  private readonly transports: ClientTransports
   private boundPort = 0
   private state: 'new' | 'started' | 'stopped' = 'new'
 
@@ -64,6 +66,7 @@ export class Torrent {
     this.peerId = normalizePeerId(opts.peerId)
     this.storage = normalizeStorage(opts.storage)
     this.slots = new ConnectionSlots(opts.limits)
+    this.transports = new ClientTransports(opts)
     this.nat = new PortMapper(opts.natGateway !== undefined ? { gateway: opts.natGateway.host, gatewayPort: opts.natGateway.port, methods: ['nat-pmp'] } : {})
   }
 
@@ -95,7 +98,7 @@ export class Torrent {
       if (entry === undefined) return false
       entry.swarm.accept(wire, hs)
       return true
-    }, this.slots.limits, undefined, { policy: this.opts.encryption ?? DEFAULT_ENCRYPTION, infoHashes: () => [...this.swarms.values()].map((e) => e.swarm.infoHash) })
+    }, this.slots.limits, this.transports.list, { policy: this.opts.encryption ?? DEFAULT_ENCRYPTION, infoHashes: () => [...this.swarms.values()].map((e) => e.swarm.infoHash) })
     this.boundPort = await listener.listen(this.opts.torrentPort ?? 0, this.opts.host)
     this.listener = listener
     const o = this.opts
@@ -119,7 +122,7 @@ export class Torrent {
     this.discovery = discovery
     this.state = 'started'
     if (o.natTraversal !== false && (o.natGateway !== undefined || mapsPortsFor(o.host))) {
-      void this.nat.start([{ protocol: 'tcp', port: this.boundPort }, ...(this.dhtPort !== 0 ? [{ protocol: 'udp' as const, port: this.dhtPort }] : [])])
+      void this.nat.start(this.transports.mappings(this.boundPort, this.dhtPort))
     }
   }
 
@@ -336,6 +339,7 @@ export class Torrent {
       ...(o.reuse !== undefined ? { reuse: o.reuse } : {}),
       ...(resume !== null ? { scan: resume.scan } : {}),
       slots: this.slots,
+      dial: this.transports.dial,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })

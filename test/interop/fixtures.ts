@@ -12,9 +12,9 @@ export const STEP_MS = 60_000
 
 /**
  * Our client on 127.0.0.1, stopped when the test ends; no discovery but the DHT through `dht`, and
- * PEX when `options` turns it on.
+ * PEX when `options` turns it on; `tcp` and `utp` as `options` say.
  */
-export async function localClient (t: TestContext, storage?: string, dht: string[] | false = false, options: Pick<TorrentOptions, 'pex' | 'encryption'> = {}): Promise<Torrent> {
+export async function localClient (t: TestContext, storage?: string, dht: string[] | false = false, options: Pick<TorrentOptions, 'pex' | 'encryption' | 'tcp' | 'utp'> = {}): Promise<Torrent> {
   const c = new Torrent({ dht, lsd: false, pex: false, host: '127.0.0.1', ...options, ...(storage !== undefined ? { storage } : {}) })
   await c.start()
   t.after(() => c.stop())

@@ -23,6 +23,8 @@ Modes:
       "rendered" (libtorrent's text form of the value)}. libtorrent checks the signature first, so
       a signature equal to the one the publisher made means libtorrent holds its exact value.
 
+--utp-only (any mode) turns libtorrent's TCP off both ways and its uTP on, as a uTP-only client runs.
+
 Run with Debian's /usr/bin/python3 so that the python3-libtorrent module is found.
 Every setting is libtorrent's default except the ones in SETTINGS, which keep the run on TCP over
 loopback with no discovery, so both sides talk only to each other. --dht joins a DHT through one
@@ -128,7 +130,8 @@ def listen_port(ses, deadline):
         for alert in ses.pop_alerts():
             if isinstance(alert, lt.listen_failed_alert):
                 fail("listen failed: " + alert.message())
-            if isinstance(alert, lt.listen_succeeded_alert) and alert.socket_type == lt.socket_type_t.tcp:
+            # TCP's alert; uTP-only sessions may report only the uTP socket, on the same port.
+            if isinstance(alert, lt.listen_succeeded_alert) and alert.socket_type in (lt.socket_type_t.tcp, lt.socket_type_t.utp):
                 return alert.port
     fail("no listen socket within %.0f s" % WAIT_LIMIT_S)
 
@@ -351,6 +354,9 @@ def take_option(args, name):
 def main(argv):
     args = list(argv)
     pad = take_flag(args, "--pad")
+    if take_flag(args, "--utp-only"):
+        SETTINGS.update({"enable_outgoing_tcp": False, "enable_incoming_tcp": False,
+                         "enable_outgoing_utp": True, "enable_incoming_utp": True})
     lsd = take_flag(args, "--lsd")
     piece_size = take_option(args, "--piece-length")
     dht_node = take_option(args, "--dht")

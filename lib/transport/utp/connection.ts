@@ -71,6 +71,7 @@ export class UtpConnection extends EventEmitter implements PeerStream {
   private timeouts = 0
   private dupAcks = 0
   private fastResent = -1
+  private recoverAt = -1 // when a timeout fired (-1: none pending): what was sent before it is lost
   private ackScheduled = false
   private readonly maxPayload: number
 
@@ -203,6 +204,7 @@ export class UtpConnection extends EventEmitter implements PeerStream {
       this.cc.onTimeout()
       const first = this.firstOutstanding()
       if (first !== undefined) this.resend(first, now)
+      this.recoverAt = now
       this.rtoDeadline = now + this.cc.rto
     } else if (this.state === 'connected' && now - this.lastSent > KEEPALIVE_MS) {
       this.sendAck()
@@ -235,6 +237,7 @@ export class UtpConnection extends EventEmitter implements PeerStream {
       this.dupAcks = 0
     }
     this.cc.onAck(acked, p.timestampDiff, now)
+    if (advanced && this.recoverAt >= 0) this.recover(now)
     if (acked > 0 || advanced) {
       this.timeouts = 0
       this.rtoDeadline = now + this.cc.rto
@@ -279,6 +282,13 @@ export class UtpConnection extends EventEmitter implements PeerStream {
     if (first.transmissions > 1 && now - first.sentAt < Math.max(this.cc.srtt, 1)) return
     this.lossOnce()
     this.resend(first, now)
+  }
+
+  /** Go-back-N after a timeout, two per ack: a burst lost whole came back one per doubled RTO. */
+  private recover (now: number): void {
+    let sent = 0
+    for (let s = this.lastAckedPlus(1); s !== this.seq && sent < 2; s = seqAdd(s, 1)) if ((this.out.get(s)?.sentAt ?? now) < this.recoverAt && ++sent > 0) this.resend(this.out.get(s)!, now)
+    if (sent === 0) this.recoverAt = -1
   }
 
   /** Halves the window once per window of data, however many of its packets were lost. */

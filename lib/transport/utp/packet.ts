@@ -86,7 +86,9 @@ export function decode (msg: Uint8Array): Packet | null {
     const len = msg[at + 1]!
     if (at + 2 + len > msg.length) return null
     if (ext === EXT_SACK) {
-      if (len === 0 || len % 4 !== 0 || sack !== undefined) return null
+      // BEP29 asks for a multiple of 4 bytes, which we send; libtorrent sends (span + 7) / 8 bytes
+      // and dropping its packets stalled every transfer with it, so any length is taken.
+      if (len === 0 || sack !== undefined) return null
       sack = msg.subarray(at + 2, at + 2 + len)
     }
     // Unknown extensions are skipped, as BEP29 asks.

@@ -35,9 +35,12 @@ export class UtpTransport implements Transport {
     if (this.sockets.has(family)) throw new Error('this uTP transport already has a socket: listen before dialling')
     const raw = dgram.createSocket({ type: family, reuseAddr: false })
     await new Promise<void>((resolve, reject) => {
-      raw.once('error', reject)
+      raw.once('error', (err) => {
+        raw.close()
+        reject(err)
+      })
       raw.bind(port, host, () => {
-        raw.off('error', reject)
+        raw.removeAllListeners('error')
         resolve()
       })
     })
