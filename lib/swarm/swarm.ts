@@ -9,23 +9,18 @@ import type { StorageFactory } from '../storage/types.js'
 import { storageFor } from '../storage/factories.js'
 import { reusePieces, type PieceSource } from '../storage/reuse.js'
 import { Bitfield } from '../util/bitfield.js'
-import type { InfoHash, PeerId } from '../util/ids.js'
+import type { InfoHash } from '../util/ids.js'
 import { TrackerlessError } from '../errors.js'
 import { Rechoker } from './rechoker.js'
 import type { Peer, BlockRequest } from './peer.js'
-import type { ConnectionSlots } from './connection-slots.js'
 import type { PeerSource } from './peer-list.js'
-import type { PeerDialer } from '../wire/peer-socket.js'
-import { Connections, type ConnectionsHost } from './connections.js'
+import { Connections, type ConnectionsHost, type ConnectionsOptions } from './connections.js'
 import { Download } from './download.js'
 import { PieceWaiters } from './waiters.js'
 import type { TorrentPort, TorrentPortListeners } from '../archive/port.js'
 
-export interface SwarmOptions {
-  infoHash: InfoHash
-  peerId: PeerId
-  /** Our TCP listen port, told to peers in the extended handshake. */
-  port: number
+/** The connections' options (all but `info`, which comes from `metainfo`) and the download's. */
+export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
   /** Known up front from a .torrent; null for a magnet link until BEP9 delivers it. */
   metainfo: Metainfo | null
   storage: StorageFactory
@@ -41,16 +36,6 @@ export interface SwarmOptions {
   /** Replaces the full scan (client/resume.ts: resume data). */
   scan?: (storage: TorrentStorage) => Promise<Bitfield>
   memoryBudget?: number
-  maxPeers?: number
-  /** The client-wide connection cap this swarm shares with the client's other swarms. */
-  slots?: ConnectionSlots
-  /** BEP11 peer exchange (default true). */
-  pex?: boolean
-  clientName: string
-  /** How peers are dialled (default: TCP). */
-  dial?: PeerDialer
-  /** The port peers outside reach us at (a router's mapping), told instead of `port` when known. */
-  advertisedPort?: () => number
 }
 
 export interface SwarmEvents {
@@ -92,15 +77,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.opts = opts
     this.infoHash = opts.infoHash
     this.metainfo = opts.metainfo
-    this.connections = new Connections({
-      infoHash: opts.infoHash, peerId: opts.peerId, port: opts.port, info: opts.metainfo?.info ?? null,
-      ...(opts.maxPeers !== undefined ? { maxPeers: opts.maxPeers } : {}),
-      ...(opts.slots !== undefined ? { slots: opts.slots } : {}),
-      ...(opts.pex !== undefined ? { pex: opts.pex } : {}),
-      ...(opts.dial !== undefined ? { dial: opts.dial } : {}),
-      ...(opts.advertisedPort !== undefined ? { advertisedPort: opts.advertisedPort } : {}),
-      clientName: opts.clientName
-    }, this)
+    this.connections = new Connections({ ...opts, info: opts.metainfo?.info ?? null }, this)
     this.rechoker = new Rechoker(this.peers, () => this.isSeed(), (peer) => this.download?.choked(peer))
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
   }
