@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander'
 import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { TorrentOptions } from '../client/torrent.js'
 import { ENCRYPTION_POLICIES, type EncryptionPolicy } from '../transport/mse/policy.js'
+import { parseRate } from './size.js'
 
 /** --json, --quiet, --verbose: what every command takes. */
 export interface OutputFlags {
@@ -28,6 +29,9 @@ export interface CommonOptions extends OutputFlags {
   bind?: string
   stateDir?: string
   encryption?: EncryptionPolicy
+  /** --download-limit, --upload-limit: bytes per second for the whole client. */
+  downloadLimit?: number
+  uploadLimit?: number
 }
 
 /** Adds the common flags; `peerPortFlag` names the option for the peer wire port. */
@@ -45,6 +49,8 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
     .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')
     .option('--state-dir <dir>', 'where DHT nodes and resume data persist between runs')
     .addOption(new Option('--encryption <policy>', 'peer encryption (MSE/PE): prefer, require, allow or disable').choices(ENCRYPTION_POLICIES))
+    .addOption(new Option('--download-limit <rate>', 'bytes per second downloaded at most (suffix K, M, G; 0: no limit)').argParser(parseRate))
+    .addOption(new Option('--upload-limit <rate>', 'bytes per second uploaded at most (suffix K, M, G; 0: no limit)').argParser(parseRate))
   return addOutputOptions(cmd)
 }
 
@@ -89,6 +95,8 @@ export function clientOptions (o: CommonOptions, storage?: TorrentOptions['stora
     ...(o.encryption !== undefined ? { encryption: o.encryption } : {}),
     ...(o.tcp === false ? { tcp: false } : {}),
     ...(o.utp === false ? { utp: false } : {}),
+    ...(o.downloadLimit !== undefined ? { downloadLimit: o.downloadLimit } : {}),
+    ...(o.uploadLimit !== undefined ? { uploadLimit: o.uploadLimit } : {}),
     ...(storage !== undefined ? { storage } : {})
   }
 }

@@ -1,6 +1,7 @@
 import type { TorrentStorage } from '../storage/torrent-storage.js'
 import type { BlockRequest, Peer } from './peer.js'
 import { READS_PER_PEER } from './tuning.js'
+import { UNLIMITED, type RateGate } from './rate-limit.js'
 
 /** What the uploader needs of a peer: whether we choke it, its wire, its upload rate. */
 export type UploadPeer = Pick<Peer, 'amChoking' | 'upload'> & {
@@ -18,10 +19,13 @@ export class Uploader<P extends UploadPeer = Peer> {
   private readonly storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>
   private readonly queues = new Map<P, Queue>()
   private readonly onError: (err: Error) => void
+  /** The upload limits: a request leaves its queue only when they allow its length. */
+  private readonly gate: RateGate
 
-  constructor (storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>, onError: (err: Error) => void) {
+  constructor (storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>, onError: (err: Error) => void, gate: RateGate = UNLIMITED) {
     this.storage = storage
     this.onError = onError
+    this.gate = gate
   }
 
   /** Requests of `peer` queued, not yet read. */
@@ -62,13 +66,16 @@ export class Uploader<P extends UploadPeer = Peer> {
   /** The peer left: its queue is dropped (reads in flight find its wire destroyed). */
   remove (peer: P): void {
     this.queues.delete(peer)
+    this.gate.forget(peer)
   }
 
   pump (peer: P): void {
     const queue = this.queues.get(peer)
     if (queue === undefined) return
     while (queue.inFlight < READS_PER_PEER && queue.waiting.length > 0 && !peer.wire.writableNeedDrain) {
+      if (!this.gate.allow(peer, () => this.pump(peer))) return
       const req = queue.waiting.shift()!
+      this.gate.spend(req.length)
       const cached = this.storage.cachedRange(req.index, req.begin, req.length)
       if (cached !== null) {
         this.send(peer, req, cached)
