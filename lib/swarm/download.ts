@@ -226,9 +226,10 @@ export class Download {
     this.windows.set(peer, wanted)
     // requests() is read again each time: the first request creates the peer's map.
     const limit = this.opts.rates?.down ?? UNLIMITED
+    const wake = (): void => this.fill(peer)
     while (this.scheduler.requests(peer).size < wanted) {
       // Download limits pace requests (rate-limit.ts): a peer sends only what we asked for.
-      if (!limit.allow(peer, () => this.fill(peer))) break
+      if (!limit.allow(peer, wake)) break
       const req = this.scheduler.next(peer)
       if (req === null) break
       peer.wire.send({ type: 'request', index: req.index, begin: req.begin, length: req.length })

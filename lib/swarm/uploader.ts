@@ -8,8 +8,8 @@ export type UploadPeer = Pick<Peer, 'amChoking' | 'upload'> & {
   readonly wire: Pick<Peer['wire'], 'send' | 'peerSupportsFast' | 'writableNeedDrain' | 'destroyed'>
 }
 
-/** One peer's requests of us: queued in order, and disk reads in flight for it. */
-interface Queue { readonly waiting: BlockRequest[], inFlight: number }
+/** One peer's requests of us: queued in order, disk reads in flight for it, and its pump for the rate limits to call. */
+interface Queue { readonly waiting: BlockRequest[], inFlight: number, readonly wake: () => void }
 
 /**
  * Serves the blocks peers ask for, in order. Reads stop while a peer's socket is full and resume
@@ -42,7 +42,7 @@ export class Uploader<P extends UploadPeer = Peer> {
   enqueue (peer: P, req: BlockRequest): void {
     let queue = this.queues.get(peer)
     if (queue === undefined) {
-      queue = { waiting: [], inFlight: 0 }
+      queue = { waiting: [], inFlight: 0, wake: () => this.pump(peer) }
       this.queues.set(peer, queue)
     }
     queue.waiting.push({ index: req.index, begin: req.begin, length: req.length })
@@ -73,7 +73,7 @@ export class Uploader<P extends UploadPeer = Peer> {
     const queue = this.queues.get(peer)
     if (queue === undefined) return
     while (queue.inFlight < READS_PER_PEER && queue.waiting.length > 0 && !peer.wire.writableNeedDrain) {
-      if (!this.gate.allow(peer, () => this.pump(peer))) return
+      if (!this.gate.allow(peer, queue.wake)) return
       const req = queue.waiting.shift()!
       this.gate.spend(req.length)
       const cached = this.storage.cachedRange(req.index, req.begin, req.length)
