@@ -99,4 +99,6 @@ export interface SeedOptions {
   ignore?: (path: string, isDirectory: boolean) => boolean
   /** Hears the bytes hashed so far and the total while a path or draft is hashed (pad files count). */
   onProgress?: (hashedBytes: number, totalBytes: number) => void
+  /** This torrent's upload limit, bytes per second (the client's applies too); 0: none. */
+  uploadLimit?: number
 }

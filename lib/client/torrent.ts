@@ -237,6 +237,7 @@ export class Torrent {
    */
   async seed (source: string | Archive, opts: SeedOptions = {}): Promise<string> {
     this.checkStarted('seed')
+    checkRateLimits(opts)
     let tree: TreeSource
     let factory: StorageFactory
     if (typeof source === 'string') {
@@ -254,6 +255,7 @@ export class Torrent {
     }
     const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
+    entry.swarm.rates?.set(opts)
     for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)
     await waitReady(entry.swarm, DEFAULT_TIMEOUT)
     // SPEC: seed() resolves once announced, so that a lookup by infohash right after finds it; a

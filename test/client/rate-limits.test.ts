@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Torrent, type TorrentOptions } from '../../index.js'
+import { Archive, Torrent, type TorrentOptions } from '../../index.js'
 import { tmpDir, until, writeRandomFile } from '../helpers/fixtures.js'
 
 const MiB = 2 ** 20
@@ -65,8 +65,9 @@ test('torrent limits: a lookup limit under the client limit, the rest to the oth
   const TORRENT = MiB / 2
   const [x, y, z] = await Promise.all([randomFile(t, 'x.bin', 8 * MiB), randomFile(t, 'y.bin', 16 * MiB), randomFile(t, 'z.bin', 10 * MiB)])
   const [seeder, leecher, other] = await Promise.all([client(t), client(t, { downloadLimit: CLIENT }), client(t)])
-  const [mx, my, mz] = [await seeder.seed(x), await seeder.seed(y), await seeder.seed(z)]
+  const [mx, my, mz] = [await seeder.seed(x), await seeder.seed(y), await seeder.seed(z, { uploadLimit: 4 * MiB })]
   const own = await seeder.lookup(mz)
+  assert.deepEqual(own.limits, { downloadLimit: 0, uploadLimit: 4 * MiB }, "seed()'s limit")
   own.setLimits({ uploadLimit: MiB })
   assert.deepEqual(own.limits, { downloadLimit: 0, uploadLimit: MiB })
   const peers = [`127.0.0.1:${seeder.port}`]
@@ -88,5 +89,10 @@ test('bad limits are refused where they are given, naming the option', async (t)
   assert.throws(() => new Torrent({ ...LOCAL, uploadLimit: NaN }), { code: 'ERR_INVALID_ARG_VALUE', message: /"uploadLimit"/ })
   const c = await client(t)
   await assert.rejects(c.lookup('0'.repeat(40), { uploadLimit: -5 }), { code: 'ERR_INVALID_ARG_VALUE', message: /"uploadLimit"/ })
+  await assert.rejects(c.seed(new Archive(), { uploadLimit: -5 }), { code: 'ERR_INVALID_ARG_VALUE', message: /"uploadLimit"/ })
   assert.equal(c.torrents().length, 0, 'nothing was opened')
+  const draft = new Archive()
+  assert.throws(() => draft.setLimits({ downloadLimit: NaN }), { code: 'ERR_INVALID_ARG_VALUE', message: /"downloadLimit"/ })
+  draft.setLimits({ downloadLimit: 5 })
+  assert.deepEqual(draft.limits, { downloadLimit: 0, uploadLimit: 0 }, 'a draft not seeded has no torrent to limit')
 })
