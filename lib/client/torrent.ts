@@ -290,6 +290,7 @@ export class Torrent {
           ? { storage: old.storage, pieceHashes: old.metainfo!.pieceHashes, have: old.have }
           : undefined
         current = await this.openBacking(next.infoHash, null, link.peers, opts, { link: text, ...(reuse !== undefined ? { reuse } : {}) })
+        if (old.rates !== null) current.swarm.rates?.set(old.rates.limits)
         await archive.updateTo(current, { seq: next.seq, infoHash: next.infoHash.toString('hex') })
       },
       onError: (err) => { if (archive.listenerCount('error') > 0) archive.emit('error', err) }
