@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander'
 import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { TorrentOptions } from '../client/torrent.js'
 import { ENCRYPTION_POLICIES, type EncryptionPolicy } from '../transport/mse/policy.js'
-import { parseRate } from './size.js'
+import { parseRate, parseSize } from './size.js'
 
 /** --json, --quiet, --verbose: what every command takes. */
 export interface OutputFlags {
@@ -32,6 +32,8 @@ export interface CommonOptions extends OutputFlags {
   /** --download-limit, --upload-limit: bytes per second for the whole client. */
   downloadLimit?: number
   uploadLimit?: number
+  /** --memory-limit: bytes the commands that keep archives in memory (cat, serve) may hold. */
+  memoryLimit?: number
 }
 
 /** Adds the common flags; `peerPortFlag` names the option for the peer wire port. */
@@ -71,6 +73,11 @@ export function addOutputOptions (cmd: Command): Command {
     .option('-v, --verbose', 'print peers as they connect, and stacks with errors')
 }
 
+/** `--memory-limit SIZE`, for the commands whose archives are held in memory. */
+export function addMemoryOption (cmd: Command): Command {
+  return cmd.addOption(new Option('--memory-limit <bytes>', 'memory the archives may hold (suffix K, M, G; default: half the memory; 0: no limit)').argParser(parseSize))
+}
+
 /** `--peer HOST:PORT`, repeatable. */
 export function addPeerOption (cmd: Command): Command {
   return cmd.addOption(new Option('--peer <host:port>', 'a peer to connect to (repeatable)').argParser(collectAddress))
@@ -97,6 +104,7 @@ export function clientOptions (o: CommonOptions, storage?: TorrentOptions['stora
     ...(o.utp === false ? { utp: false } : {}),
     ...(o.downloadLimit !== undefined ? { downloadLimit: o.downloadLimit } : {}),
     ...(o.uploadLimit !== undefined ? { uploadLimit: o.uploadLimit } : {}),
+    ...(o.memoryLimit !== undefined ? { memoryLimit: o.memoryLimit } : {}),
     ...(storage !== undefined ? { storage } : {})
   }
 }

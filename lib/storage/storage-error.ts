@@ -31,5 +31,5 @@ const HINTS: Record<string, string> = {
   EMFILE: 'Too many open files; lower maxOpenFiles or raise the limit (ulimit -n).',
   EISDIR: 'A folder stands where the file should be; move it away.',
   ENOTDIR: 'A file stands where a folder of the torrent should be; move it away.',
-  ENOMEM: 'Store the torrent in a folder instead (the storage option; CLI: --output), close other archives, or raise memoryLimit.'
+  ENOMEM: 'Download it to a folder instead (the storage option; CLI: trackerless get -o DIR), close other archives, or raise memoryLimit (CLI: --memory-limit).'
 }

@@ -46,3 +46,17 @@ test('get --download-limit reaches the client: 1 MiB at 256K takes at least its 
   // 0.25 s of burst (64 KiB) and one block may go before the pace sets in: (1024 - 80) / 256 s at least.
   assert.ok(seconds >= (1024 - 80) / 256, `took ${seconds.toFixed(2)} s`)
 })
+
+test('cat --memory-limit: a file larger than the limit fails with what to do, exit 1', async (t) => {
+  const dir = await tmpDir(t)
+  const file = path.join(dir, 'data.bin')
+  await writeRandomFile(file, 4 * 1024 * KiB)
+  const seeder = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1' })
+  t.after(() => seeder.stop())
+  await seeder.start()
+  const magnet = await seeder.seed(file)
+  const r = await run(['cat', magnet, '/data.bin', '--peer', `127.0.0.1:${seeder.port}`, '--memory-limit', '1M', ...OFFLINE], { ms: 20_000 })
+  assert.equal(r.code, 1, r.stderr)
+  assert.match(r.stderr, /memoryLimit of 1 MiB.*CLI: --memory-limit/)
+  assert.ok(r.stdout.length < 4 * 1024 * KiB, 'not the whole file')
+})

@@ -25,7 +25,7 @@ for (const [name, storage] of [['the default memory storage', undefined], ['stor
     await assert.rejects(archive.readFile('/data.bin', { signal: AbortSignal.timeout(20_000) }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'ENOMEM')
       assert.match(err.message, /memoryLimit of 2 MiB/)
-      assert.match(err.message, /Store the torrent in a folder instead/)
+      assert.match(err.message, /Download it to a folder instead \(the storage option; CLI: trackerless get -o DIR\).*raise memoryLimit \(CLI: --memory-limit\)/)
       return true
     })
     const [err] = await failed

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { createGateway } from '../../gateway/gateway.js'
-import { addCommonOptions, addPeerOption, addTimeoutOption, parsePort, type CommonOptions } from '../common.js'
+import { addCommonOptions, addMemoryOption, addPeerOption, addTimeoutOption, parsePort, type CommonOptions } from '../common.js'
 import { runSession, untilStopped } from '../session.js'
 import { parseSize } from '../size.js'
 
@@ -26,6 +26,7 @@ export function register (program: Command): void {
     .addOption(new Option('--max-connections <n>', 'HTTP connections served at once').argParser(parseCount).default(256))
   addPeerOption(cmd)
   addTimeoutOption(cmd, 30_000)
+  addMemoryOption(cmd)
   addCommonOptions(cmd, '--torrent-port').action((o: ServeOptions) => serve(o))
 }
 
