@@ -224,9 +224,9 @@ export class Download {
     if (lazy && window > 0 && this.scheduler.requests(peer).size > window - Math.max(1, window >> 2)) return
     const wanted = this.requestWindow(peer)
     this.windows.set(peer, wanted)
-    // requests() is read again each time: the first request creates the peer's map.
     const limit = this.opts.rates?.down ?? UNLIMITED
     const wake = (): void => this.fill(peer)
+    // requests() is read again each time: the first request creates the peer's map.
     while (this.scheduler.requests(peer).size < wanted) {
       // Download limits pace requests (rate-limit.ts): a peer sends only what we asked for.
       if (!limit.allow(peer, wake)) break
