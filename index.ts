@@ -1,6 +1,7 @@
 export { Torrent } from './lib/client/torrent.js'
 export type { TorrentOptions, LookupOptions, SeedOptions, PublishOptions, RemoveOptions, TorrentInfo, ClientStats } from './lib/client/torrent.js'
 export type { EncryptionPolicy } from './lib/transport/mse/policy.js'
+export type { RateLimits } from './lib/swarm/rate-limit.js'
 export { createKeypair } from './lib/mutable/keys.js'
 export type { Keypair } from './lib/mutable/keys.js'
 export { Archive, FileHandle } from './lib/archive/archive.js'

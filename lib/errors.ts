@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'EBUSY'
   | 'EPORTMAP'
   | 'EINVAL'
+  /** An option's value out of its range, as node's error of this code: a negative `downloadLimit`. */
+  | 'ERR_INVALID_ARG_VALUE'
+  /** Memory storage reached the client's `memoryLimit`. */
+  | 'ENOMEM'
 
 export class TrackerlessError extends Error {
   readonly code: ErrorCode

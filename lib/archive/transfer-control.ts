@@ -1,5 +1,6 @@
 import { StatsEmitter } from './stats-emitter.js'
 import { namedPeers } from './torrent-stats.js'
+import { checkRateLimits, type RateLimits } from '../swarm/rate-limit.js'
 
 /**
  * archive.pause() and resume(). A torrent has one swarm however many archives it has open, so
@@ -28,5 +29,20 @@ export class TransferControl extends StatsEmitter {
     if (swarm === null || !swarm.paused) return
     swarm.paused = false
     for (const address of namedPeers(swarm)) swarm.connect(address)
+  }
+
+  /** This torrent's own rate limits, bytes per second (0: none); the client's apply too. */
+  get limits (): Required<RateLimits> {
+    return this.currentSwarm?.rates?.limits ?? { downloadLimit: 0, uploadLimit: 0 }
+  }
+
+  /**
+   * Sets this torrent's download and upload limits in bytes per second (0: none; one left out
+   * stays as it is), for every archive of the torrent; the client's limits apply as well.
+   * Throws ERR_INVALID_ARG_VALUE for a negative or NaN one. No-op for a draft not seeded.
+   */
+  setLimits (limits: RateLimits): void {
+    const checked = checkRateLimits(limits)
+    this.currentSwarm?.rates?.set(checked)
   }
 }

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander'
 import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { TorrentOptions } from '../client/torrent.js'
 import { ENCRYPTION_POLICIES, type EncryptionPolicy } from '../transport/mse/policy.js'
+import { parseRate, parseSize } from './size.js'
 
 /** --json, --quiet, --verbose: what every command takes. */
 export interface OutputFlags {
@@ -28,6 +29,11 @@ export interface CommonOptions extends OutputFlags {
   bind?: string
   stateDir?: string
   encryption?: EncryptionPolicy
+  /** --download-limit, --upload-limit: bytes per second for the whole client. */
+  downloadLimit?: number
+  uploadLimit?: number
+  /** --memory-limit: bytes the commands that keep archives in memory (cat, serve) may hold. */
+  memoryLimit?: number
 }
 
 /** Adds the common flags; `peerPortFlag` names the option for the peer wire port. */
@@ -45,6 +51,8 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
     .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')
     .option('--state-dir <dir>', 'where DHT nodes and resume data persist between runs')
     .addOption(new Option('--encryption <policy>', 'peer encryption (MSE/PE): prefer, require, allow or disable').choices(ENCRYPTION_POLICIES))
+    .addOption(new Option('--download-limit <rate>', 'bytes per second downloaded at most (suffix K, M, G; 0: no limit)').argParser(parseRate))
+    .addOption(new Option('--upload-limit <rate>', 'bytes per second uploaded at most (suffix K, M, G; 0: no limit)').argParser(parseRate))
   return addOutputOptions(cmd)
 }
 
@@ -63,6 +71,11 @@ export function addOutputOptions (cmd: Command): Command {
     .option('--json', 'machine-readable output: one JSON object per line')
     .option('-q, --quiet', 'print only results and errors')
     .option('-v, --verbose', 'print peers as they connect, and stacks with errors')
+}
+
+/** `--memory-limit SIZE`, for the commands whose archives are held in memory. */
+export function addMemoryOption (cmd: Command): Command {
+  return cmd.addOption(new Option('--memory-limit <bytes>', 'memory the archives may hold (suffix K, M, G; default: half the memory; 0: no limit)').argParser(parseSize))
 }
 
 /** `--peer HOST:PORT`, repeatable. */
@@ -89,6 +102,9 @@ export function clientOptions (o: CommonOptions, storage?: TorrentOptions['stora
     ...(o.encryption !== undefined ? { encryption: o.encryption } : {}),
     ...(o.tcp === false ? { tcp: false } : {}),
     ...(o.utp === false ? { utp: false } : {}),
+    ...(o.downloadLimit !== undefined ? { downloadLimit: o.downloadLimit } : {}),
+    ...(o.uploadLimit !== undefined ? { uploadLimit: o.uploadLimit } : {}),
+    ...(o.memoryLimit !== undefined ? { memoryLimit: o.memoryLimit } : {}),
     ...(storage !== undefined ? { storage } : {})
   }
 }

@@ -4,6 +4,7 @@ import type RandomAccessStorage from 'random-access-storage'
 import { directoryStorage, memoryStorage } from '../storage/factories.js'
 import type { StorageFactory, StorageOptions, TorrentStorageFactory } from '../storage/types.js'
 import { asPeerId, type PeerId } from '../util/ids.js'
+import { memoryLimitOf } from '../storage/bounded-memory.js'
 
 /**
  * BEP20: "-tl" + four version digits + "-", then random. Not "-TL": that is Tribler's code, and
@@ -47,10 +48,13 @@ function padded (prefix: Buffer): PeerId {
  * The factory for `given`, which never throws: a storage that cannot be made (the user's factory
  * or constructor threw, or returned no storage) becomes one whose every operation fails with
  * that error, so it reaches the archive as its 'error' or a rejected read instead of crashing
- * the process from inside the swarm.
+ * the process from inside the swarm. The memory storage (the default, or random-access-memory's
+ * class) holds at most `memoryLimit`.
  */
-export function normalizeStorage (given: unknown): StorageFactory {
-  if (given === undefined || given === null) return memoryStorage()
+export function normalizeStorage (given: unknown, memoryLimit?: number): StorageFactory {
+  const limit = memoryLimitOf(memoryLimit)
+  // random-access-memory's own class (the founding example's `storage: RAM`) is the memory storage.
+  if (given === undefined || given === null || given === RandomAccessMemory) return memoryStorage({ limit })
   if (typeof given === 'string') return directoryStorage(given)
   if (typeof given !== 'function') {
     throw invalidArg('ERR_INVALID_ARG_TYPE', `The "storage" option must be a folder path, a random-access-storage class or a factory function; got ${describe(given)}.`)

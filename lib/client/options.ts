@@ -41,6 +41,15 @@ export interface TorrentOptions {
   /** Peer connections over uTP (BEP29), on UDP at the TCP port's number (default true). At least
    *  one of `tcp` and `utp` must be on. */
   utp?: boolean
+  /** Piece data received by all torrents together, bytes per second; 0 (default): unlimited.
+   *  Requests are paced to it. CLI: --download-limit. */
+  downloadLimit?: number
+  /** Piece data sent by all torrents together, bytes per second; 0 (default): unlimited. CLI: --upload-limit. */
+  uploadLimit?: number
+  /** Bytes the memory storage (the default `storage`) may hold for all open torrents together;
+   *  a write past it fails that torrent with ENOMEM. Default: half the machine's (or the
+   *  container's) memory; 0 or Infinity: no limit. */
+  memoryLimit?: number
   /** @internal Tests: the NAT-PMP server to ask instead of the default gateway's (and no PCP or UPnP); mapping then happens whatever `host` is. */
   natGateway?: { host: string, port: number }
   /** @internal Shorter timeouts and caps for tests; not public API. */
@@ -65,6 +74,11 @@ export interface LookupOptions {
   peers?: string[]
   /** For a mutable link (xs=urn:btpk): ms between looks for a newer version. Default 60000. */
   updateInterval?: number
+  /** This torrent's download limit, bytes per second (the client's applies too); 0: none.
+   *  Sets the torrent's limit when given, as archive.setLimits() does. */
+  downloadLimit?: number
+  /** This torrent's upload limit, bytes per second (the client's applies too); 0: none. */
+  uploadLimit?: number
 }
 
 /** Options of `client.publish()`. */
@@ -85,4 +99,6 @@ export interface SeedOptions {
   ignore?: (path: string, isDirectory: boolean) => boolean
   /** Hears the bytes hashed so far and the total while a path or draft is hashed (pad files count). */
   onProgress?: (hashedBytes: number, totalBytes: number) => void
+  /** This torrent's upload limit, bytes per second (the client's applies too); 0: none. */
+  uploadLimit?: number
 }

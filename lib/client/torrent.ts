@@ -26,6 +26,7 @@ import { ResumeKeeper } from './resume.js'
 import { clientStats, deleteTorrentData, describeTorrent, dialDiscovered, dialNamed, type ClientStats, type RemoveOptions, type TorrentInfo } from './torrent-list.js'
 import { abortIfNeeded, waitReady } from './wait-ready.js'
 import { ClientTransports } from './transports.js'
+import { ClientRates, checkRateLimits } from '../swarm/rate-limit.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 export type { RemoveOptions, TorrentInfo, ClientStats } from './torrent-list.js'
@@ -58,13 +59,15 @@ export class Torrent {
   private publisher: Publisher | null = null
   private readonly slots: ConnectionSlots
   private readonly transports: ClientTransports
+  private readonly rates: ClientRates
   private boundPort = 0
   private state: 'new' | 'started' | 'stopped' = 'new'
 
   constructor (opts: TorrentOptions = {}) {
     this.opts = opts
     this.peerId = normalizePeerId(opts.peerId)
-    this.storage = normalizeStorage(opts.storage)
+    this.storage = normalizeStorage(opts.storage, opts.memoryLimit)
+    this.rates = new ClientRates(opts)
     this.slots = new ConnectionSlots(opts.limits)
     this.transports = new ClientTransports(opts)
     this.nat = new PortMapper(opts.natGateway !== undefined ? { gateway: opts.natGateway.host, gatewayPort: opts.natGateway.port, methods: ['nat-pmp'] } : {})
@@ -156,6 +159,7 @@ export class Torrent {
   async lookup (url: string | Uint8Array, opts: LookupOptions = {}): Promise<Archive> {
     this.checkStarted('lookup')
     abortIfNeeded(opts.signal)
+    checkRateLimits(opts)
     const target = await resolveTarget(url)
     if (target.kind === 'mutable') return await this.lookupMutable(target.link, opts)
     const metainfo = target.kind === 'torrent' ? target.metainfo : null
@@ -233,6 +237,7 @@ export class Torrent {
    */
   async seed (source: string | Archive, opts: SeedOptions = {}): Promise<string> {
     this.checkStarted('seed')
+    checkRateLimits(opts)
     let tree: TreeSource
     let factory: StorageFactory
     if (typeof source === 'string') {
@@ -250,6 +255,7 @@ export class Torrent {
     }
     const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
+    entry.swarm.rates?.set(opts)
     for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)
     await waitReady(entry.swarm, DEFAULT_TIMEOUT)
     // SPEC: seed() resolves once announced, so that a lookup by infohash right after finds it; a
@@ -284,6 +290,7 @@ export class Torrent {
           ? { storage: old.storage, pieceHashes: old.metainfo!.pieceHashes, have: old.have }
           : undefined
         current = await this.openBacking(next.infoHash, null, link.peers, opts, { link: text, ...(reuse !== undefined ? { reuse } : {}) })
+        if (old.rates !== null) current.swarm.rates?.set(old.rates.limits)
         await archive.updateTo(current, { seq: next.seq, infoHash: next.infoHash.toString('hex') })
       },
       onError: (err) => { if (archive.listenerCount('error') > 0) archive.emit('error', err) }
@@ -295,6 +302,7 @@ export class Torrent {
   /** Opens (or joins) the torrent, connects the named peers, waits for its metadata and storage. */
   private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource } = {}): Promise<ArchiveBacking> {
     const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}) })
+    entry.swarm.rates?.set(opts)
     for (const peer of [...peers, ...(opts.peers ?? [])]) dialNamed(entry.swarm, peer)
     try {
       await waitReady(entry.swarm, opts.timeout ?? DEFAULT_TIMEOUT, opts.signal)
@@ -339,6 +347,7 @@ export class Torrent {
       ...(o.reuse !== undefined ? { reuse: o.reuse } : {}),
       ...(resume !== null ? { scan: resume.scan } : {}),
       slots: this.slots,
+      rates: this.rates.torrent(),
       dial: this.transports.dial,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`

@@ -82,7 +82,8 @@ export class PortMapper extends EventEmitter<PortMapperEvents> {
     return [...this.mappings.values()]
   }
 
-  /** Starts mapping `ports` in the background; resolves when each has been mapped or has failed. */
+  /** @internal The client starts it with its ports. Starts mapping `ports` in the background;
+   *  resolves when each has been mapped or has failed. */
   start (ports: Wanted[]): Promise<void> {
     this.started ??= this.run(ports)
     return this.started

@@ -1,7 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import path from 'node:path'
 import RandomAccessFile, { type RandomAccessFileOptions, type WriteRequest } from 'random-access-file'
-import RandomAccessMemory from 'random-access-memory'
 import { fail } from '../errors.js'
 import type { Metainfo } from '../metainfo/types.js'
 import type { StorageFactory, TorrentStorageFactory } from './types.js'
@@ -9,6 +8,7 @@ import { startWriter, writeInBackground } from './file-writer.js'
 import { claimEntry } from './ownership.js'
 import { deleteOwned } from './delete-owned.js'
 import { openBelow } from './safe-open.js'
+import { BoundedMemory, type MemoryBudget } from './bounded-memory.js'
 
 export interface DirectoryStorageOptions {
   /** Open existing files for reading only, so that files without write permission can be
@@ -87,7 +87,11 @@ export function joinInside (root: string, file: string): string {
   return full
 }
 
-type ReleasableMemory = RandomAccessMemory & { clone?: () => RandomAccessMemory, buffers?: unknown[] }
+/** Options of memoryStorage(). */
+export interface MemoryStorageOptions {
+  /** Bytes all its files may hold together (MemoryBudget); Infinity (default): no limit. */
+  limit?: number
+}
 
 /**
  * Files held in memory while they are open, and freed when closed: a gateway or a long-lived client
@@ -95,18 +99,20 @@ type ReleasableMemory = RandomAccessMemory & { clone?: () => RandomAccessMemory,
  * bound. So a torrent reopened after its files closed starts empty (no resume in memory); a file
  * opened again while another opener still holds it gets a copy of its contents. Two torrents open
  * at once never share a file: closing one cannot close the other's (two versions of a mutable
- * archive with the same file names), and each writes only its own.
+ * archive with the same file names), and each writes only its own. A write past `limit` fails
+ * with ENOMEM (bounded-memory.ts).
  */
-export function memoryStorage (): StorageFactory {
-  const open = new Map<string, ReleasableMemory>()
+export function memoryStorage (opts: MemoryStorageOptions = {}): StorageFactory {
+  const budget: MemoryBudget = { limit: opts.limit ?? Infinity, used: 0 }
+  const open = new Map<string, BoundedMemory>()
   return (file) => {
-    const fresh: ReleasableMemory = open.get(file)?.clone?.() ?? new RandomAccessMemory()
+    const fresh = open.get(file)?.copy() ?? new BoundedMemory(budget)
     open.set(file, fresh)
     // random-access-storage is an EventEmitter; the local typings leave that out.
     ;(fresh as unknown as EventEmitter).once('close', () => {
       if (open.get(file) === fresh) open.delete(file)
       // Whoever still holds the closed file (a swarm kept for its stats) must not keep its pages.
-      fresh.buffers = []
+      fresh.release()
     })
     return fresh
   }

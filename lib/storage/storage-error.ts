@@ -30,5 +30,6 @@ const HINTS: Record<string, string> = {
   EPARTIALREAD: 'The file is shorter than the torrent says; scan the torrent to find the pieces to fetch again.',
   EMFILE: 'Too many open files; lower maxOpenFiles or raise the limit (ulimit -n).',
   EISDIR: 'A folder stands where the file should be; move it away.',
-  ENOTDIR: 'A file stands where a folder of the torrent should be; move it away.'
+  ENOTDIR: 'A file stands where a folder of the torrent should be; move it away.',
+  ENOMEM: 'Download it to a folder instead (the storage option; CLI: trackerless get -o DIR), close other archives, or raise memoryLimit (CLI: --memory-limit).'
 }

@@ -13,6 +13,7 @@ import { PiecePicker } from './picker.js'
 import { Scheduler } from './scheduler.js'
 import { Uploader } from './uploader.js'
 import { requestKey, type BlockRequest, type Peer } from './peer.js'
+import { UNLIMITED, type TorrentRates } from './rate-limit.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { PieceWaiters } from './waiters.js'
 import { DEFAULT_MEMORY, MAX_REQUEST, MIN_QUEUE, QUEUE_SECONDS, STALL_TIMEOUT, START_QUEUE, UPLOAD_QUEUE } from './tuning.js'
@@ -29,6 +30,8 @@ export interface DownloadOptions {
   /** The connected peers (the Connections' set, read only). */
   peers: ReadonlySet<Peer>
   waiters: PieceWaiters
+  /** The torrent's rate limits (with the client's); none: unlimited. */
+  rates?: TorrentRates
 }
 
 export interface DownloadEvents {
@@ -75,7 +78,7 @@ export class Download {
       pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, length: meta.length, memoryBudget: opts.memoryBudget ?? DEFAULT_MEMORY,
       padding: meta.files.filter((f) => f.pad)
     })
-    this.uploader = new Uploader(storage, (err) => events.error(err))
+    this.uploader = new Uploader(storage, (err) => events.error(err), opts.rates?.up)
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
   }
@@ -189,6 +192,7 @@ export class Download {
     this.windows.delete(peer)
     this.releasedAt.delete(peer)
     this.uploader.remove(peer)
+    this.opts.rates?.down.forget(peer)
     // Its pieces are orphans now: let the others adopt them.
     for (const other of this.peers) this.fill(other)
   }
@@ -196,6 +200,7 @@ export class Download {
   close (): void {
     this.closed = true
     clearInterval(this.stallTimer)
+    this.opts.rates?.close()
   }
 
   updateInterest (peer: Peer): void {
@@ -219,11 +224,16 @@ export class Download {
     if (lazy && window > 0 && this.scheduler.requests(peer).size > window - Math.max(1, window >> 2)) return
     const wanted = this.requestWindow(peer)
     this.windows.set(peer, wanted)
+    const limit = this.opts.rates?.down ?? UNLIMITED
+    const wake = (): void => this.fill(peer)
     // requests() is read again each time: the first request creates the peer's map.
     while (this.scheduler.requests(peer).size < wanted) {
+      // Download limits pace requests (rate-limit.ts): a peer sends only what we asked for.
+      if (!limit.allow(peer, wake)) break
       const req = this.scheduler.next(peer)
       if (req === null) break
       peer.wire.send({ type: 'request', index: req.index, begin: req.begin, length: req.length })
+      limit.spend(req.length)
     }
   }
 

@@ -18,6 +18,7 @@ import { Connections, type ConnectionsHost, type ConnectionsOptions } from './co
 import { Download } from './download.js'
 import { PieceWaiters } from './waiters.js'
 import type { TorrentPort, TorrentPortListeners } from '../archive/port.js'
+import type { TorrentRates } from './rate-limit.js'
 
 /** The connections' options (all but `info`, which comes from `metainfo`) and the download's. */
 export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
@@ -36,6 +37,8 @@ export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
   /** Replaces the full scan (client/resume.ts: resume data). */
   scan?: (storage: TorrentStorage) => Promise<Bitfield>
   memoryBudget?: number
+  /** This torrent's rate limits, with the client's (ClientRates.torrent()). */
+  rates?: TorrentRates
 }
 
 export interface SwarmEvents {
@@ -62,6 +65,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   private readonly rechoker: Rechoker
   private readonly waiters = new PieceWaiters()
   private readonly opts: SwarmOptions
+  /** Its rate limits (archive.setLimits()); null for a swarm made without (tests). */
+  readonly rates: TorrentRates | null
   /** Bytes sent to peers that have left; `uploaded` adds those still here. */
   private uploadedByGone = 0
   /** Peers told our pieces; the rest get them once storage is ready. */
@@ -77,6 +82,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.opts = opts
     this.infoHash = opts.infoHash
     this.metainfo = opts.metainfo
+    this.rates = opts.rates ?? null
     this.connections = new Connections({ ...opts, info: opts.metainfo?.info ?? null }, this)
     this.rechoker = new Rechoker(this.peers, () => this.isSeed(), (peer) => this.download?.choked(peer))
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
@@ -225,7 +231,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     if (this.closed) return
     const download = new Download({
       meta, storage, have, download: this.opts.download, seed: this.opts.seed, peers: this.peers, waiters: this.waiters,
-      ...(this.opts.memoryBudget !== undefined ? { memoryBudget: this.opts.memoryBudget } : {})
+      ...(this.opts.memoryBudget !== undefined ? { memoryBudget: this.opts.memoryBudget } : {}),
+      ...(this.rates !== null ? { rates: this.rates } : {})
     }, {
       piece: (index) => this.emit('piece', index),
       done: () => this.emit('done'),

@@ -1,14 +1,15 @@
 import type { TorrentStorage } from '../storage/torrent-storage.js'
 import type { BlockRequest, Peer } from './peer.js'
 import { READS_PER_PEER } from './tuning.js'
+import { UNLIMITED, type RateGate } from './rate-limit.js'
 
 /** What the uploader needs of a peer: whether we choke it, its wire, its upload rate. */
 export type UploadPeer = Pick<Peer, 'amChoking' | 'upload'> & {
   readonly wire: Pick<Peer['wire'], 'send' | 'peerSupportsFast' | 'writableNeedDrain' | 'destroyed'>
 }
 
-/** One peer's requests of us: queued in order, and disk reads in flight for it. */
-interface Queue { readonly waiting: BlockRequest[], inFlight: number }
+/** One peer's requests of us: queued in order, disk reads in flight for it, and its pump for the rate limits to call. */
+interface Queue { readonly waiting: BlockRequest[], inFlight: number, readonly wake: () => void }
 
 /**
  * Serves the blocks peers ask for, in order. Reads stop while a peer's socket is full and resume
@@ -18,10 +19,13 @@ export class Uploader<P extends UploadPeer = Peer> {
   private readonly storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>
   private readonly queues = new Map<P, Queue>()
   private readonly onError: (err: Error) => void
+  /** The upload limits: a request leaves its queue only when they allow its length. */
+  private readonly gate: RateGate
 
-  constructor (storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>, onError: (err: Error) => void) {
+  constructor (storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>, onError: (err: Error) => void, gate: RateGate = UNLIMITED) {
     this.storage = storage
     this.onError = onError
+    this.gate = gate
   }
 
   /** Requests of `peer` queued, not yet read. */
@@ -38,7 +42,7 @@ export class Uploader<P extends UploadPeer = Peer> {
   enqueue (peer: P, req: BlockRequest): void {
     let queue = this.queues.get(peer)
     if (queue === undefined) {
-      queue = { waiting: [], inFlight: 0 }
+      queue = { waiting: [], inFlight: 0, wake: () => this.pump(peer) }
       this.queues.set(peer, queue)
     }
     queue.waiting.push({ index: req.index, begin: req.begin, length: req.length })
@@ -62,13 +66,16 @@ export class Uploader<P extends UploadPeer = Peer> {
   /** The peer left: its queue is dropped (reads in flight find its wire destroyed). */
   remove (peer: P): void {
     this.queues.delete(peer)
+    this.gate.forget(peer)
   }
 
   pump (peer: P): void {
     const queue = this.queues.get(peer)
     if (queue === undefined) return
     while (queue.inFlight < READS_PER_PEER && queue.waiting.length > 0 && !peer.wire.writableNeedDrain) {
+      if (!this.gate.allow(peer, queue.wake)) return
       const req = queue.waiting.shift()!
+      this.gate.spend(req.length)
       const cached = this.storage.cachedRange(req.index, req.begin, req.length)
       if (cached !== null) {
         this.send(peer, req, cached)

@@ -53,7 +53,13 @@ declare module 'random-access-file' {
 
 declare module 'random-access-memory' {
   import RandomAccessStorage from 'random-access-storage'
+  import type { WriteRequest } from 'random-access-file'
   export default class RandomAccessMemory extends RandomAccessStorage {
     constructor (opts?: number | Buffer | { length?: number, pageSize?: number })
+    length: number
+    pageSize: number
+    /** Its pages; a hole where nothing was written. */
+    buffers: Array<Buffer | undefined>
+    _write (req: WriteRequest): void
   }
 }

@@ -47,3 +47,20 @@ test('memoryStorage gives a second opener a copy, never shares an open file, and
   assert.equal((await run<{ size: number }>((cb) => again.stat(cb)))?.size, 0, 'a reopen after the last close starts empty')
   await run<void>((cb) => again.close(cb))
 })
+
+test('memoryStorage({ limit }) counts the pages of all its files, copies too, refuses past the limit with ENOMEM, and gets them back at close', async () => {
+  const MiB = 2 ** 20
+  const factory = memoryStorage({ limit: 3 * MiB })
+  const a = factory('t/a')
+  const b = factory('t/b')
+  await run<void>((cb) => a.write(0, Buffer.alloc(10), cb))
+  await run<void>((cb) => a.write(100, Buffer.alloc(10), cb))
+  await run<void>((cb) => b.write(MiB - 5, Buffer.alloc(10), cb))
+  await assert.rejects(run<void>((cb) => a.write(MiB, Buffer.alloc(1), cb)), { code: 'ENOMEM', message: /memoryLimit of 3 MiB/ })
+  const twin = factory('t/b')
+  await assert.rejects(run<void>((cb) => a.write(MiB, Buffer.alloc(1), cb)), { code: 'ENOMEM' }, 'the copy holds two pages of its own')
+  await run<void>((cb) => twin.close(cb))
+  await run<void>((cb) => b.close(cb))
+  await run<void>((cb) => a.write(MiB, Buffer.alloc(2 * MiB), cb))
+  await assert.rejects(run<void>((cb) => factory('t/c').write(0, Buffer.alloc(1), cb)), { code: 'ENOMEM' })
+})

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises'
 import type { Command } from 'commander'
-import { addCommonOptions, addPeerOption, addTimeoutOption, type CommonOptions } from '../common.js'
+import { addCommonOptions, addMemoryOption, addPeerOption, addTimeoutOption, type CommonOptions } from '../common.js'
 import { runSession } from '../session.js'
 
 interface CatOptions extends CommonOptions {
@@ -16,6 +16,7 @@ export function register (program: Command): void {
     .argument('<path>', 'file inside the archive')
   addPeerOption(cmd)
   addTimeoutOption(cmd, 30_000)
+  addMemoryOption(cmd)
   addCommonOptions(cmd).action((url: string, file: string, o: CatOptions) => cat(url, file, o))
 }
 

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { createGateway } from '../../gateway/gateway.js'
-import { addCommonOptions, addPeerOption, addTimeoutOption, parsePort, type CommonOptions } from '../common.js'
+import { addCommonOptions, addMemoryOption, addPeerOption, addTimeoutOption, parsePort, type CommonOptions } from '../common.js'
 import { runSession, untilStopped } from '../session.js'
+import { parseSize } from '../size.js'
 
 interface ServeOptions extends CommonOptions {
   /** The HTTP port here; the peer port is --torrent-port. */
@@ -14,8 +15,6 @@ interface ServeOptions extends CommonOptions {
   maxConnections: number
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }
-
 export function register (program: Command): void {
   const cmd = program
     .command('serve')
@@ -27,6 +26,7 @@ export function register (program: Command): void {
     .addOption(new Option('--max-connections <n>', 'HTTP connections served at once').argParser(parseCount).default(256))
   addPeerOption(cmd)
   addTimeoutOption(cmd, 30_000)
+  addMemoryOption(cmd)
   addCommonOptions(cmd, '--torrent-port').action((o: ServeOptions) => serve(o))
 }
 
@@ -48,12 +48,6 @@ async function serve (o: ServeOptions): Promise<void> {
 function nonEmpty (text: string): string {
   if (text.trim() === '') throw new InvalidArgumentError('expected an address')
   return text
-}
-
-function parseSize (text: string): number {
-  const m = /^(\d{1,15})([kmgt]?)i?b?$/i.exec(text.trim())
-  if (m === null) throw new InvalidArgumentError('expected a number of bytes, e.g. 1073741824 or 1G')
-  return Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!
 }
 
 function parseCount (text: string): number {
