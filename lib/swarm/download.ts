@@ -37,7 +37,7 @@ export interface DownloadOptions {
 export interface DownloadEvents {
   piece (index: number): void
   done (): void
-  /** We hold everything selected (BEP21 upload_only), or no longer do (the selection grew). */
+  /** We want nothing of anyone now (BEP21 upload_only), or want something again. */
   uploadOnly (value: boolean): void
   error (err: Error): void
   /** A peer sent data that failed the hash check: ban it. */
@@ -68,6 +68,8 @@ export class Download {
   private closed = false
   /** `complete` as last told (settleGoal). */
   private reached: boolean
+  /** `uploadOnly` as last told (settleUploadOnly). */
+  private saidUploadOnly: boolean
 
   constructor (opts: DownloadOptions, events: DownloadEvents) {
     const { meta, have, storage } = opts
@@ -80,6 +82,7 @@ export class Download {
     this.picker = new PiecePicker(meta.pieceCount, { have })
     this.selection = new FileSelection(meta, this.picker, opts.download, opts.files)
     this.reached = this.complete
+    this.saidUploadOnly = this.uploadOnly
     this.scheduler = new Scheduler(this.picker, {
       pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, length: meta.length, memoryBudget: opts.memoryBudget ?? DEFAULT_MEMORY,
       padding: meta.files.filter((f) => f.pad)
@@ -92,8 +95,12 @@ export class Download {
   /** Pieces [first, last] are fetched before anything else until the returned function is called. */
   prioritize (first: number, last: number): () => void {
     const handle = this.scheduler.prioritize(first, last)
+    this.settleUploadOnly()
     for (const peer of this.peers) this.updateInterest(peer)
-    return () => this.scheduler.deprioritize(handle)
+    return () => {
+      this.scheduler.deprioritize(handle)
+      this.settleUploadOnly()
+    }
   }
 
   /** We hold every piece, or every piece of the selected files. */
@@ -101,10 +108,16 @@ export class Download {
     return this.have.full || this.selection.reached()
   }
 
+  /** We want nothing of anyone (BEP21 upload_only): complete, and no read waits for a piece. */
+  get uploadOnly (): boolean {
+    return (this.have.full || this.selection.active) && this.picker.neededRemaining === 0
+  }
+
   /** Sets the priority of files (selection.ts); ENOENT when `spec` names none, unless `tolerant`. */
   select (spec: FileSpec, priority: FilePriority, tolerant = false): void {
     this.selection.prioritize(spec, priority, tolerant)
     if (!this.settleGoal()) for (const peer of this.peers) this.updateInterest(peer)
+    this.settleUploadOnly()
   }
 
   /** The peer's write side drained: serve more of its requests. */
@@ -312,6 +325,7 @@ export class Download {
     for (const peer of this.peers) if (!peer.has(index)) peer.send({ type: 'have', index })
     this.opts.waiters.resolve(index)
     this.events.piece(index)
+    this.settleUploadOnly()
     if (this.settleGoal()) return
     // The piece's place in the budget goes to the peer with the fewest requests outstanding, the
     // one most likely idle; in insertion order the first peers took every place freed.
@@ -328,7 +342,6 @@ export class Download {
     const complete = this.complete
     if (complete === this.reached) return false
     this.reached = complete
-    this.events.uploadOnly(complete)
     if (!complete) return false
     this.storage.createEmptyFiles((file) => this.selection.selected(file)).then(() => this.events.done(), (err: Error) => this.events.error(err))
     for (const peer of this.peers) {
@@ -336,6 +349,14 @@ export class Download {
       if (!this.opts.seed && !peer.amChoking) peer.send({ type: 'choke' })
     }
     return true
+  }
+
+  /** Tells the swarm when `uploadOnly` changed: a read of a missing piece, or the selection, ends it. */
+  private settleUploadOnly (): void {
+    const value = this.uploadOnly
+    if (value === this.saidUploadOnly || this.closed) return
+    this.saidUploadOnly = value
+    this.events.uploadOnly(value)
   }
 
   /** A sole contributor is banned at once; pieces with several get each a strike, two strikes ban. */

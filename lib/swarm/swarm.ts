@@ -83,7 +83,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.infoHash = opts.infoHash
     this.metainfo = opts.metainfo
     this.connections = new Connections({ ...opts, info: opts.metainfo?.info ?? null }, this)
-    this.uploadOnly = new UploadOnly(this.peers, () => this.isSeed())
+    this.uploadOnly = new UploadOnly(this.peers, () => this.wantsNothing())
     this.rechoker = new Rechoker(this.peers, () => this.isSeed(), (peer) => this.download?.choked(peer))
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
   }
@@ -260,9 +260,14 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     return () => marks.every(({ wire, mark }) => wire.hasSent(mark))
   }
 
-  /** We hold every piece we want: a seed, or a partial seed of the selected files (BEP21 upload_only). */
+  /** We hold every piece we want: a seed, or a partial seed of the selected files. */
   isSeed (): boolean {
     return this.download?.complete === true
+  }
+
+  /** Complete, and no read waits for a piece: what BEP21 upload_only tells peers. */
+  wantsNothing (): boolean {
+    return this.download?.uploadOnly === true
   }
 
   busy (peer: Peer): boolean {

@@ -12,7 +12,7 @@ import type { Peer } from './peer.js'
 
 export class UploadOnly {
   private readonly peers: ReadonlySet<Peer>
-  /** We hold everything we selected. */
+  /** We want nothing of anyone (Download.uploadOnly). */
   private readonly ours: () => boolean
   /** What each peer said last, by handshake or message. */
   private readonly said = new WeakMap<Peer, boolean>()
