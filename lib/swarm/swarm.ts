@@ -20,6 +20,7 @@ import { PieceWaiters } from './waiters.js'
 import { UploadOnly } from './upload-only.js'
 import type { FileSpec } from './selection.js'
 import type { TorrentPort, TorrentPortListeners } from '../archive/port.js'
+import { namedPeers } from '../archive/torrent-stats.js'
 
 /** The connections' options (all but `info`, which comes from `metainfo`) and the download's. */
 export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
@@ -238,7 +239,11 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     }, {
       piece: (index) => this.emit('piece', index),
       done: () => this.emit('done'),
-      uploadOnly: (value) => this.uploadOnly.changed(value),
+      uploadOnly: (value) => {
+        this.uploadOnly.changed(value)
+        // The seeds we closed while we wanted nothing: a read or a grown selection needs them now.
+        if (!value) for (const address of namedPeers(this)) this.connect(address)
+      },
       error: (err) => this.emit('error', err),
       ban: (peer) => this.connections.ban(peer)
     })
