@@ -1,4 +1,4 @@
-import { TransferControl } from './transfer-control.js'
+import { SelectionControl } from './selection-control.js'
 import { constants } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { FileHandle } from './file-handle.js'
@@ -29,7 +29,7 @@ export type { ArchiveBacking, ArchiveEvents, ReadFileOptions, ReaddirOptions, Re
  * errors are `TrackerlessError`s with node:fs codes (ENOENT, ENOTDIR, EISDIR) or ECLOSED after
  * `close()`. Events ('progress', 'done', 'peer', 'error') are listed in {@link ArchiveEvents}.
  */
-export class Archive extends TransferControl {
+export class Archive extends SelectionControl {
   /** A draft's files, kept after sealing so that it can be seeded by other clients too. */
   readonly #draft: DraftContents | null
   /** The torrent, once there is one (lookup, or the draft seeded). */
@@ -323,6 +323,9 @@ export class Archive extends TransferControl {
     this.#unlisten.push(torrent.port.listen({ piece: onPiece, done: onDone, peer: onPeer, error: onError }))
     return torrent
   }
+
+  protected override assertOpen (): void { this.#check() }
+  protected override goalReopened (): void { this.#doneEmitted = false }
 
   #emitDone (): void {
     if (this.#doneEmitted || this.#closed) return

@@ -14,8 +14,8 @@ export interface TorrentStats {
   uploadSpeed: number
   /** uploaded / downloaded; 0 while nothing was downloaded. */
   ratio: number
-  /** Seconds until every piece is here at the current download speed: 0 when complete, Infinity
-   *  while nothing arrives. */
+  /** Seconds until every piece is here (every piece of the selected files, when a selection is
+   *  set) at the current download speed: 0 when complete, Infinity while nothing arrives. */
   eta: number
   peers: { total: number, bySource: Record<PeerOrigin, number>, byTransport: Record<'tcp', number> }
 }
@@ -64,11 +64,14 @@ export function torrentStats (swarm: Swarm | null): TorrentStats {
   }
 }
 
-/** Bytes of the pieces not verified yet (all of them before the metadata is known: unknown, so Infinity). */
+/** Bytes of the pieces not verified yet, of the selected files' when a selection is set (all of
+ *  them before the metadata is known: unknown, so Infinity). */
 function missingBytes (swarm: Swarm): number {
   const meta = swarm.metainfo
   const have = swarm.have
   if (meta === null || have === null) return Infinity
+  const selection = swarm.download?.selection
+  if (selection?.active === true) return selection.missingBytes(have)
   const last = meta.pieceCount - 1
   const lastSize = meta.length - last * meta.pieceLength
   const verified = have.count * meta.pieceLength - (have.get(last) ? meta.pieceLength - lastSize : 0)

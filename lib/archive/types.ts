@@ -6,7 +6,8 @@ export interface ArchiveEvents {
   /** A piece was verified and stored; the arguments are the new `archive.progress` (0 to 1) and
    *  that piece's index (a verified piece is on disk, so a restart finds it). */
   progress: [progress: number, piece: number]
-  /** Every piece is verified (also emitted once, soon after lookup(), by an archive that opens complete). */
+  /** Every piece is verified, or every piece of the selected files when a selection is set (also
+   *  emitted once, soon after lookup(), by an archive that opens complete). */
   done: []
   /** A peer connected; the argument is its "host:port". */
   peer: [string]

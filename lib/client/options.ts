@@ -68,6 +68,14 @@ export interface LookupOptions {
    * the torrent open, the first lookup's choice stands.
    */
   download?: 'lazy' | 'all'
+  /**
+   * Files to fetch in the background, whatever `download` says: paths in the archive ('/docs'
+   * names every file below it) or file indices in torrent order (as a magnet's so=, which it
+   * replaces). Reads of other files still fetch what they read; progress, ETA and 'done' count
+   * only the selected files. ENOENT when an entry names nothing. On a torrent already open, they
+   * are added to its selection.
+   */
+  files?: Array<string | number>
   /** Aborting rejects a pending lookup with EABORTED. */
   signal?: AbortSignal
   /** Extra peers, "host:port" (as x.pe in a magnet link). */

@@ -16,6 +16,7 @@ import { encodeTorrentFile } from '../metainfo/create.js'
 import { resolveWithin, joined, deadline, saltBytes } from './mutable.js'
 import type { MagnetLink } from '../metainfo/types.js'
 import type { PieceSource } from '../storage/reuse.js'
+import type { FileSpec } from '../swarm/selection.js'
 import { Publisher } from '../mutable/publisher.js'
 import { Watcher } from '../mutable/watcher.js'
 import { createKeypair } from '../mutable/keys.js'
@@ -27,6 +28,7 @@ import { clientStats, deleteTorrentData, describeTorrent, dialDiscovered, dialNa
 import { abortIfNeeded, waitReady } from './wait-ready.js'
 import { ClientTransports } from './transports.js'
 import { ClientRates, checkRateLimits } from '../swarm/rate-limit.js'
+import { applyFiles, initialFiles } from './select-files.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 export type { RemoveOptions, TorrentInfo, ClientStats } from './torrent-list.js'
@@ -163,7 +165,7 @@ export class Torrent {
     const target = await resolveTarget(url)
     if (target.kind === 'mutable') return await this.lookupMutable(target.link, opts)
     const metainfo = target.kind === 'torrent' ? target.metainfo : null
-    return this.track(new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts)))
+    return this.track(new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts, { select: target.kind === 'infohash' ? target.select : undefined })))
   }
 
   /** The open torrents: looked up, seeded, or still waiting for their metadata. */
@@ -300,12 +302,13 @@ export class Torrent {
   }
 
   /** Opens (or joins) the torrent, connects the named peers, waits for its metadata and storage. */
-  private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource } = {}): Promise<ArchiveBacking> {
-    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}) })
+  private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource, select?: number[] | undefined } = {}): Promise<ArchiveBacking> {
+    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}), ...initialFiles(opts.files, extra.select) })
     entry.swarm.rates?.set(opts)
     for (const peer of [...peers, ...(opts.peers ?? [])]) dialNamed(entry.swarm, peer)
     try {
       await waitReady(entry.swarm, opts.timeout ?? DEFAULT_TIMEOUT, opts.signal)
+      applyFiles(entry.swarm, opts.files, extra.select)
     } catch (err) {
       if (entry.archives === 0) await this.release(entry)
       throw err
@@ -329,7 +332,7 @@ export class Torrent {
     return dht
   }
 
-  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource }): Entry {
+  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource, files?: readonly FileSpec[] }): Entry {
     const key = infoHash.toString('hex')
     const existing = this.swarms.get(key)
     if (existing !== undefined) return existing
@@ -345,6 +348,7 @@ export class Torrent {
       seed: o.seed,
       complete: o.complete === true,
       ...(o.reuse !== undefined ? { reuse: o.reuse } : {}),
+      ...(o.files !== undefined ? { files: o.files } : {}),
       ...(resume !== null ? { scan: resume.scan } : {}),
       slots: this.slots,
       rates: this.rates.torrent(),

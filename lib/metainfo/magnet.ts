@@ -75,19 +75,20 @@ function checkPeer (text: string): string {
   return text
 }
 
-/** Expands BEP53 "0,2,4-6" into selected indices, spending at most MAX_FILES in `budget` so a
- *  link cannot make us build an enormous list. */
+/**
+ * Expands BEP53 "0,2,4-6" into selected indices. Tolerant as libtorrent: an item that is not an
+ * index or a forward range, or that reaches past the MAX_FILES a torrent may hold, is skipped; and
+ * at most MAX_FILES indices are expanded over all so= of a link (`budget`), so no link makes us
+ * build an enormous list. Indices past the torrent's last file are dropped when it is opened.
+ */
 function parseSelect (value: string, selected: Set<number>, budget: { left: number }): void {
-  if (value === '') return
   for (const item of value.split(',')) {
     const match = SELECT_ITEM.exec(item)
-    if (match === null) invalid(`so=${JSON.stringify(value.slice(0, 80))} must be file indices and ranges like 0,2,4-6`)
+    if (match === null) continue
     const first = Number(match[1])
     const last = match[2] === undefined ? first : Number(match[2])
-    if (first > last) invalid(`so range ${item} runs backwards`)
-    if (last >= MAX_FILES) invalid(`so index ${last} is beyond the ${MAX_FILES} files a torrent may hold`)
+    if (first > last || last >= MAX_FILES || last - first + 1 > budget.left) continue
     budget.left -= last - first + 1
-    if (budget.left < 0) invalid(`so selects more than ${MAX_FILES} files`)
     for (let i = first; i <= last; i++) selected.add(i)
   }
 }
@@ -97,6 +98,14 @@ function decodeValue (raw: string, key: string): string {
     return decodeURIComponent(raw.replace(/\+/g, ' '))
   } catch {
     return invalid(`the value of ${key} has a broken %-escape`)
+  }
+}
+
+function tryDecode (raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return '?'
   }
 }
 
@@ -120,7 +129,9 @@ export function parseMagnet (uri: string): MagnetLink {
     if (param === '') continue
     const eq = param.indexOf('=')
     const key = (eq === -1 ? param : param.slice(0, eq)).toLowerCase()
-    const value = decodeValue(eq === -1 ? '' : param.slice(eq + 1), key)
+    const raw = eq === -1 ? '' : param.slice(eq + 1)
+    // so= is a hint (libtorrent ignores one it cannot read): no value of it fails the link.
+    const value = key === 'so' ? tryDecode(raw) : decodeValue(raw, key)
     if (key === 'xt' || /^xt\.[0-9]+$/.test(key)) {
       if (value.slice(0, 9).toLowerCase() !== 'urn:btih:') continue
       const hash = value.slice(9)
@@ -139,7 +150,8 @@ export function parseMagnet (uri: string): MagnetLink {
       link.name ??= value
     } else if (key === 'x.pe') {
       link.peers.push(checkPeer(value))
-    } else if (key === 'so') {
+    } else if (key === 'so' && /^[0-9,-]*$/.test(value)) {
+      // libtorrent ignores an so= with any other character; one with only bad items selects nothing.
       parseSelect(value, selected, budget)
       hasSelect = true
     }

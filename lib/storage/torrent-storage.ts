@@ -229,13 +229,13 @@ export class TorrentStorage {
     return hasher.digest()
   }
 
-  /** Creates the zero-length files, which no piece covers; existing files are left untouched. */
-  async createEmptyFiles (): Promise<void> {
+  /** Creates the zero-length files (those `only` accepts), which no piece covers; existing files are left untouched. */
+  async createEmptyFiles (only: (file: number) => boolean = () => true): Promise<void> {
     this.assertOpen()
     const files = this.map.layout.files
     const writes: Promise<void>[] = []
     for (let i = 0; i < files.length; i++) {
-      if (files[i]!.length === 0 && !files[i]!.pad) writes.push(this.writeFile(i, 0, EMPTY))
+      if (files[i]!.length === 0 && !files[i]!.pad && only(i)) writes.push(this.writeFile(i, 0, EMPTY))
     }
     await Promise.all(writes)
   }

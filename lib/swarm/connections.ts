@@ -45,8 +45,10 @@ export interface ConnectionsHost extends PeerHost {
   onPeer (peer: Peer): void
   /** BEP9 assembled an info dictionary that matches the infohash. */
   onMetadata (info: Buffer): void
-  /** We hold every piece (a seed, for PEX flags and upload_only). */
+  /** We hold every piece (a seed, for PEX flags). */
   isSeed (): boolean
+  /** We want nothing of anyone (BEP21 upload_only). */
+  wantsNothing (): boolean
   /** Blocks are requested of the peer or by it: eviction passes it over. */
   busy (peer: Peer): boolean
 }
@@ -206,7 +208,7 @@ export class Connections {
         p: this.opts.advertisedPort?.() ?? this.opts.port,
         ...(this.metadata.info !== null ? { metadataSize: this.metadata.info.length } : {}),
         ...youripField(wire.remoteAddress),
-        uploadOnly: this.host.isSeed()
+        uploadOnly: this.host.wantsNothing()
       })
     }
     this.host.onPeer(peer)

@@ -10,6 +10,7 @@ import type { TorrentStorage } from '../storage/torrent-storage.js'
 import type { Bitfield } from '../util/bitfield.js'
 import { TrackerlessError } from '../errors.js'
 import { PiecePicker } from './picker.js'
+import { FileSelection, type FilePriority, type FileSpec } from './selection.js'
 import { Scheduler } from './scheduler.js'
 import { Uploader } from './uploader.js'
 import { requestKey, type BlockRequest, type Peer } from './peer.js'
@@ -25,6 +26,8 @@ export interface DownloadOptions {
   have: Bitfield
   /** 'all' fetches every piece rarest-first; 'lazy' only what reads ask for. */
   download: 'all' | 'lazy'
+  /** Files fetched in the background (selection.ts), whatever `download` says. */
+  files?: readonly FileSpec[]
   seed: boolean
   memoryBudget?: number
   /** The connected peers (the Connections' set, read only). */
@@ -37,6 +40,8 @@ export interface DownloadOptions {
 export interface DownloadEvents {
   piece (index: number): void
   done (): void
+  /** We want nothing of anyone now (BEP21 upload_only), or want something again. */
+  uploadOnly (value: boolean): void
   error (err: Error): void
   /** A peer sent data that failed the hash check: ban it. */
   ban (peer: Peer): void
@@ -47,6 +52,7 @@ export class Download {
   readonly storage: TorrentStorage
   readonly have: Bitfield
   readonly picker: PiecePicker
+  readonly selection: FileSelection
   /** Bytes of piece data received from peers, verified or not. */
   downloaded = 0
   /** The first failed piece write (disk full, read-only folder): downloading stops for good. */
@@ -63,6 +69,10 @@ export class Download {
   private readonly strikes = new Map<Peer, number>()
   private readonly stallTimer: NodeJS.Timeout
   private closed = false
+  /** `complete` as last told (settleGoal). */
+  private reached: boolean
+  /** `uploadOnly` as last told (settleUploadOnly). */
+  private saidUploadOnly: boolean
 
   constructor (opts: DownloadOptions, events: DownloadEvents) {
     const { meta, have, storage } = opts
@@ -73,7 +83,9 @@ export class Download {
     this.have = have
     this.peers = opts.peers
     this.picker = new PiecePicker(meta.pieceCount, { have })
-    if (opts.download === 'lazy') for (let i = 0; i < meta.pieceCount; i++) this.picker.setWanted(i, false)
+    this.selection = new FileSelection(meta, this.picker, opts.download, opts.files)
+    this.reached = this.complete
+    this.saidUploadOnly = this.uploadOnly
     this.scheduler = new Scheduler(this.picker, {
       pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, length: meta.length, memoryBudget: opts.memoryBudget ?? DEFAULT_MEMORY,
       padding: meta.files.filter((f) => f.pad)
@@ -86,8 +98,29 @@ export class Download {
   /** Pieces [first, last] are fetched before anything else until the returned function is called. */
   prioritize (first: number, last: number): () => void {
     const handle = this.scheduler.prioritize(first, last)
+    this.settleUploadOnly()
     for (const peer of this.peers) this.updateInterest(peer)
-    return () => this.scheduler.deprioritize(handle)
+    return () => {
+      this.scheduler.deprioritize(handle)
+      this.settleUploadOnly()
+    }
+  }
+
+  /** We hold every piece, or every piece of the selected files. */
+  get complete (): boolean {
+    return this.have.full || this.selection.reached()
+  }
+
+  /** We want nothing of anyone (BEP21 upload_only): complete, and no read waits for a piece. */
+  get uploadOnly (): boolean {
+    return (this.have.full || this.selection.active) && this.picker.neededRemaining === 0
+  }
+
+  /** Sets the priority of files (selection.ts); ENOENT when `spec` names none, unless `tolerant`. */
+  select (spec: FileSpec, priority: FilePriority, tolerant = false): void {
+    this.selection.prioritize(spec, priority, tolerant)
+    if (!this.settleGoal()) for (const peer of this.peers) this.updateInterest(peer)
+    this.settleUploadOnly()
   }
 
   /** The peer's write side drained: serve more of its requests. */
@@ -205,8 +238,8 @@ export class Download {
 
   updateInterest (peer: Peer): void {
     if (!peer.availabilityKnown) return
-    // Lazy torrents want nothing until a read asks, so any piece we lack is reason enough.
-    const lacks = this.writeError === null && (this.opts.download === 'all'
+    // With no selection (lazy) nothing is wanted until a read asks, so any piece we lack is reason enough.
+    const lacks = this.writeError === null && (this.selection.active
       ? this.picker.isInteresting(peer.isSeed ? 'all' : peer.bitfield!)
       : !this.have.full && (peer.isSeed || (peer.bitfield !== null && !peer.bitfield.empty)))
     peer.setInterested(lacks)
@@ -302,18 +335,38 @@ export class Download {
     for (const peer of this.peers) if (!peer.has(index)) peer.send({ type: 'have', index })
     this.opts.waiters.resolve(index)
     this.events.piece(index)
-    if (this.have.full) {
-      this.storage.createEmptyFiles().then(() => this.events.done(), (err: Error) => this.events.error(err))
-      for (const peer of this.peers) {
-        peer.setInterested(false)
-        if (!this.opts.seed && !peer.amChoking) peer.send({ type: 'choke' })
-      }
-      return
-    }
+    this.settleUploadOnly()
+    if (this.settleGoal()) return
     // The piece's place in the budget goes to the peer with the fewest requests outstanding, the
     // one most likely idle; in insertion order the first peers took every place freed.
     const outstanding = (peer: Peer): number => this.scheduler.requests(peer).size
     for (const peer of [...this.peers].sort((a, b) => outstanding(a) - outstanding(b))) this.updateInterest(peer)
+  }
+
+  /**
+   * Tells the swarm when everything selected is here (or, after the selection grew, no longer
+   * is); true when it just became so. Then peers are told we are not interested (unless a read
+   * still waits) and, without `seed`, choked.
+   */
+  private settleGoal (): boolean {
+    const complete = this.complete
+    if (complete === this.reached) return false
+    this.reached = complete
+    if (!complete) return false
+    this.storage.createEmptyFiles((file) => this.selection.selected(file)).then(() => this.events.done(), (err: Error) => this.events.error(err))
+    for (const peer of this.peers) {
+      this.updateInterest(peer)
+      if (!this.opts.seed && !peer.amChoking) peer.send({ type: 'choke' })
+    }
+    return true
+  }
+
+  /** Tells the swarm when `uploadOnly` changed: a read of a missing piece, or the selection, ends it. */
+  private settleUploadOnly (): void {
+    const value = this.uploadOnly
+    if (value === this.saidUploadOnly || this.closed) return
+    this.saidUploadOnly = value
+    this.events.uploadOnly(value)
   }
 
   /** A sole contributor is banned at once; pieces with several get each a strike, two strikes ban. */

@@ -110,6 +110,11 @@ export class PiecePicker {
     return this.wantedLeft
   }
 
+  /** Pieces not had that are wanted or under a read: 0 means we want nothing of anyone. */
+  get neededRemaining (): number {
+    return this.needed
+  }
+
   has (index: number): boolean {
     this.checkIndex(index)
     return this.have[index] === 1

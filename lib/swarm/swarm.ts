@@ -17,8 +17,11 @@ import type { PeerSource } from './peer-list.js'
 import { Connections, type ConnectionsHost, type ConnectionsOptions } from './connections.js'
 import { Download } from './download.js'
 import { PieceWaiters } from './waiters.js'
+import { UploadOnly } from './upload-only.js'
+import type { FileSpec } from './selection.js'
 import type { TorrentPort, TorrentPortListeners } from '../archive/port.js'
 import type { TorrentRates } from './rate-limit.js'
+import { namedPeers } from '../archive/torrent-stats.js'
 
 /** The connections' options (all but `info`, which comes from `metainfo`) and the download's. */
 export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
@@ -27,6 +30,8 @@ export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
   storage: StorageFactory
   /** 'all' fetches every piece rarest-first; 'lazy' only what reads ask for. */
   download: 'all' | 'lazy'
+  /** Files fetched in the background whatever `download` says (lookup's `files`, a magnet's so=). */
+  files?: readonly FileSpec[]
   /** Keep uploading once complete. */
   seed: boolean
   /** The data is known to be complete (we just hashed it to create the torrent): skip the scan. */
@@ -64,6 +69,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   private readonly connections: Connections
   private readonly rechoker: Rechoker
   private readonly waiters = new PieceWaiters()
+  private readonly uploadOnly: UploadOnly
   private readonly opts: SwarmOptions
   /** Its rate limits (archive.setLimits()); null for a swarm made without (tests). */
   readonly rates: TorrentRates | null
@@ -84,6 +90,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.metainfo = opts.metainfo
     this.rates = opts.rates ?? null
     this.connections = new Connections({ ...opts, info: opts.metainfo?.info ?? null }, this)
+    this.uploadOnly = new UploadOnly(this.peers, () => this.wantsNothing())
     this.rechoker = new Rechoker(this.peers, () => this.isSeed(), (peer) => this.download?.choked(peer))
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
   }
@@ -121,9 +128,11 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     return total
   }
 
+  /** Share of the pieces held, or of the selected files' pieces when a selection is set. */
   get progress (): number {
     const have = this.have
     if (have === null) return 0
+    if (this.download!.selection.active) return this.download!.selection.progress()
     return have.length === 0 ? 1 : have.count / have.length
   }
 
@@ -231,19 +240,25 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     if (this.closed) return
     const download = new Download({
       meta, storage, have, download: this.opts.download, seed: this.opts.seed, peers: this.peers, waiters: this.waiters,
+      ...(this.opts.files !== undefined ? { files: this.opts.files } : {}),
       ...(this.opts.memoryBudget !== undefined ? { memoryBudget: this.opts.memoryBudget } : {}),
       ...(this.rates !== null ? { rates: this.rates } : {})
     }, {
       piece: (index) => this.emit('piece', index),
       done: () => this.emit('done'),
+      uploadOnly: (value) => {
+        this.uploadOnly.changed(value)
+        // The seeds we closed while we wanted nothing: a read or a grown selection needs them now.
+        if (!value) for (const address of namedPeers(this)) this.connect(address)
+      },
       error: (err) => this.emit('error', err),
       ban: (peer) => this.connections.ban(peer)
     })
     this.download = download
-    if (have.full) await storage.createEmptyFiles()
+    if (download.complete) await storage.createEmptyFiles((file) => download.selection.selected(file))
     for (const index of this.waiters.indices()) if (have.get(index)) this.waiters.resolve(index)
     this.emit('ready')
-    if (have.full) this.emit('done')
+    if (download.complete) this.emit('done')
     for (const peer of this.peers) {
       this.inform(peer)
       peer.setPieceCount(meta.pieceCount)
@@ -257,8 +272,14 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     return () => marks.every(({ wire, mark }) => wire.hasSent(mark))
   }
 
+  /** We hold every piece we want: a seed, or a partial seed of the selected files. */
   isSeed (): boolean {
-    return this.have?.full === true
+    return this.download?.complete === true
+  }
+
+  /** Complete, and no read waits for a piece: what BEP21 upload_only tells peers. */
+  wantsNothing (): boolean {
+    return this.download?.uploadOnly === true
   }
 
   busy (peer: Peer): boolean {
@@ -295,7 +316,11 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
 
   // --- PeerHost: what peers tell us, passed to the part that acts on it ---
 
-  onAvailable (peer: Peer, index: number): void { this.download?.onAvailable(peer, index) }
+  onAvailable (peer: Peer, index: number): void {
+    this.download?.onAvailable(peer, index)
+    if (index === -1) this.uploadOnly.check(peer)
+  }
+
   onUnavailable (peer: Peer): void { this.download?.onUnavailable(peer) }
   onChoked (peer: Peer): void { this.download?.onChoked(peer) }
   onUnchoked (peer: Peer): void { this.download?.onUnchoked(peer) }
@@ -303,7 +328,11 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   wasAsked (peer: Peer, index: number, begin: number): boolean { return this.download?.wasAsked(peer, index, begin) ?? false }
   onRejected (peer: Peer, req: BlockRequest): void { this.download?.onRejected(peer, req) }
   onCancel (peer: Peer, req: BlockRequest): void { this.download?.onCancel(peer, req) }
-  onExtendedHandshake (peer: Peer): void { this.connections.onExtendedHandshake(peer) }
+  onExtendedHandshake (peer: Peer): void {
+    this.connections.onExtendedHandshake(peer)
+    this.uploadOnly.onHandshake(peer)
+  }
+
 
   onInterest (peer: Peer): void {
     if (this.isSeed() && !this.opts.seed) return
@@ -318,6 +347,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   onExtended (peer: Peer, name: ExtensionName, payload: Buffer): void {
     try {
       if (name === 'lt_donthave') this.onDontHave(peer, payload)
+      else if (name === 'upload_only') this.uploadOnly.onMessage(peer, payload)
       else this.connections.onExtended(peer, name, payload)
     } catch (err) {
       peer.destroy(err as Error)

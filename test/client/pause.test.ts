@@ -35,9 +35,10 @@ test('pause() closes the connections and lets none in; resume() reconnects and t
 
   archive.resume()
   assert.equal(other.paused, false)
+  await until(() => archive.peers.length === 1, 10_000, 'the named peer dialled again')
+  assert.equal(archive.stats().peers.bySource.named, 1)
   const all = await other.readFile('/data.bin', { signal: AbortSignal.timeout(20_000) })
   assert.ok(all.equals(data))
-  assert.equal(archive.stats().peers.bySource.named, 1)
 })
 
 test('a draft has nothing to pause', () => {

@@ -31,8 +31,11 @@ if (mode === 'seed') {
   const client = new Torrent(options)
   await client.start()
   const archive = await client.lookup(a, { timeout: 20_000 })
+  // The peers while downloading: once complete, the getter closes its connection to the seeder (BEP21).
+  let peers = archive.peers
+  archive.once('progress', () => { peers = archive.peers })
   const content = (await archive.readFile('/data.bin') as Buffer).toString('hex')
-  say({ content, peers: archive.peers })
+  say({ content, peers })
   await client.stop()
   commands.close()
 } else if (mode === 'probe') {

@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { formatMagnet, parseInfoHash, parseMagnet, parsePeerAddress } from '../../lib/metainfo/magnet.js'
 import { asInfoHash } from '../../lib/util/ids.js'
 import { throwsCode } from '../helpers/errors.js'
@@ -52,12 +53,19 @@ test('so: indices and ranges, merged, sorted and bounded', () => {
   assert.deepEqual(parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=0,2,4-6`).select, [0, 2, 4, 5, 6])
   assert.deepEqual(parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=5,1-2&so=2,0`).select, [0, 1, 2, 5])
   assert.equal(parseMagnet(`magnet:?xt=urn:btih:${HEX}`).select, undefined)
-  invalid(() => parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=6-4`), /runs backwards/)
-  invalid(() => parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=1,,2`), /file indices and ranges/)
-  invalid(() => parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=-1`), /file indices and ranges/)
-  invalid(() => parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=0-100000`), /beyond the 100000 files/)
-  assert.equal(parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=0-99999`).select?.length, 100000)
-  invalid(() => parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=${'0-99999,'.repeat(1000)}0`), /more than 100000 files/)
+  // Tolerant as libtorrent: bad items are skipped, an so= with other characters is ignored.
+  const select = (so: string): number[] | undefined => parseMagnet(`magnet:?xt=urn:btih:${HEX}&so=${so}`).select
+  assert.deepEqual(select('6-4,1'), [1], 'a backward range is skipped')
+  assert.deepEqual(select('1,,2,-1,3-,-'), [1, 2])
+  assert.deepEqual(select('0-100000,7'), [7], 'a range past the 100000 files a torrent may hold is skipped')
+  assert.deepEqual(select('99999999999999999999,4'), [4])
+  assert.equal(select('x,1'), undefined, 'an so= with other characters is ignored')
+  assert.deepEqual(select(''), [])
+  assert.equal(select('0-99999')?.length, 100000)
+  const many = select(`${'0-99999,'.repeat(1000)}0`)
+  assert.equal(many?.length, 100000, 'repeating a range expands nothing more')
+  const spent = select('5-99999,0-99999,1')!
+  assert.deepEqual([spent.length, spent[0], spent[1]], [99996, 1, 5], 'the budget is spent in link order: 0-99999 no longer fits, 1 does')
 })
 
 test('xs=urn:btpk with a salt (BEP46)', () => {
@@ -95,4 +103,22 @@ test('formatMagnet gives the canonical link and round-trips', () => {
   invalid(() => formatMagnet({ publicKey: Buffer.alloc(32), peers: ['nope'] }), /peer address/)
   invalid(() => formatMagnet({ publicKey: Buffer.alloc(32), peers: [], name: '\uD800' }), /not valid Unicode/)
   invalid(() => formatMagnet({ publicKey: Buffer.alloc(32), peers: [], select: [100000] }), /out of range/)
+})
+
+test('so=: no value fails the link; at most 100000 sorted indices, each below 100000, from the link alone', () => {
+  const MAX = 100_000
+  const value = fc.oneof(
+    fc.string({ unit: fc.constantFrom('0', '1', '9', '-', ',', 'a', ' ', '%', '+', '%2C', '%2'), maxLength: 40 }),
+    fc.tuple(fc.nat(3 * MAX), fc.nat(3 * MAX)).map(([a, b]) => `${a}-${b}`),
+    fc.array(fc.nat(2 * MAX), { maxLength: 8 }).map((a) => a.join(','))
+  )
+  fc.assert(fc.property(fc.array(value, { maxLength: 5 }), (values) => {
+    const link = parseMagnet(`magnet:?xt=urn:btih:${HEX}${values.map((v) => `&so=${v}`).join('')}`)
+    const select = link.select ?? []
+    assert.ok(select.length <= MAX)
+    for (let i = 0; i < select.length; i++) {
+      assert.ok(Number.isInteger(select[i]) && select[i]! >= 0 && select[i]! < MAX)
+      if (i > 0) assert.ok(select[i]! > select[i - 1]!, 'sorted, no repeats')
+    }
+  }), { numRuns: 300 })
 })
