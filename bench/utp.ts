@@ -5,6 +5,7 @@
  * A report, not a test. Usage:
  *   node dist/bench/utp.js [MiB=256]
  */
+import dgram from 'node:dgram'
 import { once } from 'node:events'
 import net from 'node:net'
 import type { PeerStream } from '../lib/transport/types.js'
@@ -68,10 +69,42 @@ async function tcp (total: number): Promise<void> {
   server.close()
 }
 
+/** No uTP at all: 1400-byte datagrams between two sockets, 64 in flight, so the per-datagram cost of
+ *  node:dgram (send, receive, a Buffer per datagram) bounds uTP at the safe size. */
+async function bareDgram (total: number): Promise<void> {
+  const size = 1400
+  const a = dgram.createSocket('udp4')
+  const b = dgram.createSocket('udp4')
+  a.bind(0, '127.0.0.1')
+  b.bind(0, '127.0.0.1')
+  await Promise.all([once(a, 'listening'), once(b, 'listening')])
+  // As UtpTransport sets them: a burst must fit, or loopback drops and this waits forever.
+  b.setRecvBufferSize(4 * MIB)
+  const port = b.address().port
+  const msg = Buffer.alloc(size, 0x5a)
+  const count = Math.ceil(total / size)
+  let sent = 0
+  let got = 0
+  await new Promise<void>((resolve) => {
+    const burst = (): void => {
+      const until = Math.min(count, sent + 64)
+      while (sent < until) { a.send(msg, port, '127.0.0.1'); sent++ }
+    }
+    b.on('message', () => {
+      if (++got === count) resolve()
+      else if (got === sent) burst()
+    })
+    burst()
+  })
+  a.close()
+  b.close()
+}
+
 const total = Number(process.argv[2] ?? 256) * MIB
 const results = [
   await measure('tcp', total, async () => await tcp(total)),
   await measure('utp 1400-byte datagrams', total, async () => await utp(total, { loopbackPacketSize: 0 })),
-  await measure('utp loopback probe (default)', total, async () => await utp(total, {}))
+  await measure('utp loopback probe (default)', total, async () => await utp(total, {})),
+  await measure('bare dgram, 1400-byte datagrams, no uTP', total, async () => await bareDgram(total))
 ]
 for (const r of results) console.log(`${r.name}: ${r.mbps.toFixed(1)} MB/s, ${r.cpuPerGiB.toFixed(1)} CPU-s/GiB, ${(r.mbps / results[0]!.mbps).toFixed(2)} of tcp`)
