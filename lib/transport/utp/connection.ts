@@ -2,12 +2,18 @@ import { EventEmitter } from 'node:events'
 import { TrackerlessError } from '../../errors.js'
 import type { PeerStream } from '../types.js'
 import { Ledbat } from './ledbat.js'
+import { EXT_PADDING, isLoopback, padding } from './mtu-probe.js'
 import { encode, HEADER_SIZE, seqAdd, seqDiff, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, writeTimes, type Packet, type PacketType } from './packet.js'
 import { ReceiveBuffer } from './receive.js'
+import { SendWindow, type Outgoing } from './send-window.js'
 
 export interface UtpConnectionOptions {
   /** Largest datagram we send; 1400 fits a 1500-byte MTU under IPv6 and a tunnel header. */
   packetSize: number
+  /** Largest datagram we probe for toward a loopback address (mtu-probe.ts); 0 or at most
+   *  packetSize: no probe. 65488 is the loopback MTU of Linux (64 KiB) less the IPv6 and UDP
+   *  headers, so one size serves both families. */
+  loopbackPacketSize: number
   /** Bytes we accept ahead of a gap (our advertised window). */
   receiveWindow: number
   connectTimeout: number
@@ -19,6 +25,7 @@ export interface UtpConnectionOptions {
 
 export const DEFAULT_CONNECTION_OPTIONS: UtpConnectionOptions = {
   packetSize: 1400,
+  loopbackPacketSize: 65_488,
   receiveWindow: 1024 * 1024,
   connectTimeout: 10_000,
   idleTimeout: 60_000,
@@ -27,17 +34,19 @@ export const DEFAULT_CONNECTION_OPTIONS: UtpConnectionOptions = {
 
 /** What a connection needs of the socket it lives on. */
 export interface UtpLink {
-  send (buf: Buffer, port: number, address: string): void
+  /** One datagram, given as its parts in order (header, then payload chunks). */
+  send (parts: Uint8Array[], port: number, address: string): void
   /** The connection reached 'connected' (an accepted one is handed to the listener then). */
   established (conn: UtpConnection): void
   removed (conn: UtpConnection): void
 }
 
-interface Outgoing { seq: number, buf: Buffer, size: number, sentAt: number, transmissions: number }
-
 type State = 'syn-sent' | 'syn-recv' | 'connected' | 'closed'
+/** Where the path-MTU probe stands: not for this peer, waiting for data to flow, or decided. */
+type Probe = 'no' | 'wait' | 'sent' | 'done'
 
 const KEEPALIVE_MS = 29_000
+const EMPTY = new Uint8Array(0)
 
 function nowUs (): number {
   return Math.floor(performance.now() * 1000) >>> 0
@@ -46,7 +55,8 @@ function nowUs (): number {
 /** One uTP connection, usable wherever a TCP socket is (PeerStream), e.g. `new Wire(conn)`. */
 export class UtpConnection extends EventEmitter implements PeerStream {
   state: State
-  readonly writableHighWaterMark = 64 * 1024
+  /** Writes of one turn of the event loop leave as full packets; this bounds what waits. */
+  readonly writableHighWaterMark = 256 * 1024
   writableLength = 0
   readonly createdAt = performance.now()
   /** Why the connection ended, once it has. */
@@ -54,12 +64,12 @@ export class UtpConnection extends EventEmitter implements PeerStream {
   /** An incoming connection (we answered its SYN). */
   readonly initiatedByPeer: boolean
   wasEstablished = false
-  private seq: number
-  private lastAcked: number
-  private readonly out = new Map<number, Outgoing>()
-  private inflight = 0
+  /** Largest payload we send now: from packetSize, or loopbackPacketSize once a probe came back. */
+  maxPayload: number
+  private readonly sw: SendWindow
   private readonly queue: Uint8Array[] = []
   private corked = 0
+  private flushScheduled = false
   private needDrain = false
   private readonly recv: ReceiveBuffer
   private readonly cc: Ledbat
@@ -67,13 +77,9 @@ export class UtpConnection extends EventEmitter implements PeerStream {
   private replyMicro = 0
   private lastHeard = performance.now()
   private lastSent = 0
-  private rtoDeadline = 0
-  private timeouts = 0
-  private dupAcks = 0
-  private fastResent = -1
-  private recoverAt = -1 // when a timeout fired (-1: none pending): what was sent before it is lost
   private ackScheduled = false
-  private readonly maxPayload: number
+  private probe: Probe
+  private firstData = -1
 
   constructor (
     private readonly link: UtpLink,
@@ -88,14 +94,14 @@ export class UtpConnection extends EventEmitter implements PeerStream {
     super()
     this.maxPayload = opts.packetSize - HEADER_SIZE
     this.cc = new Ledbat(this.maxPayload, 8 * opts.receiveWindow, performance.now())
+    this.sw = new SendWindow(this.cc, { resend: (o, now) => this.resend(o, now), probeAcked: (o) => this.probeAcked(o) }, (Math.random() * 0x10000) & 0xffff)
     this.peerWindow = opts.receiveWindow
     this.recv = new ReceiveBuffer(opts.receiveWindow, Math.ceil(opts.receiveWindow / this.maxPayload) + 1)
-    this.seq = (Math.random() * 0x10000) & 0xffff
-    this.lastAcked = seqAdd(this.seq, -1)
+    this.probe = opts.loopbackPacketSize > opts.packetSize && isLoopback(remoteAddress) ? 'wait' : 'no'
     this.initiatedByPeer = syn !== undefined
     if (syn === undefined) {
       this.state = 'syn-sent'
-      this.sendPacket(ST_SYN, new Uint8Array(0), this.recvId)
+      this.sendPacket(ST_SYN, [], 0, this.recvId)
     } else {
       this.state = 'syn-recv'
       this.recv.ack = syn.seq
@@ -114,7 +120,14 @@ export class UtpConnection extends EventEmitter implements PeerStream {
       this.queue.push(chunk)
       this.writableLength += chunk.length
     }
-    if (this.corked === 0) this.flush()
+    // Sent at the end of this turn, so that a writer's small writes leave as full packets.
+    if (this.corked === 0 && !this.flushScheduled) {
+      this.flushScheduled = true
+      queueMicrotask(() => {
+        this.flushScheduled = false
+        if (this.corked === 0) this.flush()
+      })
+    }
     const ok = this.writableLength < this.writableHighWaterMark
     if (!ok) this.needDrain = true
     return ok
@@ -130,13 +143,16 @@ export class UtpConnection extends EventEmitter implements PeerStream {
 
   destroy (err?: Error): void {
     if (this.state === 'closed') return
-    if (this.state === 'connected') this.sendPacket(ST_FIN, new Uint8Array(0))
+    if (this.state === 'connected') {
+      this.flush()
+      this.sendPacket(ST_FIN, [], 0)
+    }
     this.end(err)
   }
 
   resetAndDestroy (): void {
     if (this.state === 'closed') return
-    this.sendRaw(ST_RESET, this.seq, new Uint8Array(0))
+    this.sendRaw(ST_RESET, this.sw.seq)
     this.end(undefined, 'reset by us')
   }
 
@@ -153,7 +169,7 @@ export class UtpConnection extends EventEmitter implements PeerStream {
       return
     }
     if (this.state === 'syn-sent') {
-      if (p.type !== ST_STATE || p.ack !== this.lastAckedPlus(1)) return
+      if (p.type !== ST_STATE || p.ack !== this.sw.lastAckedPlusOne()) return
       this.recv.ack = seqAdd(p.seq, -1)
       this.state = 'connected'
       this.wasEstablished = true
@@ -163,7 +179,7 @@ export class UtpConnection extends EventEmitter implements PeerStream {
     this.lastHeard = now
     this.replyMicro = (nowUs() - p.timestamp) >>> 0
     this.peerWindow = p.window
-    this.onAck(p, now)
+    this.sw.onAck(p, now)
     if (this.destroyed) return
     if (p.type === ST_DATA || p.type === ST_FIN) {
       if (this.state === 'syn-recv' && p.seq === seqAdd(this.recv.ack, 1)) {
@@ -196,158 +212,95 @@ export class UtpConnection extends EventEmitter implements PeerStream {
       this.end(new TrackerlessError('ETIMEDOUT', `no uTP packet from ${this.remoteAddress}:${this.remotePort} for ${this.opts.idleTimeout} ms`), 'idle timeout')
       return
     }
-    if (this.out.size > 0 && now >= this.rtoDeadline) {
-      if (++this.timeouts > this.opts.maxRetransmits) {
+    if (this.sw.size > 0 && now >= this.sw.rtoDeadline) {
+      if (++this.sw.timeouts > this.opts.maxRetransmits) {
         this.end(new TrackerlessError('ETIMEDOUT', `the uTP peer ${this.remoteAddress}:${this.remotePort} stopped acknowledging data`), 'retransmission timeout')
         return
       }
-      this.cc.onTimeout()
-      const first = this.firstOutstanding()
-      if (first !== undefined) this.resend(first, now)
-      this.recoverAt = now
-      this.rtoDeadline = now + this.cc.rto
+      this.sw.onTimeout(now)
     } else if (this.state === 'connected' && now - this.lastSent > KEEPALIVE_MS) {
       this.sendAck()
     }
   }
 
   private deliver (chunk: Uint8Array): void {
-    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     if (this.onData !== undefined) this.onData(buf)
     else this.emit('data', buf)
   }
 
-  private lastAckedPlus (n: number): number {
-    return seqAdd(this.lastAcked, n)
-  }
-
-  private onAck (p: Packet, now: number): void {
-    // An ack for a packet we never sent is forged or broken: ignore what it says.
-    if (seqDiff(p.ack, this.seq) >= 0 || seqDiff(p.ack, this.lastAcked) < 0) return
-    let acked = 0
-    const advanced = p.ack !== this.lastAcked
-    while (this.lastAcked !== p.ack) {
-      this.lastAcked = seqAdd(this.lastAcked, 1)
-      acked += this.ackOne(this.lastAcked, now)
-    }
-    if (p.sack !== undefined) acked += this.onSack(p.ack, p.sack, now)
-    if (!advanced && this.out.size > 0 && p.type === ST_STATE && p.sack === undefined) {
-      if (++this.dupAcks === 3) this.fastRetransmit(now)
-    } else if (advanced) {
-      this.dupAcks = 0
-    }
-    this.cc.onAck(acked, p.timestampDiff, now)
-    if (advanced && this.recoverAt >= 0) this.recover(now)
-    if (acked > 0 || advanced) {
-      this.timeouts = 0
-      this.rtoDeadline = now + this.cc.rto
-    }
-  }
-
-  private ackOne (seq: number, now: number): number {
-    const o = this.out.get(seq)
-    if (o === undefined) return 0
-    this.out.delete(seq)
-    this.inflight -= o.size
-    if (o.transmissions === 1) this.cc.onRtt(now - o.sentAt)
-    return o.size
-  }
-
-  private onSack (ack: number, sack: Uint8Array, now: number): number {
-    let acked = 0
-    let above = 0
-    // Only bits naming packets in flight count, so a long mask costs at most its own length.
-    const span = Math.min(sack.length * 8, seqDiff(this.seq, ack) - 2)
-    let lost = false
-    for (let bit = span - 1; bit >= -1; bit--) {
-      const seq = seqAdd(ack, bit + 2)
-      if (bit >= 0 && (sack[bit >> 3]! & (1 << (bit & 7))) !== 0) {
-        above++
-        acked += this.ackOne(seq, now)
-        continue
-      }
-      // A hole with three packets received after it is lost; resend it once per round trip.
-      const o = above >= 3 ? this.out.get(seq) : undefined
-      if (o === undefined || (o.transmissions > 1 && now - o.sentAt < Math.max(this.cc.srtt, 1))) continue
-      lost = true
-      this.resend(o, now)
-    }
-    if (lost) this.lossOnce()
-    return acked
-  }
-
-  private fastRetransmit (now: number): void {
-    const first = this.firstOutstanding()
-    if (first === undefined) return
-    if (first.transmissions > 1 && now - first.sentAt < Math.max(this.cc.srtt, 1)) return
-    this.lossOnce()
-    this.resend(first, now)
-  }
-
-  /** Go-back-N after a timeout, two per ack: a burst lost whole came back one per doubled RTO. */
-  private recover (now: number): void {
-    let sent = 0
-    for (let s = this.lastAckedPlus(1); s !== this.seq && sent < 2; s = seqAdd(s, 1)) if ((this.out.get(s)?.sentAt ?? now) < this.recoverAt && ++sent > 0) this.resend(this.out.get(s)!, now)
-    if (sent === 0) this.recoverAt = -1
-  }
-
-  /** Halves the window once per window of data, however many of its packets were lost. */
-  private lossOnce (): void {
-    if (this.fastResent !== -1 && seqDiff(this.lastAcked, this.fastResent) < 0) return
-    this.fastResent = seqAdd(this.seq, -1)
-    this.cc.onLoss()
-  }
-
-  private firstOutstanding (): Outgoing | undefined {
-    for (let s = this.lastAckedPlus(1); s !== this.seq; s = seqAdd(s, 1)) {
-      const o = this.out.get(s)
-      if (o !== undefined) return o
-    }
-    return undefined
-  }
-
   private resend (o: Outgoing, now: number): void {
+    if (o.probe) {
+      // Lost at its size: the rest of the connection keeps the default, and the packet, which
+      // carries no data, goes again as a bare header.
+      o.probe = false
+      o.header[1] = 0
+      o.parts = [o.header]
+      this.probe = 'done'
+    }
     o.transmissions++
     o.sentAt = now
-    writeTimes(o.buf, nowUs(), this.replyMicro, this.recv.window, this.recv.ack)
-    this.transmit(o.buf)
+    writeTimes(o.header, nowUs(), this.replyMicro, this.recv.window, this.recv.ack)
+    this.transmit(o.parts)
+  }
+
+  private probeAcked (o: Outgoing): void {
+    this.probe = 'done'
+    this.maxPayload = Math.max(this.maxPayload, o.parts.reduce((n, p) => n + p.length, 0) - HEADER_SIZE)
+    this.cc.setMss(this.maxPayload)
   }
 
   private flush (): void {
     if (this.state !== 'connected') return
+    if (this.probe === 'wait' && this.firstData !== -1 && seqDiff(this.sw.lastAcked, this.firstData) >= 0 && this.writableLength > this.maxPayload) {
+      // Data flows and more waits than one packet holds: the packets behind the probe tell soon
+      // (by their selective acks) whether it was lost.
+      this.probe = 'sent'
+      this.sendPacket(ST_DATA, [padding(this.opts.loopbackPacketSize)], 0, this.sendId, true)
+    }
     const window = Math.min(this.cc.cwnd, this.peerWindow)
-    while (this.writableLength > 0 && (this.inflight === 0 || this.inflight + this.maxPayload <= window)) {
+    while (this.writableLength > 0) {
       const size = Math.min(this.maxPayload, this.writableLength)
-      const payload = Buffer.allocUnsafe(size)
+      if (this.sw.inflight > 0 && this.sw.inflight + size > window) break
+      const parts: Uint8Array[] = []
       let at = 0
       while (at < size) {
         const head = this.queue[0]!
         const take = Math.min(head.length, size - at)
-        payload.set(take === head.length ? head : head.subarray(0, take), at)
+        if (take === head.length) {
+          parts.push(head)
+          this.queue.shift()
+        } else {
+          parts.push(head.subarray(0, take))
+          this.queue[0] = head.subarray(take)
+        }
         at += take
-        if (take === head.length) this.queue.shift()
-        else this.queue[0] = head.subarray(take)
       }
       this.writableLength -= size
-      this.sendPacket(ST_DATA, payload)
+      if (this.firstData === -1) this.firstData = this.sw.seq
+      this.sendPacket(ST_DATA, parts, size)
     }
-    if (this.needDrain && this.writableLength === 0) {
+    if (this.needDrain && this.writableLength < this.writableHighWaterMark / 2) {
       this.needDrain = false
       this.emit('drain')
     }
   }
 
-  private sendPacket (type: PacketType, payload: Uint8Array, connectionId = this.sendId): void {
-    const now = performance.now()
-    const buf = this.sendRaw(type, this.seq, payload, connectionId)
-    if (this.out.size === 0) this.rtoDeadline = now + this.cc.rto
-    this.out.set(this.seq, { seq: this.seq, buf, size: payload.length, sentAt: now, transmissions: 1 })
-    this.inflight += payload.length
-    this.seq = seqAdd(this.seq, 1)
+  /** Sends a packet that takes a sequence number, and keeps it until the peer acks it. */
+  private sendPacket (type: PacketType, payload: Uint8Array[], size: number, connectionId = this.sendId, probe = false): void {
+    const header = this.header(type, this.sw.seq, connectionId)
+    if (probe) header[1] = EXT_PADDING
+    const parts = [header, ...payload]
+    this.transmit(parts)
+    this.sw.add({ seq: this.sw.seq, header, parts, size, sentAt: performance.now(), transmissions: 1, probe }, performance.now())
   }
 
-  private sendRaw (type: PacketType, seq: number, payload: Uint8Array, connectionId = this.sendId): Buffer {
-    const buf = encode({
+  private sendRaw (type: PacketType, seq: number): void {
+    this.transmit([this.header(type, seq, this.sendId)])
+  }
+
+  private header (type: PacketType, seq: number, connectionId: number): Buffer {
+    return encode({
       type,
       connectionId,
       timestamp: nowUs(),
@@ -356,20 +309,18 @@ export class UtpConnection extends EventEmitter implements PeerStream {
       seq,
       ack: this.recv.ack,
       sack: type === ST_STATE ? this.recv.sack() : undefined,
-      payload
+      payload: EMPTY
     })
-    this.transmit(buf)
-    return buf
   }
 
-  private transmit (buf: Buffer): void {
+  private transmit (parts: Uint8Array[]): void {
     this.lastSent = performance.now()
     this.ackScheduled = false // every packet carries our latest ack
-    this.link.send(buf, this.remotePort, this.remoteAddress)
+    this.link.send(parts, this.remotePort, this.remoteAddress)
   }
 
   private sendAck (): void {
-    this.sendRaw(ST_STATE, this.seq, new Uint8Array(0))
+    this.sendRaw(ST_STATE, this.sw.seq)
   }
 
   /** One ack for all the packets that arrive in the same turn of the event loop. */
@@ -385,10 +336,9 @@ export class UtpConnection extends EventEmitter implements PeerStream {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.closeReason = reason
-    this.out.clear()
+    this.sw.clear()
     this.queue.length = 0
     this.writableLength = 0
-    this.inflight = 0
     this.recv.clear()
     this.link.removed(this)
     process.nextTick(() => {

@@ -24,9 +24,15 @@ export class Ledbat {
   /** The last queueing delay measured, microseconds. */
   queuing = 0
 
-  constructor (readonly mss: number, readonly maxCwnd: number, now: number) {
+  constructor (public mss: number, readonly maxCwnd: number, now: number) {
     this.cwnd = 2 * mss
     this.baseSince = now
+  }
+
+  /** The path took larger packets (an MTU probe came through): two of them fit the window. */
+  setMss (mss: number): void {
+    this.mss = mss
+    this.cwnd = Math.min(this.maxCwnd, Math.max(this.cwnd, 2 * mss))
   }
 
   /** `delay` is the peer's timestamp_difference (one-way delay plus clock offset, mod 2^32). */

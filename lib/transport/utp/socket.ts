@@ -58,9 +58,9 @@ export class UtpSocket implements UtpLink {
     return conn
   }
 
-  send (buf: Buffer, port: number, address: string): void {
-    if (this.options.drop?.(buf) === true) return
-    this.socket.send(buf, port, address)
+  send (parts: Uint8Array[], port: number, address: string): void {
+    if (this.options.drop !== undefined && this.options.drop(Buffer.concat(parts))) return
+    this.socket.send(parts, port, address)
   }
 
   established (conn: UtpConnection): void {
