@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
 import { Rc4 } from '../../../lib/transport/mse/rc4.js'
 import { createKeyPair, validPublic, KEY_BYTES } from '../../../lib/transport/mse/keys.js'
 
@@ -47,6 +48,27 @@ test('Diffie-Hellman on the MSE group gives both sides the same 96-byte secret',
   assert.ok(s !== null)
   assert.equal(s.length, KEY_BYTES)
   assert.deepEqual(s, b.secret(a.publicKey))
+})
+
+test('key pairs made and used interleaved agree pairwise: none computes with another\'s private key', () => {
+  const a = createKeyPair()
+  const b = createKeyPair()
+  const ab = a.secret(b.publicKey)
+  const c = createKeyPair()
+  const ca = c.secret(a.publicKey)
+  assert.deepEqual(b.secret(a.publicKey), ab)
+  assert.deepEqual(a.secret(c.publicKey), ca)
+  assert.deepEqual(b.secret(c.publicKey), c.secret(b.publicKey))
+  assert.notDeepEqual(ab, ca)
+})
+
+test('the MSE group is set up once, not per key pair (node checks the prime each time: tens of ms of CPU)', (t) => {
+  let made = 0
+  const original = crypto.createDiffieHellman
+  crypto.createDiffieHellman = ((...args: Parameters<typeof original>) => { made++; return original(...args) }) as typeof original
+  t.after(() => { crypto.createDiffieHellman = original })
+  for (let n = 0; n < 20; n++) createKeyPair()
+  assert.ok(made <= 1, `${made} DiffieHellman objects for 20 key pairs`)
 })
 
 test('Diffie-Hellman rejects 0, 1, p-1 and values not below p', () => {
