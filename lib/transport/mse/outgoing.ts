@@ -50,6 +50,8 @@ export class OutgoingStream extends EventEmitter implements PeerStream {
   private historyBytes = 0
   /** Written and not yet sent on this attempt. */
   private pending: Buffer[] = []
+  /** The peer sent bytes of the BitTorrent protocol, or completed the encryption handshake. */
+  private answered = false
   private retried = false
   private closed = false
   private noDelay: boolean | undefined
@@ -129,7 +131,7 @@ export class OutgoingStream extends EventEmitter implements PeerStream {
       // An MSE handshake reports its own failure, and an open MSE stream its own end.
       if (this.opening === 'mse' && (this.state === 'handshaking' || this.state === 'open')) return
       if (this.state === 'connecting') this.finish(this.firstFailure === null || err === undefined ? err : this.reason(err))
-      else if (this.history !== null) this.failed(err instanceof TrackerlessError ? err : new TrackerlessError('EPROTO', 'the peer closed the connection before its BitTorrent handshake'))
+      else if (!this.answered) this.failed(err instanceof TrackerlessError ? err : new TrackerlessError('EPROTO', 'the peer closed the connection before its BitTorrent handshake'))
       else this.finish(err)
     }
     raw.on('error', ended)
@@ -155,6 +157,7 @@ export class OutgoingStream extends EventEmitter implements PeerStream {
       if (raw !== this.raw || this.closed) { result.stream.destroy(); return }
       this.method = result.method
       // The peer took our handshake encrypted: no plain-text retry from here.
+      this.answered = true
       this.history = null
       const stream = result.stream
       stream.on('data', (chunk: Buffer) => this.fromPeer(chunk))
@@ -176,6 +179,7 @@ export class OutgoingStream extends EventEmitter implements PeerStream {
   }
 
   private fromPeer (chunk: Buffer): void {
+    this.answered = true
     this.history = null
     this.emit('data', chunk)
   }
