@@ -83,7 +83,7 @@ export class Dialler {
 
   private remember (address: string, what: Remembered): void {
     this.next.delete(address)
-    const defaultOpening = this.policy === 'prefer' ? 'mse' : 'plain'
+    const defaultOpening = this.policy === 'allow' ? 'plain' : 'mse'
     const kept: Remembered = {
       ...(what.transport !== undefined && what.transport !== this.transports[0]!.name ? { transport: what.transport } : {}),
       ...(what.opening !== undefined && what.opening !== defaultOpening ? { opening: what.opening } : {})
