@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
+import fc from 'fast-check'
 import { Rc4 } from '../../../lib/transport/mse/rc4.js'
 import { createKeyPair, validPublic, KEY_BYTES } from '../../../lib/transport/mse/keys.js'
 
@@ -81,4 +82,32 @@ test('Diffie-Hellman rejects 0, 1, p-1 and values not below p', () => {
     assert.equal(createKeyPair().secret(y), null)
   }
   assert.equal(validPublic(two), true)
+})
+
+/** RC4 a byte at a time, as the specification writes it: the reference for the word path. */
+function reference (key: Uint8Array, data: Uint8Array): Uint8Array {
+  const s = Uint8Array.from({ length: 256 }, (_, n) => n)
+  let j = 0
+  for (let n = 0; n < 256; n++) { j = (j + s[n]! + key[n % key.length]!) & 0xff; [s[n], s[j]] = [s[j]!, s[n]!] }
+  let i = 0
+  j = 0
+  return data.map((byte) => {
+    i = (i + 1) & 0xff; j = (j + s[i]!) & 0xff; [s[i], s[j]] = [s[j]!, s[i]!]
+    return byte ^ s[(s[i]! + s[j]!) & 0xff]!
+  })
+}
+
+test('RC4 gives the same key stream whatever the chunks\' sizes and alignment (the word path and the byte path agree)', () => {
+  fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 32 }), fc.uint8Array({ maxLength: 3000, size: 'max' }), fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 12 }), fc.nat(7), (key, data, sizes, offset) => {
+    const backing = new Uint8Array(offset + data.length)
+    backing.set(data, offset)
+    const view = backing.subarray(offset)
+    const rc4 = new Rc4(key)
+    for (let at = 0, k = 0; at < view.length; k++) {
+      const n = Math.min(sizes[k % sizes.length]!, view.length - at)
+      rc4.update(view.subarray(at, at + n))
+      at += n
+    }
+    assert.deepEqual(Buffer.from(view), Buffer.from(reference(key, data)))
+  }), { numRuns: 200 })
 })
