@@ -35,12 +35,14 @@ export interface ChildOptions {
   readonly timeoutMs: number
   /** A pipe on stdin, for instructions and for ending the peer by closing it; /dev/null otherwise. */
   readonly stdin?: boolean
+  /** Variables added to the orchestrator's environment for this child. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export function startChild (command: string, args: readonly string[], options: ChildOptions): Child {
   const child = spawn(command, args, {
     stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_PEER_LIMIT_S: String(options.timeoutMs / 1000) }
+    env: { ...process.env, ...options.env, BENCH_PEER_LIMIT_S: String(options.timeoutMs / 1000) }
   })
   children.add(child)
   let stderr = ''

@@ -19,6 +19,18 @@ type PeerKind = typeof PEERS[number]
 
 const DEFAULT_PAIRS = 'lt-lt,tl-tl,wt-wt,lt-tl,tl-lt'
 
+/**
+ * BENCH_ENCRYPTION's settings: each peer's default; 'plain': MSE/PE off (trackerless 'disable',
+ * libtorrent pe_disabled); 'rc4': RC4 both ways (trackerless 'require', libtorrent pe_forced with
+ * RC4 alone). WebTorrent speaks no MSE.
+ */
+const ENCRYPTIONS = {
+  default: {},
+  plain: { BENCH_TL_ENCRYPTION: 'disable', LT_PEER_ENC: 'disabled' },
+  rc4: { BENCH_TL_ENCRYPTION: 'require', LT_PEER_ENC: 'forced' }
+} as const
+type Encryption = keyof typeof ENCRYPTIONS
+
 interface Config {
   readonly megabytes: number
   readonly pairs: readonly Pair[]
@@ -28,9 +40,11 @@ interface Config {
 }
 
 interface Pair {
+  /** seeder-downloader, and /plain or /rc4 past the default encryption. */
   readonly name: string
   readonly seeder: PeerKind
   readonly downloader: PeerKind
+  readonly encryption: Encryption
 }
 
 /** What a downloader prints as its last line. */
@@ -70,20 +84,33 @@ function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const timeoutS = Number(env.BENCH_TIMEOUT_S ?? '120')
   if (!Number.isInteger(megabytes) || megabytes < 1) throw new Error(`BENCH_MB must be a whole number of MiB ≥ 1, got "${env.BENCH_MB}"`)
   if (!(timeoutS > 0)) throw new Error(`BENCH_TIMEOUT_S must be a positive number of seconds, got "${env.BENCH_TIMEOUT_S}"`)
-  const pairs = (env.BENCH_PAIRS ?? DEFAULT_PAIRS).split(',').map((text) => parsePair(text.trim()))
+  const encryptions = (env.BENCH_ENCRYPTION ?? 'default').split(',').map((text) => parseEncryption(text.trim()))
+  const pairs = encryptions.flatMap((encryption) => (env.BENCH_PAIRS ?? DEFAULT_PAIRS).split(',').map((text) => parsePair(text.trim(), encryption)))
   for (const arg of argv) {
     if (arg !== '--json') throw new Error(`unknown argument "${arg}"; the only flag is --json (settings come from BENCH_* variables)`)
   }
   return { megabytes, pairs, timeoutMs: timeoutS * 1000, python: env.BENCH_PYTHON ?? '/usr/bin/python3', json: argv.includes('--json') }
 }
 
-function parsePair (text: string): Pair {
+function parseEncryption (text: string): Encryption {
+  if (Object.hasOwn(ENCRYPTIONS, text)) return text as Encryption
+  throw new Error(`BENCH_ENCRYPTION entry "${text}" is not one of ${Object.keys(ENCRYPTIONS).join(', ')}`)
+}
+
+function parsePair (text: string, encryption: Encryption): Pair {
   const [seeder, downloader, extra] = text.split('-')
   const isPeer = (s: string | undefined): s is PeerKind => PEERS.some((p) => p === s)
   if (!isPeer(seeder) || !isPeer(downloader) || extra !== undefined) {
     throw new Error(`BENCH_PAIRS entry "${text}" is not seeder-downloader with each of ${PEERS.join(', ')} (e.g. lt-tl)`)
   }
-  return { name: text, seeder, downloader }
+  if (encryption !== 'default' && (seeder === 'wt' || downloader === 'wt')) {
+    throw new Error(`BENCH_PAIRS entry "${text}" cannot run with BENCH_ENCRYPTION ${encryption}: WebTorrent speaks no MSE/PE`)
+  }
+  return { name: text + suffix(encryption), seeder, downloader, encryption }
+}
+
+function suffix (encryption: Encryption): string {
+  return encryption === 'default' ? '' : `/${encryption}`
 }
 
 function peerCommand (kind: PeerKind, python: string, args: readonly string[]): [string, string[]] {
@@ -91,15 +118,16 @@ function peerCommand (kind: PeerKind, python: string, args: readonly string[]): 
 }
 
 async function runPair (pair: Pair, config: Config, torrent: string, seedDir: string, source: string, workDir: string): Promise<PairResult> {
-  const downloadDir = join(workDir, `download-${pair.name}`)
+  const downloadDir = join(workDir, `download-${pair.name.replace('/', '-')}`)
   mkdirSync(downloadDir)
-  const seeder = startChild(...peerCommand(pair.seeder, config.python, ['seed', torrent, seedDir]), { timeoutMs: config.timeoutMs })
+  const env = ENCRYPTIONS[pair.encryption]
+  const seeder = startChild(...peerCommand(pair.seeder, config.python, ['seed', torrent, seedDir]), { timeoutMs: config.timeoutMs, env })
   let downloader: Child | undefined
   let before: CpuTimes | null = null
   try {
     const { port } = await seeder.nextLine<{ port: number }>(Date.now() + config.timeoutMs, `${pair.seeder} seeder checking its data`)
     before = readCpuTimes()
-    downloader = startChild(...peerCommand(pair.downloader, config.python, ['download', torrent, downloadDir, `127.0.0.1:${port}`]), { timeoutMs: config.timeoutMs })
+    downloader = startChild(...peerCommand(pair.downloader, config.python, ['download', torrent, downloadDir, `127.0.0.1:${port}`]), { timeoutMs: config.timeoutMs, env })
     const report = await downloader.nextLine<DownloadReport>(Date.now() + config.timeoutMs, `${pair.downloader} downloader`)
     const load = machineLoad(before)
     await downloader.stop(KILL_GRACE_MS)
@@ -131,13 +159,14 @@ function completed (results: readonly PairResult[], pair: string): Completed | n
   return found?.ok === true ? found : null
 }
 
-/** Fills in each result's speed relative to lt-lt and wt-wt from the same run. */
+/** Fills in each result's speed relative to lt-lt (with the same encryption) and wt-wt from the same run. */
 function withRatios (results: readonly PairResult[]): PairResult[] {
-  const lt = completed(results, 'lt-lt')
   const wt = completed(results, 'wt-wt')
-  return results.map((r) => (r.ok
-    ? { ...r, ratioToLibtorrent: lt === null ? null : r.mbPerSecond / lt.mbPerSecond, ratioToWebTorrent: wt === null ? null : r.mbPerSecond / wt.mbPerSecond }
-    : r))
+  return results.map((r) => {
+    if (!r.ok) return r
+    const lt = completed(results, 'lt-lt' + r.pair.slice(r.pair.indexOf('/') === -1 ? r.pair.length : r.pair.indexOf('/')))
+    return { ...r, ratioToLibtorrent: lt === null ? null : r.mbPerSecond / lt.mbPerSecond, ratioToWebTorrent: wt === null ? null : r.mbPerSecond / wt.mbPerSecond }
+  })
 }
 
 /** One of issue 8's targets, judged on this run's figures; `met` is null when a pair it needs did not complete. */

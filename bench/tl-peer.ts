@@ -10,7 +10,7 @@
  *                                          then seeds until stdin closes
  */
 import { readFile } from 'node:fs/promises'
-import { Torrent, directoryStorage } from '../index.js'
+import { Torrent, directoryStorage, type EncryptionPolicy } from '../index.js'
 import { ownCpuSeconds, ownPeakRssBytes } from './proc.js'
 import { nextStdinLine, onStdinClosed } from './stdin.js'
 
@@ -25,9 +25,12 @@ function emit (record: Record<string, number>): void {
   process.stdout.write(JSON.stringify(record) + '\n')
 }
 
+/** The `encryption` option, when the orchestrator sets one (BENCH_ENCRYPTION); else the default. */
+const ENCRYPTION = process.env.BENCH_TL_ENCRYPTION as EncryptionPolicy | undefined
+
 /** `overwrite`: the seeder's data was written by the benchmark, not downloaded by trackerless. */
 function openClient (dir: string): Torrent {
-  return new Torrent({ dht: false, lsd: false, pex: false, storage: directoryStorage(dir, { overwrite: true }), torrentPort: 0, host: '127.0.0.1' })
+  return new Torrent({ dht: false, lsd: false, pex: false, storage: directoryStorage(dir, { overwrite: true }), torrentPort: 0, host: '127.0.0.1', ...(ENCRYPTION !== undefined ? { encryption: ENCRYPTION } : {}) })
 }
 
 /** Resolves once every piece of the archive is verified; rejects on an 'error' event or after the limit. */

@@ -23,9 +23,10 @@ export interface TorrentOptions {
   lsd?: boolean | { interface?: string }
   pex?: boolean
   /**
-   * Message Stream Encryption (MSE/PE, RC4). 'prefer' (default, libtorrent's too): accept
-   * encrypted and plain connections. 'require': refuse plain ones. 'allow': as 'prefer'.
-   * 'disable': refuse encrypted ones. Outgoing connections are plain text for now. CLI: --encryption.
+   * Message Stream Encryption (MSE/PE, RC4), both ways. 'prefer' (default, libtorrent's too):
+   * dial encrypted, retrying in plain text if the peer drops that; accept both. 'require': RC4
+   * only, both ways. 'allow': as 'prefer', but dial in plain text first. 'disable': plain text
+   * only. CLI: --encryption.
    */
   encryption?: EncryptionPolicy
   host?: string

@@ -1,27 +1,18 @@
 /**
- * The client's transports (TCP, uTP) and how its swarms choose between them when they dial.
- *
- * Policy: with both on, a peer is dialled over TCP first; one that did not shake hands over a
- * transport is dialled over the other one the next time the peer list retries it, and a transport
- * that shook hands is kept for that address. libtorrent has the same mechanism (a peer that fails
- * over uTP is marked and retried over TCP) but tries uTP first; we try TCP first because our uTP
- * moves a fraction of our TCP rate (bench/README.md), and a peer that only speaks uTP costs one
- * failed dial (a refused or closed TCP connection, usually at once) before it is reached.
- * Incoming connections are accepted on both.
+ * The client's transports (TCP, uTP); how its swarms dial over them is the Dialler's
+ * (lib/client/dialler.ts). Incoming connections are accepted on both.
  */
 import type { PeerDialer } from '../wire/peer-socket.js'
-import { dialWire } from '../wire/peer-socket.js'
 import type { Transport, TransportName } from '../transport/types.js'
 import { TcpTransport } from '../transport/tcp.js'
 import { UtpTransport } from '../transport/utp/transport.js'
-import { formatAddress } from '../discovery/address.js'
+import { Dialler } from './dialler.js'
+import { DEFAULT_ENCRYPTION } from '../transport/mse/policy.js'
 import { fail } from '../errors.js'
 import type { TorrentOptions } from './options.js'
 
 /** process.emitWarning's code when uTP is left off because the DHT holds its port. */
 export const UTP_PORT_WARNING = 'TRACKERLESS_UTP_PORT'
-/** Addresses whose working transport is remembered; the oldest is forgotten past it. */
-const REMEMBERED = 4096
 
 type MappedPort = { protocol: 'tcp' | 'udp', port: number }
 
@@ -29,10 +20,11 @@ export class ClientTransports {
   /** What the listener listens on, TCP first (it picks the port; uTP takes the same number). */
   readonly list: Transport[] = []
   private readonly byName = new Map<TransportName, Transport>()
-  /** The transport to dial an address over next, when it is not the default. */
-  private readonly next = new Map<string, TransportName>()
+  /** Dials over them as the dialling and encryption policies say. */
+  readonly dialler: Dialler
+  readonly dial: PeerDialer
 
-  constructor (opts: Pick<TorrentOptions, 'tcp' | 'utp' | 'dht' | 'dhtPort' | 'torrentPort'>) {
+  constructor (opts: Pick<TorrentOptions, 'tcp' | 'utp' | 'dht' | 'dhtPort' | 'torrentPort' | 'encryption'>) {
     const tcp = opts.tcp !== false
     let utp = opts.utp !== false
     if (!tcp && !utp) fail('EINVAL', 'tcp: false and utp: false leave no way to reach peers: turn one of them on (CLI: drop --no-tcp or --no-utp)')
@@ -46,6 +38,8 @@ export class ClientTransports {
     }
     if (tcp) this.add(new TcpTransport())
     if (utp) this.add(new UtpTransport())
+    this.dialler = new Dialler(this.list, opts.encryption ?? DEFAULT_ENCRYPTION)
+    this.dial = this.dialler.dial
   }
 
   /** Whether a transport is on. */
@@ -62,33 +56,8 @@ export class ClientTransports {
     return ports
   }
 
-  /** Dials over the transport the policy above picks for the address, and learns from the outcome. */
-  readonly dial: PeerDialer = (host, port, options) => {
-    const address = formatAddress(host, port)
-    const transport = this.byName.get(this.next.get(address) ?? this.list[0]!.name) ?? this.list[0]!
-    const wire = dialWire(transport, host, port, options)
-    let shook = false
-    wire.once('handshake', () => {
-      shook = true
-      this.remember(address, transport.name)
-    })
-    wire.once('close', () => {
-      if (shook) return
-      const other = this.list.find((t) => t !== transport)
-      if (other !== undefined) this.remember(address, other.name)
-    })
-    return wire
-  }
-
   private add (transport: Transport): void {
     this.list.push(transport)
     this.byName.set(transport.name, transport)
-  }
-
-  private remember (address: string, name: TransportName): void {
-    this.next.delete(address)
-    if (name === this.list[0]!.name) return
-    if (this.next.size >= REMEMBERED) this.next.delete(this.next.keys().next().value!)
-    this.next.set(address, name)
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Torrent, type TorrentOptions } from '../../index.js'
-import { UTP_PORT_WARNING } from '../../lib/client/transports.js'
+import { UTP_PORT_WARNING, type ClientTransports } from '../../lib/client/transports.js'
 import type { TransportName } from '../../lib/transport/types.js'
 
 function client (t: { after: (fn: () => Promise<void>) => void }, opts: TorrentOptions = {}): Torrent {
@@ -12,7 +12,7 @@ function client (t: { after: (fn: () => Promise<void>) => void }, opts: TorrentO
 
 /** The transport the client's dialler remembers for an address (undefined: the default, TCP). */
 function remembered (c: Torrent, address: string): TransportName | undefined {
-  return (c as unknown as { transports: { next: Map<string, TransportName> } }).transports.next.get(address)
+  return (c as unknown as { transports: ClientTransports }).transports.dialler.remembered(address)?.transport
 }
 
 test('tcp: false with utp: false is refused with EINVAL, naming both options', () => {

@@ -41,12 +41,13 @@ if (mode === 'seed') {
 } else if (mode === 'probe') {
   const asked: Array<string[]> = [[], []]
   const servers = asked.map((list) => net.createServer((socket) => {
-    // The infohash sits at bytes 28-48 of the BitTorrent handshake.
+    // The infohash sits at bytes 28-48 of the BitTorrent handshake. A plain-text peer: an
+    // encryption handshake is closed, and the dialler retries in plain text.
     let head = Buffer.alloc(0)
     socket.on('data', (chunk: Buffer) => {
       head = Buffer.concat([head, chunk])
       if (head.length >= 48) {
-        list.push(head.subarray(28, 48).toString('hex'))
+        if (head.subarray(0, 20).equals(Buffer.from('\x13BitTorrent protocol', 'latin1'))) list.push(head.subarray(28, 48).toString('hex'))
         socket.destroy()
       }
     })

@@ -22,6 +22,7 @@ import { parseRange } from '../../lib/gateway/range.js'
 import { decodeTorrentPointer, encodeTorrentPointer } from '../../lib/mutable/item.js'
 import { anyString, bencodeBytes, mutationsOf, onlyFails } from './inputs.js'
 import { swarmTarget } from './swarm-target.js'
+import { mseInitiatorTarget } from './mse-target.js'
 
 /** How long and how often a target runs. */
 export interface Budget {
@@ -199,4 +200,4 @@ const otherTargets: FuzzTarget[] = [
   })
 ]
 
-export const targets: FuzzTarget[] = [...metainfoTargets, ...wireTargets, ...otherTargets, swarmTarget]
+export const targets: FuzzTarget[] = [...metainfoTargets, ...wireTargets, ...otherTargets, mseInitiatorTarget, swarmTarget]

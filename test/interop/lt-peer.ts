@@ -35,7 +35,7 @@ export interface LtSeeding {
   port: number
 }
 
-export interface LtSeedOptions extends Pick<JsonChildOptions, 'netns'> {
+export interface LtSeedOptions extends Pick<JsonChildOptions, 'netns' | 'env'> {
   /** Extra arguments of `create` (piece length, --pad). */
   create?: readonly string[]
   /** Extra arguments of `seed` (--dht, --lsd); the seeder runs in `netns` when given. */
@@ -50,7 +50,7 @@ export async function startLtSeeder (t: TestContext, src: string, source: string
   const torrentFile = join(dirname(src), `${basename(source)}.torrent`)
   const created = await startLtPeer(t, ['create', source, torrentFile, ...opts.create ?? []], limitS)
     .next<{ infoHash: string, magnet: string }>('torrent', STEP_MS)
-  const { port } = await startLtPeer(t, ['seed', torrentFile, src, ...opts.seed ?? []], limitS, { netns: opts.netns })
+  const { port } = await startLtPeer(t, ['seed', torrentFile, src, ...opts.seed ?? []], limitS, { netns: opts.netns, env: opts.env })
     .next<{ port: number }>('listening port', STEP_MS)
   return { ...created, port }
 }

@@ -67,6 +67,12 @@ SETTINGS = {
     | (lt.alert.category_t.peer_notification if LOG_PEERS else 0),
 }
 
+ENC_SETTINGS = {
+    "forced": {"out_enc_policy": 0, "in_enc_policy": 0, "allowed_enc_level": 2},
+    "enabled": {"out_enc_policy": 1, "in_enc_policy": 1, "allowed_enc_level": 3},
+    "disabled": {"out_enc_policy": 2, "in_enc_policy": 2},
+}
+
 
 def fail(message):
     sys.stderr.write("lt_peer: " + message + "\n")
@@ -94,9 +100,13 @@ def open_session(dht_node, lsd=False):
     multicast can leave the machine."""
     settings = dict(SETTINGS)
     settings["enable_lsd"] = lsd
-    # LT_PEER_ENC=forced: MSE/PE with RC4 only, both ways (pe_forced, pe_rc4); plain peers are refused.
-    if os.environ.get("LT_PEER_ENC") == "forced":
-        settings.update({"out_enc_policy": 0, "in_enc_policy": 0, "allowed_enc_level": 2})
+    # LT_PEER_ENC, both ways: forced: MSE/PE with RC4 only (pe_forced, pe_rc4), plain peers refused;
+    # enabled: libtorrent's default (pe_enabled, pe_both); disabled: plain text only (pe_disabled).
+    encryption = os.environ.get("LT_PEER_ENC")
+    if encryption is not None:
+        if encryption not in ENC_SETTINGS:
+            fail("LT_PEER_ENC must be one of " + ", ".join(ENC_SETTINGS))
+        settings.update(ENC_SETTINGS[encryption])
     if dht_node is not None:
         settings.update({"enable_dht": True, "dht_bootstrap_nodes": "", "dht_restrict_routing_ips": False,
                          "dht_restrict_search_ips": False,

@@ -123,9 +123,9 @@ export async function respond (stream: PeerStream, options: ResponderOptions): P
   })
 }
 
-/** The responder's pick among what is offered, RC4 first when both are allowed. */
-export function selectFrom (allowed: number): (provide: number) => number {
-  return (provide) => (provide & allowed & RC4) !== 0 ? RC4 : (provide & allowed & PLAINTEXT)
+/** The responder's pick among what is offered and `allowed`: `first` when it can, else the other. */
+export function selectFrom (allowed: number, first: number = RC4): (provide: number) => number {
+  return (provide) => (provide & allowed & first) !== 0 ? first : (provide & allowed & (RC4 | PLAINTEXT) & ~first)
 }
 
 function secretOf (keys: ReturnType<typeof createKeyPair>, y: Buffer): Buffer {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { Rc4 } from './rc4.js'
 
-/** The 768-bit MSE/PE prime (the Oakley group 1 prime), generator 2. */
+/** The 768-bit MSE/PE prime, generator 2. */
 const PRIME = Buffer.from(
   'FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A63A36210000000000090563',
   'hex')
@@ -16,16 +16,26 @@ export interface KeyPair {
   secret (peerPublic: Uint8Array): Buffer | null
 }
 
+/**
+ * One DiffieHellman object for every key pair: node checks the prime each time it makes one, which
+ * costs tens of milliseconds of CPU (a peer opening MSE connections would make us spend them per
+ * 96 bytes it sends), while computing with it takes a twentieth of one. Each use sets its own
+ * private key first, synchronously, so key pairs never see each other's.
+ */
+let group: crypto.DiffieHellman | null = null
+
 /** A fresh Diffie-Hellman key pair on the MSE group. The private key is 160 bits, as the
  *  specification advises and libtorrent uses. */
 export function createKeyPair (): KeyPair {
-  const dh = crypto.createDiffieHellman(PRIME, Buffer.from([2]))
-  dh.setPrivateKey(crypto.randomBytes(20))
+  const dh = group ??= crypto.createDiffieHellman(PRIME, Buffer.from([2]))
+  const privateKey = crypto.randomBytes(20)
+  dh.setPrivateKey(privateKey)
   const publicKey = leftPad(dh.generateKeys())
   return {
     publicKey,
     secret (peerPublic) {
       if (!validPublic(peerPublic)) return null
+      dh.setPrivateKey(privateKey)
       return leftPad(dh.computeSecret(Buffer.from(peerPublic)))
     }
   }

@@ -6,8 +6,9 @@ import { req2 } from './keys.js'
 
 /**
  * How a client uses Message Stream Encryption. 'prefer' (the default, as libtorrent's pe_enabled
- * both ways): accept both, dial encrypted and fall back to plain text. 'require': RC4 only, both
- * ways. 'allow': accept both, dial in plain text. 'disable': plain text only.
+ * both ways): accept both, dial with MSE offering RC4 and plain text and fall back to a plain
+ * connection; as responder, pick plain text when both are offered. 'require': MSE with RC4 only,
+ * both ways. 'allow': as 'prefer', but dial in plain text first. 'disable': plain text only.
  */
 export type EncryptionPolicy = 'prefer' | 'require' | 'allow' | 'disable'
 export const ENCRYPTION_POLICIES: readonly EncryptionPolicy[] = ['prefer', 'require', 'allow', 'disable']
@@ -52,7 +53,10 @@ export async function acceptIncoming (stream: PeerStream, options: IncomingOptio
   const result = await respond(stream, {
     head,
     timeout: options.timeout,
-    select: selectFrom(options.policy === 'require' ? RC4 : RC4 | PLAINTEXT),
+    // Plain text when the peer offers both, as libtorrent (prefer_rc4 off): the handshake is
+    // hidden all the same, and RC4 halves our throughput (bench/README.md). A peer that offers
+    // RC4 alone gets it.
+    select: options.policy === 'require' ? selectFrom(RC4) : selectFrom(RC4 | PLAINTEXT, PLAINTEXT),
     findInfoHash: (wanted) => {
       for (const infoHash of options.infoHashes()) if (crypto.timingSafeEqual(req2(infoHash), wanted)) return infoHash
       return null

@@ -3,6 +3,9 @@
  * Node's OpenSSL 3 leaves RC4 to the legacy provider, which node does not load, so
  * createCipheriv('rc4') fails; this is the cipher in a few lines, checked against RFC 6229.
  */
+/** A Uint32Array view reads bytes in the platform's order; the word path needs the first byte lowest. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+
 export class Rc4 {
   private readonly s = new Uint8Array(256)
   private i = 0
@@ -24,7 +27,26 @@ export class Rc4 {
     const s = this.s
     let i = this.i
     let j = this.j
-    for (let n = 0; n < data.length; n++) {
+    let n = 0
+    // Four key stream bytes per 32-bit word where the data is aligned for a word view: one read
+    // and one write of `data` per four bytes (measured: bench/README.md).
+    if (LITTLE_ENDIAN && (data.byteOffset & 3) === 0 && data.length >= 64) {
+      const words = new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2)
+      for (let w = 0; w < words.length; w++) {
+        let key = 0
+        for (let b = 0; b < 32; b += 8) {
+          i = (i + 1) & 0xff
+          const si = s[i]!
+          j = (j + si) & 0xff
+          const sj = s[j]!
+          s[i] = sj; s[j] = si
+          key |= s[(si + sj) & 0xff]! << b
+        }
+        words[w] = words[w]! ^ key
+      }
+      n = words.length << 2
+    }
+    for (; n < data.length; n++) {
       i = (i + 1) & 0xff
       const si = s[i]!
       j = (j + si) & 0xff

@@ -1,10 +1,13 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import type net from 'node:net'
+import net from 'node:net'
+import { once } from 'node:events'
 import { initiate, respond, selectFrom, RC4, PLAINTEXT, REQ1_WINDOW } from '../../../lib/transport/mse/handshake.js'
 import { createKeyPair, cipherOf, req1, req23, KEY_BYTES } from '../../../lib/transport/mse/keys.js'
 import { TrackerlessError } from '../../../lib/errors.js'
+import { OutgoingStream, type OutgoingOptions } from '../../../lib/transport/mse/outgoing.js'
+import { TcpTransport } from '../../../lib/transport/tcp.js'
 import { socketPair, responderFor } from './pair.js'
 
 const INFO_HASH = crypto.randomBytes(20)
@@ -111,4 +114,80 @@ test('junk without the encrypted VC is refused by the initiator once its window 
   const err = await rejection(result)
   assert.equal(err.code, 'EPROTO')
   assert.match(err.message, /without the encrypted verification constant/)
+})
+
+test('the initiator gives up on a responder that stalls after its DH value, at its own timeout', async (t) => {
+  const [victim, attacker] = await socketPair(t)
+  const result = initiate(victim, { infoHash: INFO_HASH, provide: RC4, timeout: 300 })
+  attacker.write(createKeyPair().publicKey)
+  const err = await rejection(result)
+  assert.equal(err.code, 'ETIMEDOUT')
+  assert.match(err.message, /did not complete it within 300 ms/)
+  await closed(victim)
+})
+
+/** A TCP server whose every connection is handed to `serve`; counts them. */
+async function server (t: TestContext, serve: (socket: net.Socket) => void): Promise<{ port: number, connections: () => number }> {
+  let connections = 0
+  const s = net.createServer((socket) => { connections++; socket.on('error', () => {}); serve(socket) })
+  s.listen(0, '127.0.0.1')
+  await once(s, 'listening')
+  t.after(() => { s.close() })
+  return { port: (s.address() as net.AddressInfo).port, connections: () => connections }
+}
+
+/** Dials through an OutgoingStream with `options`, writes a BitTorrent handshake, resolves to how it ended. */
+async function dialOut (port: number, options: Pick<OutgoingOptions, 'first' | 'retry' | 'provide' | 'mseTimeout'>, write: Buffer = HANDSHAKE): Promise<{ err: Error | undefined, stream: OutgoingStream }> {
+  const stream = new OutgoingStream({ transport: new TcpTransport(), host: '127.0.0.1', port, connectTimeout: 5000, ...options })
+  stream.write(write)
+  let err: Error | undefined
+  stream.on('error', (e: Error) => { err = e })
+  await new Promise<void>((resolve) => {
+    stream.on('data', () => { stream.destroy(); resolve() })
+    stream.once('close', () => resolve())
+  })
+  return { err, stream }
+}
+
+const HANDSHAKE = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.alloc(8), INFO_HASH, Buffer.alloc(20, 3)])
+
+test('encryption \'require\': a responder that sends a garbage DH value is dropped, saying why and what to do', async (t) => {
+  const peer = await server(t, (socket) => { socket.write(P) })
+  const { err } = await dialOut(peer.port, { first: 'mse', retry: false, provide: RC4 })
+  assert.ok(err instanceof TrackerlessError)
+  assert.equal(err.code, 'EPROTO')
+  assert.match(err.message, /invalid Diffie-Hellman public value.*encryption 'require' insists on: use 'prefer'/)
+  assert.equal(peer.connections(), 1)
+})
+
+test('encryption \'require\': a responder that stalls mid-handshake is dropped at the handshake\'s timeout, not retried', async (t) => {
+  const peer = await server(t, (socket) => { socket.write(createKeyPair().publicKey) })
+  const { err } = await dialOut(peer.port, { first: 'mse', retry: false, provide: RC4, mseTimeout: 300 })
+  assert.ok(err instanceof TrackerlessError)
+  assert.equal(err.code, 'ETIMEDOUT')
+  assert.match(err.message, /did not complete it within 300 ms/)
+  assert.equal(peer.connections(), 1)
+})
+
+test('encryption \'prefer\': a responder that stalls mid-handshake gets a plain-text connection next, which carries the handshake again', async (t) => {
+  const seen: Buffer[] = []
+  const peer = await server(t, (socket) => {
+    socket.once('data', (chunk: Buffer) => {
+      seen.push(Buffer.from(chunk))
+      if (seen.length === 1) socket.write(createKeyPair().publicKey)
+      else socket.write(HANDSHAKE)
+    })
+  })
+  const { err, stream } = await dialOut(peer.port, { first: 'mse', retry: true, provide: RC4 | PLAINTEXT, mseTimeout: 300 })
+  assert.equal(err, undefined)
+  assert.equal(peer.connections(), 2)
+  assert.equal(stream.opening, 'plain')
+  assert.deepEqual(seen[1]!.subarray(0, HANDSHAKE.length), HANDSHAKE)
+})
+
+test('what waits for a retry is bounded: past 64 KiB written before the peer answers, a dropped attempt is not retried', async (t) => {
+  const peer = await server(t, (socket) => { socket.destroy() })
+  const { err } = await dialOut(peer.port, { first: 'plain', retry: true, provide: RC4 | PLAINTEXT }, Buffer.concat([HANDSHAKE, Buffer.alloc(70_000)]))
+  assert.ok(err !== undefined, 'closed without a reason')
+  assert.equal(peer.connections(), 1)
 })

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { acceptIncoming } from '../../../lib/transport/mse/policy.js'
-import { initiate, RC4 } from '../../../lib/transport/mse/handshake.js'
+import { initiate, PLAINTEXT, RC4 } from '../../../lib/transport/mse/handshake.js'
 import { TrackerlessError } from '../../../lib/errors.js'
 import { socketPair } from './pair.js'
 
@@ -43,3 +43,14 @@ test('\'disable\' refuses an encryption handshake, and \'prefer\' completes one 
   const got = await new Promise<Buffer>((resolve) => theirs.stream.once('data', (chunk: Buffer) => resolve(Buffer.from(chunk))))
   assert.deepEqual(got, PLAIN)
 })
+
+for (const [policy, expected] of [['prefer', 'plaintext'], ['allow', 'plaintext'], ['require', 'rc4']] as const) {
+  test(`offered RC4 and plain text, '${policy}' picks ${expected} (libtorrent's choice with prefer_rc4 off: RC4 costs us half our rate)`, async (t) => {
+    const [c, d] = await socketPair(t)
+    const [ours] = await Promise.all([
+      initiate(c, { infoHash: INFO_HASH, provide: RC4 | PLAINTEXT, initialPayload: PLAIN }),
+      acceptIncoming(d, { ...options, policy })
+    ])
+    assert.equal(ours.method, expected)
+  })
+}

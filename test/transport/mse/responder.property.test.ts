@@ -1,26 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { EventEmitter } from 'node:events'
 import fc from 'fast-check'
-import type { PeerStream } from '../../../lib/transport/types.js'
 import { respond, initiate, selectFrom, RC4, PLAINTEXT } from '../../../lib/transport/mse/handshake.js'
 import { TrackerlessError } from '../../../lib/errors.js'
-
-/** A PeerStream that records what is written and can be fed bytes and closed. */
-class FakeStream extends EventEmitter implements PeerStream {
-  remoteAddress = '127.0.0.1'
-  remotePort = 1
-  writableLength = 0
-  writableHighWaterMark = 16384
-  destroyed = false
-  written = 0
-  write (chunk: Uint8Array): boolean { this.written += chunk.length; return true }
-  cork (): void {}
-  uncork (): void {}
-  destroy (): void { if (!this.destroyed) { this.destroyed = true; this.emit('close', false) } }
-  resetAndDestroy (): void { this.destroy() }
-  setNoDelay (): void {}
-}
+import { FakeStream } from './pair.js'
 
 const chunks = fc.array(fc.uint8Array({ minLength: 0, maxLength: 900 }), { maxLength: 12 })
 
