@@ -1,6 +1,9 @@
 var socket = require('k-rpc-socket')
 var KBucket = require('k-bucket')
 var events = require('events')
+var dgram = require('dgram')
+var dns = require('dns')
+var net = require('net')
 var randombytes = require('randombytes')
 var util = require('util')
 
@@ -22,8 +25,15 @@ function RPC (opts) {
 
   this._idLength = opts.idLength || 20
   this.id = toBuffer(opts.id || opts.nodeId || randombytes(this._idLength))
+  // BEP32: a node per address family, each with its own socket and routing table
+  this.family = opts.family === 6 ? 6 : 4
+  if (this.family === 6 && !opts.krpcSocket && !opts.socket) {
+    opts = Object.assign({}, opts, { socket: dgram.createSocket({ type: 'udp6', ipv6Only: true }) })
+  }
   this.socket = opts.krpcSocket || socket(opts)
-  this.bootstrap = toBootstrapArray(opts.nodes || opts.bootstrap)
+  this.bootstrap = toBootstrapArray(opts.nodes || opts.bootstrap, this.family)
+  // the node of the other family, whose nodes answer a query's `want` for that family
+  this.sibling = null
   this.concurrency = opts.concurrency || MAX_CONCURRENCY
   this.backgroundConcurrency = opts.backgroundConcurrency || (this.concurrency / 4) | 0
   this.k = opts.k || K
@@ -98,7 +108,15 @@ RPC.prototype.response = function (node, query, response, nodes, cb) {
   }
 
   if (!response.id) response.id = this.id
-  if (nodes) response.nodes = encodeNodes(nodes, this._idLength)
+  if (nodes) {
+    var want = wanted(query, this.family)
+    if (want[this.family]) response[nodesKey(this.family)] = encodeNodes(nodes, this._idLength, this.family)
+    var other = this.sibling
+    var target = query.a && (query.a.target || query.a.info_hash)
+    if (other && other.family !== this.family && want[other.family] && isNodeId(target, this._idLength)) {
+      response[nodesKey(other.family)] = encodeNodes(other.nodes.closest(target, this.k), this._idLength, other.family)
+    }
+  }
   this.socket.response(node, query, response, cb)
 }
 
@@ -147,6 +165,7 @@ RPC.prototype.query = function (node, message, cb) {
     if (!message.a) message.a = {}
     if (!message.a.id) message.a.id = this.id
     if (node.token) message.a.token = node.token
+    addWant(message, this.family)
     this.socket.query(node, message, cb)
   }
 }
@@ -202,6 +221,7 @@ RPC.prototype._closest = function (target, message, background, visit, cb) {
 
   if (!message.a) message.a = {}
   if (!message.a.id) message.a.id = this.id
+  addWant(message, this.family)
 
   var table = new KBucket({
     localNodeId: target,
@@ -253,7 +273,16 @@ RPC.prototype._closest = function (target, message, background, visit, cb) {
     once = false
     self.bootstrap.forEach(function (peer) {
       pending++
-      self.socket.query(peer, message, afterQuery)
+      queryByName(peer, afterQuery)
+    })
+  }
+
+  // a bootstrap name resolves in this node's family (k-rpc-socket's lookup takes any)
+  function queryByName (peer, cb) {
+    if (net.isIP(peer.host)) return self.socket.query(peer, message, cb)
+    dns.lookup(peer.host, { family: self.family }, function (err, ip) {
+      if (err || self.destroyed) return cb(err || new Error('k-rpc is destroyed'), null, peer)
+      self.socket.query({ host: ip, port: peer.port }, message, cb)
     })
   }
 
@@ -280,7 +309,7 @@ RPC.prototype._closest = function (target, message, background, visit, cb) {
       })
     }
 
-    var nodes = r.nodes ? parseNodes(r.nodes, self._idLength) : []
+    var nodes = parseNodes(r[nodesKey(self.family)], self._idLength, self.family)
     for (var i = 0; i < nodes.length; i++) add(nodes[i])
 
     if (visit && visit(res, peer) === false) stop = true
@@ -294,27 +323,60 @@ RPC.prototype._closest = function (target, message, background, visit, cb) {
   }
 }
 
-function toBootstrapArray (val) {
+function toBootstrapArray (val, family) {
   if (val === false) return []
-  if (val === true) return BOOTSTRAP_NODES
-  return [].concat(val || BOOTSTRAP_NODES).map(parsePeer)
+  if (val === true) val = BOOTSTRAP_NODES
+  // an address of the other family cannot be reached from this node's socket
+  return [].concat(val || BOOTSTRAP_NODES).map(parsePeer).filter(function (peer) {
+    var type = net.isIP(peer.host)
+    return peer.port > 0 && peer.port < 65536 && (type === 0 || type === family)
+  })
+}
+
+function nodesKey (family) {
+  return family === 6 ? 'nodes6' : 'nodes'
+}
+
+// BEP32: `want` lists the families whose nodes a reply should carry; without it, the query's own
+function wanted (query, family) {
+  var want = query.a && query.a.want
+  var result = {}
+  if (!Array.isArray(want)) {
+    result[family] = true
+    return result
+  }
+  for (var i = 0; i < want.length; i++) {
+    var flag = Buffer.isBuffer(want[i]) ? want[i].toString() : want[i]
+    if (flag === 'n4') result[4] = true
+    if (flag === 'n6') result[6] = true
+  }
+  return result
+}
+
+function addWant (message, family) {
+  var a = message.a
+  if (!a.want && (a.target || a.info_hash)) a.want = [family === 6 ? 'n6' : 'n4']
 }
 
 function isNodeId (id, idLength) {
   return id && Buffer.isBuffer(id) && id.length === idLength
 }
 
-function encodeNodes (nodes, idLength) {
-  var buf = Buffer.allocUnsafe(nodes.length * (idLength + 6))
+// compact node info: the id, then the address (4 bytes, or 16 for IPv6) and the port
+function encodeNodes (nodes, idLength, family) {
+  family = family || 4
+  var buf = Buffer.allocUnsafe(nodes.length * (idLength + addressLength(family)))
   var ptr = 0
 
   for (var i = 0; i < nodes.length; i++) {
     var node = nodes[i]
     if (!isNodeId(node.id, idLength)) continue
+    var ip = encodeIp(node.host || node.address)
+    if (!ip || ip.length !== addressLength(family) - 2) continue
     node.id.copy(buf, ptr)
     ptr += idLength
-    var ip = (node.host || node.address).split('.')
-    for (var j = 0; j < 4; j++) buf[ptr++] = parseInt(ip[j] || 0, 10)
+    ip.copy(buf, ptr)
+    ptr += ip.length
     buf.writeUInt16BE(node.port, ptr)
     ptr += 2
   }
@@ -323,38 +385,108 @@ function encodeNodes (nodes, idLength) {
   return buf.slice(0, ptr)
 }
 
-function parseNodes (buf, idLength) {
+// a field whose length is not a whole number of entries is refused whole: it is not compact node info
+function parseNodes (buf, idLength, family) {
+  family = family || 4
   var contacts = []
+  var size = idLength + addressLength(family)
+  if (!Buffer.isBuffer(buf) || buf.length % size !== 0) return contacts
 
-  try {
-    for (var i = 0; i < buf.length; i += (idLength + 6)) {
-      var port = buf.readUInt16BE(i + (idLength + 4))
-      if (!port) continue
-      contacts.push({
-        id: buf.slice(i, i + idLength),
-        host: parseIp(buf, i + idLength),
-        port: port,
-        distance: 0,
-        token: null
-      })
-    }
-  } catch (err) {
-    // do nothing
+  for (var i = 0; i < buf.length; i += size) {
+    var peer = decodeAddress(buf.subarray(i + idLength, i + size))
+    if (!peer) continue
+    contacts.push({
+      id: buf.slice(i, i + idLength),
+      host: peer.host,
+      port: peer.port,
+      distance: 0,
+      token: null
+    })
   }
 
   return contacts
 }
 
-function parseIp (buf, offset) {
-  return buf[offset++] + '.' + buf[offset++] + '.' + buf[offset++] + '.' + buf[offset++]
+function addressLength (family) {
+  return family === 6 ? 18 : 6
 }
 
+// the 4 or 16 bytes of an IP address, or null
+function encodeIp (host) {
+  var type = net.isIP(host)
+  if (type === 4) return Buffer.from(host.split('.').map(Number))
+  if (type !== 6) return null
+  host = host.split('%')[0]
+  var buf = Buffer.alloc(16)
+  var dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(host)
+  if (dotted) {
+    Buffer.from(dotted[1].split('.').map(Number)).copy(buf, 12)
+    host = host.slice(0, -dotted[1].length) + '0:0'
+  }
+  var halves = host.split('::')
+  var head = halves[0] ? halves[0].split(':') : []
+  var tail = halves.length > 1 && halves[1] ? halves[1].split(':') : []
+  var groups = head.concat(new Array(8 - head.length - tail.length).fill('0'), tail)
+  for (var i = 0; i < 8; i++) {
+    var value = parseInt(groups[i], 16)
+    if (i < 6 || !dotted) buf.writeUInt16BE(value, i * 2)
+  }
+  return buf
+}
+
+// { host, port } from a compact address (6 or 18 bytes), in the form sockets report; null for
+// port 0, a wrong length, or an IPv6 form that embeds an IPv4 address (not an IPv6 node)
+function decodeAddress (buf) {
+  if (buf.length !== 6 && buf.length !== 18) return null
+  var port = buf.readUInt16BE(buf.length - 2)
+  if (!port) return null
+  if (buf.length === 6) return { host: buf[0] + '.' + buf[1] + '.' + buf[2] + '.' + buf[3], port: port }
+  var groups = []
+  for (var i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(i))
+  var embedsIPv4 = groups.slice(0, 5).every(isZero) && (groups[5] === 0xffff || (groups[5] === 0 && groups[6] !== 0))
+  if (embedsIPv4) return null
+  return { host: formatIPv6(groups), port: port }
+}
+
+// RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups (the first
+// of equals) as '::'
+function formatIPv6 (groups) {
+  var best = -1
+  var bestLength = 1
+  for (var i = 0; i < 8; i++) {
+    var j = i
+    while (j < 8 && groups[j] === 0) j++
+    if (j - i > bestLength) {
+      best = i
+      bestLength = j - i
+    }
+    if (j > i) i = j
+  }
+  var hex = groups.map(function (g) { return g.toString(16) })
+  if (best === -1) return hex.join(':')
+  return hex.slice(0, best).join(':') + '::' + hex.slice(best + bestLength).join(':')
+}
+
+function isZero (n) {
+  return n === 0
+}
+
+// "host:port", "[v6]:port" or { host, port }
 function parsePeer (peer) {
-  if (typeof peer === 'string') return { host: peer.split(':')[0], port: Number(peer.split(':')[1]) }
-  return peer
+  if (typeof peer !== 'string') return peer
+  var bracketed = /^\[([^\]]*)\]:(\d+)$/.exec(peer)
+  if (bracketed) return { host: bracketed[1], port: Number(bracketed[2]) }
+  var at = peer.lastIndexOf(':')
+  return { host: peer.slice(0, at), port: Number(peer.slice(at + 1)) }
 }
 
 function noop () {}
+
+RPC.encodeNodes = encodeNodes
+RPC.parseNodes = parseNodes
+RPC.encodeIp = encodeIp
+RPC.decodeAddress = decodeAddress
+RPC.parsePeer = parsePeer
 
 function toBuffer (str) {
   if (Buffer.isBuffer(str)) return str
