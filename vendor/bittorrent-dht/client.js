@@ -46,6 +46,8 @@ class DHT extends EventEmitter {
     this.destroyed = false
     this.nodeId = this._rpc.id
     this.nodes = this._rpc.nodes
+    // BEP32: 4 (IPv4, the default) or 6, the family of this node's socket, nodes and peers
+    this.family = this._rpc.family || 4
 
     // ensure only *one* ping it running at the time to avoid infinite async
     // ping recursion, and make the latest one is always ran, but inbetween ones
@@ -146,6 +148,12 @@ class DHT extends EventEmitter {
 
   _pingAll (cb) {
     this._checkAndRemoveNodes(this.nodes.toArray(), cb)
+  }
+
+  // BEP32: a node of the other family, whose nodes answer queries that `want` them
+  pair (other) {
+    this._rpc.sibling = other._rpc
+    other._rpc.sibling = this._rpc
   }
 
   removeBucketCheckInterval () {
@@ -405,7 +413,7 @@ class DHT extends EventEmitter {
     const table = this._tables.get(infoHash.toString('hex'))
     if (!table) return this._preannounce(infoHash, port, cb)
 
-    if (this._host) {
+    if (this._host && familyOf(this._host) === this.family) {
       const dhtPort = this.listening ? this.address().port : 0
       this._addPeer(
         { host: this._host, port: port || dhtPort },
@@ -744,35 +752,31 @@ function createGetResponse (id, token, value) {
   return r
 }
 
+// compact peer info: 6 bytes for IPv4, 18 for IPv6 (BEP32)
 function encodePeer (host, port) {
-  const buf = Buffer.allocUnsafe(6)
-  const ip = host.split('.')
-  for (let i = 0; i < 4; i++) buf[i] = parseInt(ip[i] || 0, 10)
-  buf.writeUInt16BE(port, 4)
+  const ip = krpc.encodeIp(host) || Buffer.alloc(4)
+  const buf = Buffer.allocUnsafe(ip.length + 2)
+  ip.copy(buf, 0)
+  buf.writeUInt16BE(port, ip.length)
   return buf
 }
 
+// values of another length, or not bytes at all, are skipped
 function decodePeers (buf) {
   const peers = []
+  if (!Array.isArray(buf)) return peers
 
-  try {
-    for (let i = 0; i < buf.length; i++) {
-      const port = buf[i].readUInt16BE(4)
-      if (!port) continue
-      peers.push({
-        host: parseIp(buf[i], 0),
-        port
-      })
-    }
-  } catch (err) {
-    // do nothing
+  for (let i = 0; i < buf.length; i++) {
+    if (!Buffer.isBuffer(buf[i])) continue
+    const peer = krpc.decodeAddress(buf[i])
+    if (peer) peers.push(peer)
   }
 
   return peers
 }
 
-function parseIp (buf, offset) {
-  return `${buf[offset++]}.${buf[offset++]}.${buf[offset++]}.${buf[offset++]}`
+function familyOf (host) {
+  return host.includes(':') ? 6 : 4
 }
 
 function encodeSigData (msg) {
