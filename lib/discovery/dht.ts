@@ -120,10 +120,15 @@ export class DhtDiscovery {
     dht.once('ready', onReady)
     dht.on('node', onReady)
     const port = await new Promise<number>((resolve, reject) => {
+      // k-rpc-socket passes on only EACCES and EADDRINUSE as errors; a bind that fails otherwise
+      // (EADDRNOTAVAIL, or EAFNOSUPPORT on a machine without IPv6) comes as a warning.
+      const onWarning = (err: Error): void => { if ((err as NodeJS.ErrnoException).syscall === 'bind') reject(err) }
       dht.once('error', reject)
+      dht.on('warning', onWarning)
       // Before the first tick: the bootstrap queries must leave from this port, not a random one.
       dht.listen(this.opts.port, this.opts.host, () => {
         dht.off('error', reject)
+        dht.off('warning', onWarning)
         resolve(dht.address().port)
       })
     }).catch(async (err: Error) => {

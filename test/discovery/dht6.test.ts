@@ -1,0 +1,113 @@
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import dgram from 'node:dgram'
+import DHT from 'bittorrent-dht'
+import { Torrent, Archive, createKeypair, type TorrentOptions } from '../../index.js'
+import { verify, loadEd25519 } from '../../lib/mutable/keys.js'
+import { DhtFamilies } from '../../lib/discovery/dht-families.js'
+import { familiesFor } from '../../lib/discovery/dht-family.js'
+import { until } from '../helpers/fixtures.js'
+
+/** A bittorrent-dht node of `family` alone on loopback: the bootstrap of the clients here. */
+async function bootNode (t: TestContext, family: 4 | 6): Promise<{ dht: DHT, address: string }> {
+  await loadEd25519()
+  const host = family === 6 ? '::1' : '127.0.0.1'
+  const dht = new DHT({ bootstrap: false, family, verify })
+  await new Promise<void>((resolve) => dht.listen(0, host, () => resolve()))
+  t.after(() => new Promise<void>((resolve) => dht.destroy(() => resolve())))
+  const port = dht.address().port
+  return { dht, address: family === 6 ? `[::1]:${port}` : `127.0.0.1:${port}` }
+}
+
+async function client (t: TestContext, opts: TorrentOptions): Promise<Torrent> {
+  // natTraversal off: a client with no host would otherwise ask the default gateway for a mapping.
+  const c = new Torrent({ lsd: false, pex: false, natTraversal: false, ...opts })
+  t.after(() => c.stop())
+  await c.start()
+  return c
+}
+
+async function draft (text: string): Promise<Archive> {
+  const archive = new Archive()
+  await archive.writeFile('/a.txt', text)
+  return archive
+}
+
+test('which DHT nodes a client runs for its host', () => {
+  assert.deepEqual(familiesFor(undefined, true), [4, 6])
+  assert.deepEqual(familiesFor('::', true), [4, 6])
+  assert.deepEqual(familiesFor(undefined, false), [4])
+  assert.deepEqual(familiesFor('127.0.0.1', true), [4])
+  assert.deepEqual(familiesFor('::1', true), [6])
+  assert.deepEqual(familiesFor('::1', false), [6])
+})
+
+test('three clients on ::1 alone find a seed and a BEP46 link through the IPv6 DHT', async (t) => {
+  const boot = await bootNode(t, 6)
+  const [seeder, publisher, reader] = await Promise.all([0, 1, 2].map(() => client(t, { host: '::1', dht: [boot.address] })))
+  assert.ok(seeder!.dhtPort > 0)
+
+  const magnet = await seeder!.seed(await draft('over the IPv6 DHT'))
+  const infoHash = /btih:([0-9a-f]{40})/.exec(magnet)![1]!
+  const archive = await reader!.lookup(infoHash, { timeout: 20_000 })
+  assert.equal(await archive.readFile('/a.txt', 'utf8'), 'over the IPv6 DHT')
+  assert.ok(archive.peers.includes(`[::1]:${seeder!.port}`), `connected to the seeder it found in the DHT (${archive.peers.join(', ')})`)
+  await archive.close()
+
+  const { publicKey, privateKey } = await createKeypair()
+  const link = await publisher!.publish(magnet, publicKey, privateKey)
+  const linked = await reader!.lookup(link, { timeout: 20_000 })
+  assert.equal(await linked.readFile('/a.txt', 'utf8'), 'over the IPv6 DHT')
+  await linked.close()
+  // Every node the bootstrap node knows is an IPv6 one, our three clients among them.
+  const known = boot.dht.nodes.toArray()
+  assert.ok(known.length >= 3 && known.every((n) => n.host === '::1'), JSON.stringify(known.map((n) => `${n.host}:${n.port}`)))
+})
+
+test('a client on every interface joins both DHTs at one port number; its announce and its item reach both', async (t) => {
+  const [boot4, boot6] = await Promise.all([bootNode(t, 4), bootNode(t, 6)])
+  const both = await client(t, { dht: [boot4.address, boot6.address] })
+  const port = both.dhtPort
+  await until(() => boot4.dht.nodes.toArray().some((n) => n.port === port) && boot6.dht.nodes.toArray().some((n) => n.host === '::1' && n.port === port),
+    10_000, 'the client in both routing tables')
+
+  const magnet = await both.seed(await draft('both families'))
+  const { publicKey, privateKey } = await createKeypair()
+  const link = await both.publish(magnet, publicKey, privateKey)
+  // Each reader is in one DHT only: what it finds was announced and put there.
+  const reader4 = await client(t, { host: '127.0.0.1', dht: [boot4.address] })
+  const reader6 = await client(t, { host: '::1', dht: [boot6.address] })
+  for (const [reader, address] of [[reader4, `127.0.0.1:${both.port}`], [reader6, `[::1]:${both.port}`]] as const) {
+    const archive = await reader.lookup(link, { timeout: 20_000 })
+    assert.equal(await archive.readFile('/a.txt', 'utf8'), 'both families')
+    assert.ok(archive.peers.includes(address), `${address} among ${archive.peers.join(', ')}`)
+    await archive.close()
+  }
+})
+
+test('dht6: false keeps a client out of the IPv6 DHT', async (t) => {
+  const [boot4, boot6] = await Promise.all([bootNode(t, 4), bootNode(t, 6)])
+  const c = await client(t, { dht: [boot4.address, boot6.address], dht6: false })
+  await until(() => boot4.dht.nodes.toArray().some((n) => n.port === c.dhtPort), 10_000, 'the client in the IPv4 DHT')
+  // A lookup walks the IPv6 DHT if there is a node of ours in it: there is none to walk.
+  await new Promise<void>((resolve) => boot6.dht.lookup(Buffer.alloc(20, 1), () => resolve()))
+  assert.equal(boot6.dht.nodes.count(), 0)
+})
+
+test('the IPv6 node takes any port when its IPv4 sibling\'s number is taken on udp6', async (t) => {
+  const taken = dgram.createSocket({ type: 'udp6', ipv6Only: true })
+  await new Promise<void>((resolve) => taken.bind(0, '::', () => resolve()))
+  t.after(() => new Promise<void>((resolve) => taken.close(() => resolve())))
+  const port = taken.address().port
+  const dht = new DhtFamilies({ bootstrap: [], port, peerPort: 7001, onPeer: () => {} })
+  t.after(() => dht.close())
+  // The IPv4 node binds the number (udp4 is free), the IPv6 one cannot.
+  assert.equal(await dht.start(), port)
+  assert.ok(dht.portOf(6) > 0 && dht.portOf(6) !== port, `IPv6 node at ${dht.portOf(6)}`)
+})
+
+test('an IPv6 host this machine does not have fails start() when the IPv6 node is the only one', async (t) => {
+  const dht = new DhtFamilies({ bootstrap: [], port: 0, host: '2001:db8::1', peerPort: 7001, onPeer: () => {} })
+  t.after(() => dht.close())
+  await assert.rejects(dht.start(), { code: 'EADDRNOTAVAIL' })
+})
