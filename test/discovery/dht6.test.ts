@@ -1,9 +1,12 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import dgram from 'node:dgram'
+import { EventEmitter } from 'node:events'
 import DHT from 'bittorrent-dht'
 import { Torrent, Archive, createKeypair, type TorrentOptions } from '../../index.js'
-import { verify, loadEd25519 } from '../../lib/mutable/keys.js'
+import { verify, sign, loadEd25519 } from '../../lib/mutable/keys.js'
+import { eitherFamily, type DhtItem, type JoinableDht } from '../../lib/mutable/dht-api.js'
+import { signedData } from '../../lib/mutable/item.js'
 import { DhtFamilies } from '../../lib/discovery/dht-families.js'
 import { familiesFor } from '../../lib/discovery/dht-family.js'
 import { until } from '../helpers/fixtures.js'
@@ -110,4 +113,48 @@ test('an IPv6 host this machine does not have fails start() when the IPv6 node i
   const dht = new DhtFamilies({ bootstrap: [], port: 0, host: '2001:db8::1', peerPort: 7001, onPeer: () => {} })
   t.after(() => dht.close())
   await assert.rejects(dht.start(), { code: 'EADDRNOTAVAIL' })
+})
+
+/** A stand-in node that answers every get with `item` and every put with `stored` (and `err`). */
+function fakeNode (item: DhtItem | null, stored = 0, err: Error | null = null): JoinableDht & EventEmitter {
+  return Object.assign(new EventEmitter(), {
+    nodes: { count: () => 1 },
+    get: (_target: Buffer, _opts: unknown, cb: (err: Error | null, item?: DhtItem | null) => void) => setImmediate(() => cb(null, item)),
+    put: (_opts: unknown, cb: (err: Error | null, target: Buffer, responses: number) => void) => setImmediate(() => cb(err, Buffer.alloc(20, 9), stored))
+  })
+}
+
+test('a get over both families takes the highest seq whose signature holds; a put counts every node that stored it', async () => {
+  await loadEd25519()
+  const { publicKey, privateKey } = await createKeypair()
+  const item = (seq: number, forged = false): DhtItem => {
+    const v = { ih: Buffer.alloc(20, seq) }
+    const sig = sign(signedData({ seq, v }), privateKey)
+    if (forged) sig[0]! ^= 1
+    return { v, seq, k: publicKey, sig }
+  }
+  const get = (dht: JoinableDht): Promise<DhtItem | null | undefined> => new Promise((resolve, reject) =>
+    dht.get(Buffer.alloc(20), { verify }, (err, found) => err !== null ? reject(err) : resolve(found)))
+  assert.equal((await get(eitherFamily([fakeNode(item(5)), fakeNode(item(9, true))])))?.seq, 5, 'a forged higher seq loses')
+  assert.equal((await get(eitherFamily([fakeNode(item(5)), fakeNode(item(7))])))?.seq, 7)
+  assert.equal((await get(eitherFamily([fakeNode(null), fakeNode(item(3))])))?.seq, 3)
+  assert.equal(await get(eitherFamily([fakeNode(null), fakeNode(null)])), null)
+
+  const put = (dht: JoinableDht): Promise<{ err: Error | null, stored: number }> => new Promise((resolve) =>
+    dht.put({ k: publicKey, v: { ih: Buffer.alloc(20) }, seq: 1, sign: () => Buffer.alloc(64) }, (err, _target, stored) => resolve({ err, stored })))
+  assert.deepEqual(await put(eitherFamily([fakeNode(null, 0, new Error('refused')), fakeNode(null, 3)])), { err: null, stored: 3 })
+  const none = await put(eitherFamily([fakeNode(null, 0, new Error('refused')), fakeNode(null, 0)]))
+  assert.equal(none.stored, 0)
+  assert.equal(none.err?.message, 'refused')
+})
+
+test('waiting for a node over both families: the first node of either ends the wait, once', () => {
+  const [a, b] = [fakeNode(null), fakeNode(null)]
+  const both = eitherFamily([a, b])
+  let calls = 0
+  both.once('node', () => calls++)
+  b.emit('node')
+  a.emit('node')
+  assert.equal(calls, 1)
+  assert.equal(a.listenerCount('node') + b.listenerCount('node'), 0, 'no listener left behind')
 })
