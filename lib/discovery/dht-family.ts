@@ -30,3 +30,18 @@ export function familiesFor (host: string | undefined, ipv6: boolean): DhtFamily
   if (net.isIPv6(host)) return [6]
   return [4]
 }
+
+/**
+ * What the guard's per-address limits count as one address: an IPv4 address, or an IPv6 /64,
+ * which is one subscriber's (as an IPv4 address is one router's): a node that holds a /64 would
+ * otherwise have 2^64 addresses to flood a routing table and the rate limit from.
+ */
+export function subscriberKey (host: string): string {
+  if (!host.includes(':')) return host
+  const [head = '', tail] = host.split('::')
+  const groups = (text: string): string[] => text === '' ? [] : text.split(':').flatMap((g) => g.includes('.') ? ['0', '0'] : [g])
+  const before = groups(head)
+  const after = tail === undefined ? [] : groups(tail)
+  const all = [...before, ...Array<string>(Math.max(0, 8 - before.length - after.length)).fill('0'), ...after]
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`
+}

@@ -15,3 +15,10 @@ declare module 'k-rpc' {
   }
   export default krpc
 }
+
+/** k-bucket (the routing table of k-rpc), as tests build one; typed as bittorrent-dht's RoutingTable. */
+declare module 'k-bucket' {
+  import type { RoutingTable } from 'bittorrent-dht'
+  const KBucket: new (opts: { localNodeId: Buffer, numberOfNodesPerKBucket?: number }) => RoutingTable
+  export default KBucket
+}
