@@ -1,6 +1,8 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import dgram from 'node:dgram'
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import { EventEmitter } from 'node:events'
 import DHT from 'bittorrent-dht'
 import { Torrent, Archive, createKeypair, type TorrentOptions } from '../../index.js'
@@ -9,7 +11,7 @@ import { eitherFamily, type DhtItem, type JoinableDht } from '../../lib/mutable/
 import { signedData } from '../../lib/mutable/item.js'
 import { DhtFamilies } from '../../lib/discovery/dht-families.js'
 import { familiesFor } from '../../lib/discovery/dht-family.js'
-import { until } from '../helpers/fixtures.js'
+import { tmpDir, until } from '../helpers/fixtures.js'
 
 /** A bittorrent-dht node of `family` alone on loopback: the bootstrap of the clients here. */
 async function bootNode (t: TestContext, family: 4 | 6): Promise<{ dht: DHT, address: string }> {
@@ -86,6 +88,24 @@ test('a client on every interface joins both DHTs at one port number; its announ
     assert.ok(archive.peers.includes(address), `${address} among ${archive.peers.join(', ')}`)
     await archive.close()
   }
+})
+
+test('the IPv6 node cache in stateDir bootstraps the next run, beside the IPv4 one', async (t) => {
+  const [boot4, boot6] = await Promise.all([bootNode(t, 4), bootNode(t, 6)])
+  const stateDir = await tmpDir(t)
+  const first = new Torrent({ lsd: false, pex: false, natTraversal: false, dht: [boot4.address, boot6.address], stateDir })
+  await first.start()
+  await until(() => boot4.dht.nodes.toArray().some((n) => n.port === first.dhtPort) && boot6.dht.nodes.toArray().some((n) => n.port === first.dhtPort),
+    10_000, 'the first run in both DHTs')
+  await first.stop()
+  const saved = async (file: string): Promise<string[]> =>
+    (JSON.parse(await fs.readFile(path.join(stateDir, file), 'utf8')) as { nodes: Array<{ host: string, port: number }> }).nodes.map((n) => `${n.host}:${n.port}`)
+  assert.deepEqual(await saved('dht-nodes.json'), [`127.0.0.1:${boot4.dht.address().port}`])
+  assert.deepEqual(await saved('dht-nodes6.json'), [`::1:${boot6.dht.address().port}`])
+
+  // No bootstrap list: only the cache can lead the second run to boot6.
+  const second = await client(t, { host: '::1', dht: [], stateDir })
+  await until(() => boot6.dht.nodes.toArray().some((n) => n.port === second.dhtPort), 10_000, 'the second run back in the IPv6 DHT from its cache')
 })
 
 test('dht6: false keeps a client out of the IPv6 DHT', async (t) => {
