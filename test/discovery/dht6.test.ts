@@ -103,8 +103,9 @@ test('the IPv6 node cache in stateDir bootstraps the next run, beside the IPv4 o
   assert.deepEqual(await saved('dht-nodes.json'), [`127.0.0.1:${boot4.dht.address().port}`])
   assert.deepEqual(await saved('dht-nodes6.json'), [`::1:${boot6.dht.address().port}`])
 
-  // No bootstrap list: only the cache can lead the second run to boot6.
+  // No bootstrap list: only the cache can lead the second run's announce to boot6.
   const second = await client(t, { host: '::1', dht: [], stateDir })
+  await second.seed(await draft('cached'))
   await until(() => boot6.dht.nodes.toArray().some((n) => n.port === second.dhtPort), 10_000, 'the second run back in the IPv6 DHT from its cache')
 })
 
