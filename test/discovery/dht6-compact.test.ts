@@ -61,7 +61,7 @@ test('a compact IPv6 entry with port 0 or an IPv4 address inside is skipped', ()
 
 test('bootstrap "host:port" parsing knows brackets', () => {
   assert.deepEqual(krpc.parsePeer('[::1]:6881'), { host: '::1', port: 6881 })
-  assert.deepEqual(krpc.parsePeer('[2001:db8::1]:1'), { host: '2001:db8::1', port: 1 })
+  assert.deepEqual(krpc.parsePeer('[2001:DB8:0:0::1]:1'), { host: '2001:db8::1', port: 1 }, 'in the form answers come from')
   assert.deepEqual(krpc.parsePeer('127.0.0.1:6881'), { host: '127.0.0.1', port: 6881 })
   assert.deepEqual(krpc.parsePeer('router.example:6881'), { host: 'router.example', port: 6881 })
 })

@@ -467,6 +467,13 @@ function formatIPv6 (groups) {
   return hex.slice(0, best).join(':') + '::' + hex.slice(best + bestLength).join(':')
 }
 
+function canonicalIPv6 (host) {
+  var buf = encodeIp(host)
+  var groups = []
+  for (var i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(i))
+  return formatIPv6(groups)
+}
+
 function isZero (n) {
   return n === 0
 }
@@ -475,7 +482,8 @@ function isZero (n) {
 function parsePeer (peer) {
   if (typeof peer !== 'string') return peer
   var bracketed = /^\[([^\]]*)\]:(\d+)$/.exec(peer)
-  if (bracketed) return { host: bracketed[1], port: Number(bracketed[2]) }
+  // in the form sockets report the address answers come from, as k-rpc-socket compares them
+  if (bracketed) return { host: net.isIPv6(bracketed[1]) ? canonicalIPv6(bracketed[1]) : bracketed[1], port: Number(bracketed[2]) }
   var at = peer.lastIndexOf(':')
   return { host: peer.slice(0, at), port: Number(peer.slice(at + 1)) }
 }
