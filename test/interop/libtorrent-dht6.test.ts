@@ -1,9 +1,11 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import DHT from 'bittorrent-dht'
-import { Torrent } from '../../index.js'
+import { Torrent, Archive, createKeypair } from '../../index.js'
+import { verify, loadEd25519 } from '../../lib/mutable/keys.js'
 import { tmpDir, writeRandomFile } from '../helpers/fixtures.js'
 import { STEP_MS, downloaded } from './fixtures.js'
 import { libtorrentMissing, startLtPeer } from './lt-peer.js'
@@ -14,12 +16,24 @@ const LT_LIMIT_S = 90
 /** libtorrent listens, and so runs its DHT node, on ::1 alone: no IPv4 at all. */
 const LT_IPV6_ONLY = { LT_PEER_LISTEN: '[::1]:0' }
 
-/** A node of our IPv6 DHT (the vendored bittorrent-dht) alone on ::1, the bootstrap of both sides. */
-async function ipv6Dht (t: TestContext): Promise<string> {
-  const dht = new DHT({ bootstrap: false, family: 6 })
-  await new Promise<void>((resolve) => dht.listen(0, '::1', () => resolve()))
-  t.after(() => new Promise<void>((resolve) => dht.destroy(() => resolve())))
-  return `[::1]:${dht.address().port}`
+/**
+ * `size` nodes of our IPv6 DHT (the vendored bittorrent-dht) on ::1, the first the bootstrap of
+ * the others and of both sides: "[::1]:port".
+ */
+async function ipv6Dht (t: TestContext, size = 1): Promise<string> {
+  await loadEd25519()
+  const nodes: DHT[] = []
+  t.after(() => Promise.all(nodes.map((dht) => new Promise<void>((resolve) => dht.destroy(() => resolve())))))
+  const listening = async (dht: DHT): Promise<DHT> => {
+    nodes.push(dht)
+    await new Promise<void>((resolve) => dht.listen(0, '::1', () => resolve()))
+    return dht
+  }
+  const first = await listening(new DHT({ bootstrap: false, family: 6, verify }))
+  const bootstrap = `[::1]:${first.address().port}`
+  const rest = await Promise.all(Array.from({ length: size - 1 }, () => listening(new DHT({ bootstrap: [bootstrap], family: 6, verify }))))
+  await Promise.all(rest.map((dht) => dht.ready === true ? undefined : new Promise<void>((resolve) => dht.once('ready', () => resolve()))))
+  return bootstrap
 }
 
 /** Our client on ::1 alone: its only DHT node is the IPv6 one. */
@@ -62,4 +76,28 @@ test('we seed on IPv6 alone and announce to the IPv6 DHT; libtorrent on IPv6 alo
     .next<{ clients: Array<{ name: string }> }>('finished download', STEP_MS)
   assert.ok(got.clients.some((c) => c.name.startsWith('trackerless ')), 'libtorrent did not download from us')
   assert.ok((await fs.readFile(path.join(out, 'data.bin'))).equals(await fs.readFile(file)), 'data.bin differs')
+})
+
+test('BEP44 over IPv6 alone both ways: libtorrent reads the { ih } we publish, and we get the item it puts next', { skip }, async (t) => {
+  // BEP44 asks for at least 8 nodes to store an item.
+  const dht = await ipv6Dht(t, 10)
+  const publisher = await ipv6Client(t, dht)
+  const seed = randomBytes(32)
+  const { publicKey, privateKey } = await createKeypair(seed)
+  const key = publicKey.toString('hex')
+  const draft = new Archive()
+  await draft.writeFile('/a.txt', 'v1')
+  const magnet = await publisher.seed(draft)
+  const link = await publisher.publish(magnet, publicKey, privateKey)
+  const read = await startLtPeer(t, ['dht-get', key, '--dht', dht], LT_LIMIT_S, { env: LT_IPV6_ONLY })
+    .next<{ seq: number, rendered: string }>('item', STEP_MS)
+  assert.equal(read.seq, 1)
+  assert.match(read.rendered, new RegExp(`'ih': '${/btih:([0-9a-f]{40})/.exec(magnet)![1]!}'`))
+
+  // libtorrent's binding puts only strings: a genuine item under our key, but not a torrent.
+  const put = await startLtPeer(t, ['dht-put', key, seed.toString('hex'), 'a libtorrent note', '--dht', dht], LT_LIMIT_S, { env: LT_IPV6_ONLY })
+    .next<{ seq: number }>('put', STEP_MS)
+  assert.equal(put.seq, 2)
+  const reader = await ipv6Client(t, dht)
+  await assert.rejects(reader.lookup(link, { timeout: STEP_MS }), { code: 'EBADTORRENT' })
 })
