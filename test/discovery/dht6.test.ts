@@ -11,6 +11,8 @@ import { eitherFamily, type DhtItem, type JoinableDht } from '../../lib/mutable/
 import { signedData } from '../../lib/mutable/item.js'
 import { DhtFamilies } from '../../lib/discovery/dht-families.js'
 import { familiesFor } from '../../lib/discovery/dht-family.js'
+import { Command } from 'commander'
+import { addCommonOptions, addDhtOptions, clientOptions, type CommonOptions } from '../../lib/cli/common.js'
 import { tmpDir, until } from '../helpers/fixtures.js'
 
 /** A bittorrent-dht node of `family` alone on loopback: the bootstrap of the clients here. */
@@ -45,6 +47,16 @@ test('which DHT nodes a client runs for its host', () => {
   assert.deepEqual(familiesFor('127.0.0.1', true), [4])
   assert.deepEqual(familiesFor('::1', true), [6])
   assert.deepEqual(familiesFor('::1', false), [6])
+})
+
+test('CLI: --no-dht6 turns the IPv6 node off, in every command that has a DHT', () => {
+  for (const add of [addCommonOptions, addDhtOptions]) {
+    const parse = (args: string[]): CommonOptions => add(new Command()).exitOverride().parse(args, { from: 'user' }).opts<CommonOptions>()
+    assert.equal(clientOptions(parse(['--no-dht6'])).dht6, false)
+    assert.equal(clientOptions(parse(['--bootstrap', '[::1]:6881'])).dht6, undefined)
+    // publish has no --no-dht: it sets dht itself.
+    assert.deepEqual(clientOptions({ ...parse(['--bootstrap', '[::1]:6881']), dht: true }).dht, ['[::1]:6881'])
+  }
 })
 
 test('three clients on ::1 alone find a seed and a BEP46 link through the IPv6 DHT', async (t) => {
