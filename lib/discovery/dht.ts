@@ -9,8 +9,12 @@ import type { DhtIdentity } from './dht-identity.js'
 import { guardedDht, type GuardedDhtOptions } from './guarded-dht.js'
 import type { DhtFamily } from './dht-family.js'
 
-/** The public mainline routers: the default bootstrap when the user names none. */
-export const PUBLIC_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881']
+/**
+ * The public mainline routers: the default bootstrap when the user names none. libtorrent's own
+ * (dht.libtorrent.org) is in its default list for the IPv6 DHT too (each node resolves the names
+ * in its own family).
+ */
+export const PUBLIC_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881', 'dht.libtorrent.org:25401']
 
 export interface DhtDiscoveryOptions {
   /** "host:port" nodes to join through; may be empty when `stateDir` holds nodes from a last run. */
