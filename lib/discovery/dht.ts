@@ -10,9 +10,9 @@ import { guardedDht, type GuardedDhtOptions } from './guarded-dht.js'
 import type { DhtFamily } from './dht-family.js'
 
 /**
- * The public mainline routers: the default bootstrap when the user names none. libtorrent's own
- * (dht.libtorrent.org) is in its default list for the IPv6 DHT too (each node resolves the names
- * in its own family).
+ * The public mainline routers: the default bootstrap when the user names none. libtorrent's
+ * (dht.libtorrent.org) heads its default list, which libtorrent's IPv6 DHT node bootstraps from
+ * too; each of our nodes resolves the names in its own family.
  */
 export const PUBLIC_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881', 'dht.libtorrent.org:25401']
 
