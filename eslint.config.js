@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'docs/api/**', '.build-*/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'vendor/**', 'docs/api/**', '.build-*/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

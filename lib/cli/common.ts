@@ -15,6 +15,8 @@ export interface OutputFlags {
 export interface CommonOptions extends OutputFlags {
   bootstrap?: string[]
   dht: boolean
+  /** --no-dht6: no IPv6 DHT node (BEP32) beside the IPv4 one. */
+  dht6?: boolean
   lsd: boolean
   pex: boolean
   /** --no-nat: no port mapping on the router. Absent on commands without the flag. */
@@ -41,6 +43,7 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
   cmd
     .addOption(new Option('--bootstrap <host:port>', 'DHT bootstrap node (repeatable)').argParser(collectAddress))
     .option('--no-dht', 'do not use the DHT')
+    .option('--no-dht6', 'no IPv6 DHT node beside the IPv4 one')
     .option('--no-lsd', 'do not use local service discovery')
     .option('--no-pex', 'do not use peer exchange')
     .option('--no-nat', 'do not map the peer and DHT ports on the router (NAT-PMP, PCP, UPnP IGD)')
@@ -61,6 +64,7 @@ export function addDhtOptions (cmd: Command): Command {
   cmd
     .addOption(new Option('--bootstrap <host:port>', 'DHT bootstrap node (repeatable)').argParser(collectAddress))
     .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
+    .option('--no-dht6', 'no IPv6 DHT node beside the IPv4 one')
     .option('--bind <address>', 'address to bind the DHT port (default: all interfaces)')
     .option('--state-dir <dir>', 'where DHT nodes persist between runs')
   return addOutputOptions(cmd)
@@ -99,6 +103,7 @@ export function clientOptions (o: CommonOptions, storage?: TorrentOptions['stora
     ...(o.bind !== undefined ? { host: o.bind } : {}),
     ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
     ...(o.nat === false ? { natTraversal: false } : {}),
+    ...(o.dht6 === false ? { dht6: false } : {}),
     ...(o.encryption !== undefined ? { encryption: o.encryption } : {}),
     ...(o.tcp === false ? { tcp: false } : {}),
     ...(o.utp === false ? { utp: false } : {}),

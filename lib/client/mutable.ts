@@ -1,4 +1,4 @@
-import type DHT from 'bittorrent-dht'
+import type { JoinableDht } from '../mutable/dht-api.js'
 import { resolveMutable, type Resolved } from '../mutable/resolve.js'
 import { TrackerlessError } from '../errors.js'
 
@@ -7,7 +7,7 @@ import { TrackerlessError } from '../errors.js'
  * a node (a client just started may not have joined yet). Rejects with ETIMEDOUT when nothing is
  * found in time, EBADSIG when only forgeries are, EABORTED on `signal`.
  */
-export async function resolveWithin (dht: DHT, publicKey: Buffer, salt: Buffer | undefined, timeout: number, signal?: AbortSignal): Promise<Resolved> {
+export async function resolveWithin (dht: JoinableDht, publicKey: Buffer, salt: Buffer | undefined, timeout: number, signal?: AbortSignal): Promise<Resolved> {
   const found = await deadline(joined(dht).then(() => resolveMutable(dht, publicKey, salt)), timeout, signal,
     `no DHT node had an item for this key within ${timeout} ms; check that the client reaches the DHT (bootstrap nodes), or raise { timeout }`)
   if (found === null) throw new TrackerlessError('ETIMEDOUT', 'no DHT node has an item for this key; check that it was published, and with this salt')
@@ -15,7 +15,7 @@ export async function resolveWithin (dht: DHT, publicKey: Buffer, salt: Buffer |
 }
 
 /** Resolves once the DHT knows at least one node. */
-export function joined (dht: DHT): Promise<void> {
+export function joined (dht: JoinableDht): Promise<void> {
   if (dht.nodes.count() > 0) return Promise.resolve()
   return new Promise((resolve) => dht.once('node', () => resolve()))
 }

@@ -9,6 +9,13 @@ export interface TorrentOptions {
   /** DHT bootstrap nodes ("host:port"); false disables the DHT. */
   dht?: string[] | false
   dhtPort?: number
+  /**
+   * BEP32: a second DHT node on IPv6 (its own UDP socket, at the same port number when free)
+   * beside the IPv4 one, when `host` is unset or '::' (default true); never an error on a machine
+   * without IPv6. An IPv6 `host` runs the IPv6 node alone, an IPv4 one the IPv4 node alone.
+   * Bootstrap nodes may be "[v6]:port".
+   */
+  dht6?: boolean
   torrentPort?: number
   /** 20 bytes; 40 hex characters; or any other string or bytes: up to 20 bytes are a prefix padded
    *  with random bytes, longer ones are hashed (SHA-1) to 20 bytes. Default: '-tl0100-' + random. */

@@ -114,7 +114,8 @@ export class Torrent {
       ...(o.dhtPort !== undefined ? { dhtPort: o.dhtPort } : {}),
       ...(o.host !== undefined ? { host: o.host } : {}),
       ...(o.lsd !== undefined ? { lsd: o.lsd } : {}),
-      ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {})
+      ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
+      ...(o.dht6 !== undefined ? { dht6: o.dht6 } : {})
     })
     try {
       await discovery.start()

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { DhtNodeInfo, DhtSocket, RoutingTable } from 'bittorrent-dht'
 import { isBep42Exempt, isBep42Valid } from './bep42.js'
 import { withReportedAddress } from './dht-identity.js'
+import { subscriberKey } from './dht-family.js'
 
 export interface DhtGuardOptions {
   /**
@@ -140,7 +141,7 @@ export class DhtGuard {
   private readonly policy: AdmissionPolicy
   private readonly limiter: RateLimiter
   private readonly solicited: Solicited
-  /** The id the routing table holds at each address (the last one, for exempt addresses). */
+  /** The id the routing table holds at each address, an IPv6 one by its /64 (the last one, for exempt addresses). */
   private readonly byHost = new Map<string, Buffer>()
 
   constructor (opts: DhtGuardOptions = {}) {
@@ -157,7 +158,7 @@ export class DhtGuard {
    */
   socket (inner: dgram.Socket, onResponse: (buf: Buffer, from: dgram.RemoteInfo) => void = () => {}): GuardedSocket {
     return new GuardedSocket(inner, (buf, from) => {
-      if (!this.policy.exempt(from.address) && !this.limiter.allow(from.address)) {
+      if (!this.policy.exempt(from.address) && !this.limiter.allow(subscriberKey(from.address))) {
         this.stats.rateLimited++
         return false
       }
@@ -184,19 +185,19 @@ export class DhtGuard {
    */
   watch (table: RoutingTable): void {
     this.byHost.clear()
-    for (const n of table.toArray()) if (n.id !== undefined) this.byHost.set(n.host, n.id)
+    for (const n of table.toArray()) if (n.id !== undefined) this.byHost.set(subscriberKey(n.host), n.id)
     const forget = (n: DhtNodeInfo): void => {
-      if (n.id !== undefined && this.byHost.get(n.host)?.equals(n.id) === true) this.byHost.delete(n.host)
+      if (n.id !== undefined && this.byHost.get(subscriberKey(n.host))?.equals(n.id) === true) this.byHost.delete(subscriberKey(n.host))
     }
-    table.on('added', (n) => { if (n.id !== undefined) this.byHost.set(n.host, n.id) })
+    table.on('added', (n) => { if (n.id !== undefined) this.byHost.set(subscriberKey(n.host), n.id) })
     table.on('removed', forget)
     table.on('updated', (old, n) => {
       forget(old)
-      if (n.id !== undefined) this.byHost.set(n.host, n.id)
+      if (n.id !== undefined) this.byHost.set(subscriberKey(n.host), n.id)
     })
     const add = table.add.bind(table)
     table.add = (node) => {
-      const refusal = node.id === undefined ? null : admission({ host: node.host, id: node.id }, this.byHost.get(node.host), this.policy)
+      const refusal = node.id === undefined ? null : admission({ host: node.host, id: node.id }, this.byHost.get(subscriberKey(node.host)), this.policy)
       if (refusal === null) return add(node)
       this.stats[refusal]++
       return table

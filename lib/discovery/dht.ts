@@ -7,9 +7,14 @@ import { probeNodes } from './node-probe.js'
 import type { DhtGuardStats } from './dht-guard.js'
 import type { DhtIdentity } from './dht-identity.js'
 import { guardedDht, type GuardedDhtOptions } from './guarded-dht.js'
+import type { DhtFamily } from './dht-family.js'
 
-/** The public mainline routers: the default bootstrap when the user names none. */
-export const PUBLIC_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881']
+/**
+ * The public mainline routers: the default bootstrap when the user names none. libtorrent's
+ * (dht.libtorrent.org) heads its default list, which libtorrent's IPv6 DHT node bootstraps from
+ * too; each of our nodes resolves the names in its own family.
+ */
+export const PUBLIC_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881', 'dht.libtorrent.org:25401']
 
 export interface DhtDiscoveryOptions {
   /** "host:port" nodes to join through; may be empty when `stateDir` holds nodes from a last run. */
@@ -27,6 +32,10 @@ export interface DhtDiscoveryOptions {
   onPeer: (infoHash: string, address: string) => void
   /** Limits against hostile nodes (see guarded-dht.ts); the defaults suit the open internet. */
   guard?: GuardedDhtOptions
+  /** BEP32: the IPv4 (default) or the IPv6 DHT; bootstrap nodes of the other family are skipped. */
+  family?: DhtFamily
+  /** The node id to start with (default random). */
+  nodeId?: Buffer
 }
 
 /** BEP5 peers expire after about 30 minutes on most nodes: announce twice in that time. */
@@ -90,11 +99,12 @@ export class DhtDiscovery {
 
   /** Binds the UDP port and starts joining the DHT (in the background); resolves with the port. */
   async start (): Promise<number> {
-    const cached = this.opts.stateDir !== undefined ? await loadNodes(this.opts.stateDir) : []
+    const family = this.opts.family ?? 4
+    const cached = this.opts.stateDir !== undefined ? await loadNodes(this.opts.stateDir, family) : []
     // Loaded here, not with the library: a client without the DHT never carries them.
     const [{ default: DhtNode }] = await Promise.all([import('bittorrent-dht'), loadEd25519()])
     // Our node stores and serves a BEP44 mutable item only if its signature holds.
-    const { dht, guard, identity } = guardedDht(DhtNode, { bootstrap: this.opts.bootstrap, verify }, this.opts.guard)
+    const { dht, guard, identity } = guardedDht(DhtNode, { bootstrap: this.opts.bootstrap, verify, ...(this.opts.nodeId !== undefined ? { nodeId: this.opts.nodeId } : {}) }, this.opts.guard, family)
     this.dht = dht
     this.guard = guard
     this.identity = identity
@@ -114,10 +124,15 @@ export class DhtDiscovery {
     dht.once('ready', onReady)
     dht.on('node', onReady)
     const port = await new Promise<number>((resolve, reject) => {
+      // k-rpc-socket passes on only EACCES and EADDRINUSE as errors; a bind that fails otherwise
+      // (EADDRNOTAVAIL, or EAFNOSUPPORT on a machine without IPv6) comes as a warning.
+      const onWarning = (err: Error): void => { if ((err as NodeJS.ErrnoException).syscall === 'bind') reject(err) }
       dht.once('error', reject)
+      dht.on('warning', onWarning)
       // Before the first tick: the bootstrap queries must leave from this port, not a random one.
       dht.listen(this.opts.port, this.opts.host, () => {
         dht.off('error', reject)
+        dht.off('warning', onWarning)
         resolve(dht.address().port)
       })
     }).catch(async (err: Error) => {
@@ -126,8 +141,8 @@ export class DhtDiscovery {
     })
     // Cached nodes enter the routing table only once they answer (see probeNodes), and only
     // after listen(): adding nodes can make bittorrent-dht ping, which binds a random port.
-    const host = this.opts.host !== undefined && net.isIPv4(this.opts.host) ? this.opts.host : undefined
-    void probeNodes(cached, { timeout: PROBE_TIMEOUT, signal: this.probing.signal, ...(host !== undefined ? { host } : {}) }, (node) => {
+    const host = this.opts.host !== undefined && net.isIP(this.opts.host) === family ? this.opts.host : undefined
+    void probeNodes(cached, { timeout: PROBE_TIMEOUT, signal: this.probing.signal, family, ...(host !== undefined ? { host } : {}) }, (node) => {
       if (!this.closed) dht.addNode(node)
     })
     // A late socket error (ICMP unreachable and the like) must not crash the process.
@@ -178,7 +193,7 @@ export class DhtDiscovery {
   private async save (): Promise<void> {
     const nodes = this.dht?.nodes.toArray() ?? []
     const known = nodes.flatMap((n) => n.id !== undefined ? [{ id: n.id, host: n.host, port: n.port, ...(n.seen !== undefined ? { seen: n.seen } : {}) }] : [])
-    if (this.opts.stateDir !== undefined && known.length > 0) await saveNodes(this.opts.stateDir, known)
+    if (this.opts.stateDir !== undefined && known.length > 0) await saveNodes(this.opts.stateDir, known, this.opts.family)
   }
 
   private tick (): void {

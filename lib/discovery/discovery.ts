@@ -1,6 +1,7 @@
-import type DHT from 'bittorrent-dht'
+import type { JoinableDht } from '../mutable/dht-api.js'
 import type { InfoHash } from '../util/ids.js'
-import { DhtDiscovery, PUBLIC_ROUTERS } from './dht.js'
+import { PUBLIC_ROUTERS } from './dht.js'
+import { DhtFamilies } from './dht-families.js'
 import { LocalDiscovery } from './lsd.js'
 
 export interface DiscoveryOptions {
@@ -18,6 +19,8 @@ export interface DiscoveryOptions {
   lsd?: boolean | { interface?: string }
   /** Where DHT nodes persist between runs. */
   stateDir?: string
+  /** BEP32: an IPv6 DHT node beside the IPv4 one (see DhtFamilies); default true. */
+  dht6?: boolean
 }
 
 interface Member {
@@ -33,7 +36,7 @@ interface Member {
 export class Discovery {
   private readonly opts: DiscoveryOptions
   private readonly members = new Map<string, Member>()
-  private dhtDiscovery: DhtDiscovery | null = null
+  private dhtDiscovery: DhtFamilies | null = null
   private lsd: LocalDiscovery | null = null
   private boundDhtPort = 0
 
@@ -47,21 +50,22 @@ export class Discovery {
   }
 
   /** The DHT node, for BEP44 get/put of mutable items; null when the DHT is off or not started. */
-  get dht (): DHT | null {
+  get dht (): JoinableDht | null {
     return this.dhtDiscovery?.node ?? null
   }
 
   async start (): Promise<void> {
     const onPeer = (infoHash: string, address: string): void => this.members.get(infoHash)?.onPeer(address)
     if (this.opts.dht !== false) {
-      const dht = new DhtDiscovery({
+      const dht = new DhtFamilies({
         bootstrap: this.opts.dht ?? PUBLIC_ROUTERS,
         port: this.opts.dhtPort ?? 0,
         peerPort: this.opts.port,
         ...(this.opts.announcePort !== undefined ? { announcePort: this.opts.announcePort } : {}),
         onPeer,
         ...(this.opts.host !== undefined ? { host: this.opts.host } : {}),
-        ...(this.opts.stateDir !== undefined ? { stateDir: this.opts.stateDir } : {})
+        ...(this.opts.stateDir !== undefined ? { stateDir: this.opts.stateDir } : {}),
+        ...(this.opts.dht6 !== undefined ? { ipv6: this.opts.dht6 } : {})
       })
       this.dhtDiscovery = dht
       this.boundDhtPort = await dht.start()

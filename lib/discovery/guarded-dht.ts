@@ -1,9 +1,9 @@
-import dgram from 'node:dgram'
 import type DHT from 'bittorrent-dht'
 import type { DhtInternals, DhtOptions } from 'bittorrent-dht'
 import { DhtGuard, type DhtGuardOptions } from './dht-guard.js'
 import { DhtIdentity } from './dht-identity.js'
 import { SplitValueStore } from './dht-store.js'
+import { familySocket, isSharedAddress, type DhtFamily } from './dht-family.js'
 
 export interface GuardedDhtOptions extends DhtGuardOptions {
   /** BEP44 items kept of each kind (defaults: dht-store.ts). */
@@ -14,15 +14,16 @@ export interface GuardedDhtOptions extends DhtGuardOptions {
  * A bittorrent-dht node made fit for the open internet without changing the library: its UDP
  * socket behind a per-address rate limit (k-rpc-socket's `socket` option), its routing table
  * behind the admission rule, its BEP44 store split by kind, and its id kept BEP42-valid.
+ * An IPv6 node (BEP32) has no BEP42 identity: its ids are neither checked nor voted on.
  */
-export function guardedDht (DhtNode: typeof DHT, options: DhtOptions, opts: GuardedDhtOptions = {}): { dht: DHT, guard: DhtGuard, identity: DhtIdentity } {
-  const guard = new DhtGuard(opts)
+export function guardedDht (DhtNode: typeof DHT, options: DhtOptions, opts: GuardedDhtOptions = {}, family: DhtFamily = 4): { dht: DHT, guard: DhtGuard, identity: DhtIdentity | null } {
+  const guard = new DhtGuard(family === 6 ? { exempt: isSharedAddress, enforceNodeId: false, ...opts } : opts)
   let identity: DhtIdentity | null = null
-  const socket = guard.socket(dgram.createSocket('udp4'), (buf, from) => identity?.observe(buf, from))
-  const dht = new DhtNode({ ...options, socket })
+  const socket = guard.socket(familySocket(family), (buf, from) => identity?.observe(buf, from))
+  const dht = new DhtNode({ ...options, family, socket })
   guard.watch(dht.nodes)
   // bittorrent-dht takes no store of ours: its `_values` is replaced before it holds anything.
   ;(dht as unknown as DhtInternals)._values = new SplitValueStore(opts.store)
-  identity = new DhtIdentity(dht, (table) => guard.watch(table))
+  if (family === 4) identity = new DhtIdentity(dht, (table) => guard.watch(table))
   return { dht, guard, identity }
 }

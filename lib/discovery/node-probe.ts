@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import dgram from 'node:dgram'
 import bencode from 'bencode'
 import { decodeBounded, isDict } from '../metainfo/bencode.js'
 import type { CachedNode } from './node-cache.js'
+import { familySocket, type DhtFamily } from './dht-family.js'
 
 /** A KRPC reply to a ping is about 50 bytes. */
 const MAX_REPLY = 1024
@@ -19,10 +19,10 @@ const MAX_REPLY = 1024
  * Only nodes that answer here enter the table. The query carries a random id and BEP43's `ro`
  * so that no node adds this short-lived port to its own table.
  */
-export function probeNodes (nodes: readonly CachedNode[], opts: { timeout: number, host?: string, signal?: AbortSignal }, onAlive: (node: CachedNode) => void): Promise<void> {
+export function probeNodes (nodes: readonly CachedNode[], opts: { timeout: number, host?: string, signal?: AbortSignal, family?: DhtFamily }, onAlive: (node: CachedNode) => void): Promise<void> {
   if (nodes.length === 0 || opts.signal?.aborted === true) return Promise.resolve()
   return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4')
+    const socket = familySocket(opts.family ?? 4)
     const waiting = new Map<string, number>()
     const id = randomBytes(20)
     let timer: NodeJS.Timeout | null = null

@@ -51,6 +51,8 @@ declare module 'bittorrent-dht' {
     k?: number
     /** The UDP socket k-rpc-socket uses instead of a dgram socket of its own. */
     socket?: DhtSocket
+    /** BEP32 (vendor/ fork): the address family of the node, its nodes and peers (default 4). */
+    family?: 4 | 6
   }
 
   /** What k-rpc-socket needs of its socket: dgram.Socket's bind, address, send, close and events. */
@@ -135,6 +137,10 @@ declare module 'bittorrent-dht' {
     readonly listening: boolean
     readonly destroyed: boolean
     readonly ready: boolean | undefined
+    /** BEP32 (vendor/ fork): 4 or 6. */
+    readonly family: 4 | 6
+    /** BEP32 (vendor/ fork): a node of the other family answers queries that `want` its nodes. */
+    pair (other: DHT): void
     listen (port?: number, address?: string, onListening?: () => void): void
     address (): AddressInfo
     addNode (node: DhtNodeInfo): void

@@ -6,7 +6,7 @@ import bencode, { type EncodableValue } from 'bencode'
 export interface KrpcSocket {
   socket: dgram.Socket
   port: number
-  /** Sends `message` (bencoded) to `port` on 127.0.0.1 without waiting. */
+  /** Sends `message` (bencoded) to `port` on 127.0.0.1 (::1 from an IPv6 `host`) without waiting. */
   send: (port: number, message: Record<string, unknown>) => void
   /** Sends query `q` and resolves with the reply's `r` (or `e`), or null after `ms`. */
   query: (port: number, q: string, a: Record<string, unknown>, ms?: number) => Promise<Record<string, unknown> | null>
@@ -21,7 +21,8 @@ export interface KrpcSocket {
  * receives, or null for none.
  */
 export async function krpcSocket (host = '127.0.0.1', answer: (query: Record<string, unknown>) => Record<string, unknown> | null = () => null): Promise<KrpcSocket> {
-  const socket = dgram.createSocket('udp4')
+  const v6 = host.includes(':')
+  const socket = dgram.createSocket(v6 ? 'udp6' : 'udp4')
   await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()))
   const waiting = new Map<string, (r: Record<string, unknown>) => void>()
   const self: KrpcSocket = {
@@ -30,7 +31,7 @@ export async function krpcSocket (host = '127.0.0.1', answer: (query: Record<str
     replies: 0,
     last: null,
     send (port, message) {
-      socket.send(bencode.encode(message as EncodableValue), port, '127.0.0.1')
+      socket.send(bencode.encode(message as EncodableValue), port, v6 ? '::1' : '127.0.0.1')
     },
     async query (port, q, a, ms = 2000) {
       const t = randomBytes(2)
