@@ -25,9 +25,17 @@ function emit (record: Record<string, number>): void {
   process.stdout.write(JSON.stringify(record) + '\n')
 }
 
+/** The address to listen on (the shaped benches run each peer at its own address in a namespace). */
+const HOST = process.env.BENCH_HOST ?? '127.0.0.1'
+/** BENCH_TRANSPORT=utp: uTP only, TCP off both ways (as libtorrent's --utp-only); 'tcp': TCP only. */
+const TRANSPORT = process.env.BENCH_TRANSPORT
+
 /** `overwrite`: the seeder's data was written by the benchmark, not downloaded by trackerless. */
 function openClient (dir: string): Torrent {
-  return new Torrent({ dht: false, lsd: false, pex: false, storage: directoryStorage(dir, { overwrite: true }), torrentPort: 0, host: '127.0.0.1' })
+  return new Torrent({
+    dht: false, lsd: false, pex: false, storage: directoryStorage(dir, { overwrite: true }), torrentPort: 0, host: HOST,
+    natTraversal: false, tcp: TRANSPORT !== 'utp', utp: TRANSPORT !== 'tcp'
+  })
 }
 
 /** Resolves once every piece of the archive is verified; rejects on an 'error' event or after the limit. */

@@ -51,7 +51,8 @@ DHT_ANNOUNCE_EVERY_S = 2.0
 DHT_RETRY_S = 0.5
 
 SETTINGS = {
-    "listen_interfaces": "127.0.0.1:0",
+    # LT_PEER_LISTEN: another address to listen on, as the shaped benchmarks' peers in namespaces do.
+    "listen_interfaces": os.environ.get("LT_PEER_LISTEN", "127.0.0.1") + ":0",
     "enable_outgoing_utp": False,
     "enable_incoming_utp": False,
     "enable_dht": False,
