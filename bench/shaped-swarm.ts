@@ -26,8 +26,6 @@ type ClientKind = typeof CLIENTS[number]
 const VARIANTS = ['base', 'hetero', 'join', 'leave', 'utp'] as const
 type Variant = typeof VARIANTS[number]
 const SAMPLE_MS = 500
-/** Leecher uplink use is shown in windows of this many seconds (the trace of slot use over time). */
-const TRACE_WINDOW_S = 5
 
 interface Config {
   readonly megabytes: number
@@ -42,6 +40,8 @@ interface Config {
   readonly leaveCopy: number
   readonly burst: string
   readonly latency: string
+  /** Leecher uplink use is shown in windows of this many seconds (the trace of slot use over time). */
+  readonly traceSeconds: number
   readonly timeoutMs: number
   readonly python: string
 }
@@ -102,6 +102,7 @@ function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     leaveCopy: positive(env, 'BENCH_LEAVE_COPY', 1.06),
     burst: env.BENCH_TBF_BURST ?? '64kb',
     latency: env.BENCH_TBF_LATENCY ?? '100ms',
+    traceSeconds: positive(env, 'BENCH_TRACE_S', 5),
     timeoutMs: positive(env, 'BENCH_TIMEOUT_S', 240) * 1000,
     python: env.BENCH_PYTHON ?? '/usr/bin/python3'
   }
@@ -237,29 +238,32 @@ function report (p: Plan, config: Config, results: readonly SwarmResult[]): stri
   const ltLast = lt?.ok === true ? lt.lastDone : null
   const needed = config.leechers * config.megabytes * MIB
   const rows = results.map((r) => {
-    if (!r.ok) return [r.client, 'FAILED', '-', '-', '-', '-', '-', '-', formatLoad(r.load)]
+    if (!r.ok) return [r.client, 'FAILED', '-', '-', '-', '-', '-', '-', '-', formatLoad(r.load)]
     const leecherUse = p.ups.map((up, i) => use(r.samples, i + 1, up, p.joinAt[i]!, r.lastDone))
     const sentBytes = r.samples[0]!.sent.map((_, i) => sentBetween(r.samples, i, 0, r.lastDone)).reduce((a, b) => a + b, 0)
     const weighted = p.ups.reduce((sum, up, i) => sum + sentBetween(r.samples, i + 1, p.joinAt[i]!, r.lastDone) * 8, 0) /
       p.ups.reduce((sum, up, i) => sum + up * 1e6 * (r.lastDone - p.joinAt[i]!), 0)
     const seederUse = use(r.samples, 0, config.seedUp, 0, r.seederLeftAt ?? r.lastDone)
-    return [r.client, fixed(r.lastDone, 1), fixed(r.lastDone / bound, 3), fixed(ltLast === null ? null : r.lastDone / ltLast, 2),
+    // When the swarm's upload is the bound, x bound = (sent/needed) / (use of every uplink): what the headers and duplicates cost, and what idle uplinks cost.
+    const capacity = (config.seedUp * (r.seederLeftAt ?? r.lastDone) + p.ups.reduce((sum, up, i) => sum + up * (r.lastDone - p.joinAt[i]!), 0)) * 1e6
+    const allUse = sentBytes * 8 / capacity
+    return [r.client, fixed(r.lastDone, 1), fixed(r.lastDone / bound, 3), fixed(ltLast === null ? null : r.lastDone / ltLast, 2), fixed(allUse * 100, 1),
       `${fixed(weighted * 100, 0)} (${fixed(Math.min(...leecherUse) * 100, 0)}-${fixed(Math.max(...leecherUse) * 100, 0)})`,
       fixed(seederUse * 100, 0), fixed(sentBytes / 1e6, 0), fixed(sentBytes / needed, 3), formatLoad(r.load)]
   })
-  const lines = [table(['client', 'last done s', 'x bound', 'x lt', 'leecher up % (min-max)', 'seeder up %', 'sent MB', 'sent/needed', 'machine'], rows)]
+  const lines = [table(['client', 'last done s', 'x bound', 'x lt', 'all up %', 'leecher up % (min-max)', 'seeder up %', 'sent MB', 'sent/needed', 'machine'], rows)]
   for (const r of results) {
     if (!r.ok) { lines.push(`${r.client} failed: ${r.error}`); continue }
     lines.push(`${r.client} leechers done at s: ${r.done.map((d) => d.toFixed(1)).join(' ')}${r.seederLeftAt === null ? '' : `; seeder left at ${r.seederLeftAt.toFixed(1)} s`}`)
     const windows: string[] = []
-    for (let from = 0; from < r.lastDone; from += TRACE_WINDOW_S) {
-      const to = Math.min(r.lastDone, from + TRACE_WINDOW_S)
+    for (let from = 0; from < r.lastDone; from += config.traceSeconds) {
+      const to = Math.min(r.lastDone, from + config.traceSeconds)
       const active = p.ups.map((up, i) => [up, i] as const).filter(([, i]) => p.joinAt[i]! <= from)
       const sent = active.reduce((sum, [, i]) => sum + sentBetween(r.samples, i + 1, from, to) * 8, 0)
       const cap = active.reduce((sum, [up]) => sum + up * 1e6 * (to - from), 0)
       windows.push(cap > 0 ? (100 * sent / cap).toFixed(0) : '-')
     }
-    lines.push(`${r.client} leecher uplink use % per ${TRACE_WINDOW_S} s: ${windows.join(' ')}`)
+    lines.push(`${r.client} leecher uplink use % per ${config.traceSeconds} s: ${windows.join(' ')}`)
   }
   return lines.join('\n')
 }
