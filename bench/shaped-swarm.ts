@@ -99,7 +99,7 @@ function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     clients: pick('BENCH_CLIENTS', CLIENTS, CLIENTS.join(',')),
     variants: pick('BENCH_VARIANTS', VARIANTS, 'base'),
     joinSeconds: positive(env, 'BENCH_JOIN_S', 60),
-    leaveCopy: positive(env, 'BENCH_LEAVE_COPY', 1.06),
+    leaveCopy: positive(env, 'BENCH_LEAVE_COPY', 1.1),
     burst: env.BENCH_TBF_BURST ?? '64kb',
     latency: env.BENCH_TBF_LATENCY ?? '100ms',
     traceSeconds: positive(env, 'BENCH_TRACE_S', 5),
@@ -161,7 +161,7 @@ async function endAll (peers: readonly Child[], graceMs: number): Promise<number
 async function leaveAfterOneCopy (lab: NetLab, host: LabHost, seeder: Child, bytes: number, started: number, finished: Promise<unknown>): Promise<number | null> {
   const base = (await lab.shaper(host, 'up'))?.sentBytes ?? 0
   let over = false
-  void finished.finally(() => { over = true })
+  finished.then(() => { over = true }, () => { over = true })
   while (!over) {
     await sleep(100)
     if (((await lab.shaper(host, 'up'))?.sentBytes ?? 0) - base >= bytes) {
