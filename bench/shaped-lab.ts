@@ -33,15 +33,23 @@ export interface Sample {
 export function sampleUplinks (lab: NetLab, hosts: readonly LabHost[], everyMs: number): { stop(): Promise<Sample[]> } {
   const samples: Sample[] = []
   const started = performance.now()
+  let stopped = false
   const read = async (): Promise<void> => {
     const seconds = (performance.now() - started) / 1000
-    const sent = await Promise.all(hosts.map(async (h) => (await lab.shaper(h, 'up'))?.sentBytes ?? 0))
-    samples.push({ seconds, sent })
+    try {
+      const sent = await Promise.all(hosts.map(async (h) => (await lab.shaper(h, 'up'))?.sentBytes ?? 0))
+      samples.push({ seconds, sent })
+    } catch (err) {
+      // A run that failed may tear the lab down before it stops the sampler.
+      if (!stopped) throw err
+    }
   }
   let reading = read()
   const timer = setInterval(() => { reading = reading.then(read, read) }, everyMs)
   return {
     async stop (): Promise<Sample[]> {
+      if (stopped) return samples
+      stopped = true
       clearInterval(timer)
       await reading.catch(() => undefined)
       await read()

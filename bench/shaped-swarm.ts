@@ -183,13 +183,14 @@ async function runSwarm (kind: ClientKind, p: Plan, config: Config, torrent: str
       const seeder = start(kind, 'seed', seedHost, p, config, torrent, seedDir)
       const leechers: Child[] = []
       let meter = loadMeter()
+      let sampler: ReturnType<typeof sampleUplinks> | null = null
       try {
         const { port: seedPort } = await seeder.nextLine<{ port: number }>(Date.now() + config.timeoutMs, `${kind} seeder checking its data`)
         for (const [i, host] of hosts.entries()) leechers.push(start(kind, 'leech', host, p, config, torrent, dirs[i]!))
         const listening = Date.now() + config.timeoutMs
         const ports = await Promise.all(leechers.map(async (l, i) => (await l.nextLine<{ port: number }>(listening, `${kind} leecher ${i} listening`)).port))
         const addresses = [`${seedHost.address}:${seedPort}`, ...hosts.map((h, i) => `${h.address}:${ports[i]}`)]
-        const sampler = sampleUplinks(lab, [seedHost, ...hosts], SAMPLE_MS)
+        sampler = sampleUplinks(lab, [seedHost, ...hosts], SAMPLE_MS)
         meter = loadMeter()
         const started = performance.now()
         const joins = leechers.map(async (l, i) => {
@@ -217,6 +218,7 @@ async function runSwarm (kind: ClientKind, p: Plan, config: Config, torrent: str
       } catch (err) {
         return { client: kind, ok: false, error: err instanceof Error ? err.message : String(err), load: meter.read() }
       } finally {
+        await sampler?.stop()
         await endAll([seeder, ...leechers], 0)
       }
     })
