@@ -26,9 +26,10 @@ export interface BenchSetup {
 
 /**
  * A work folder named `prefix`… under the temp dir, cleaned up at exit or on a signal, holding
- * `megabytes` of data and the .torrent libtorrent made of it; the same for every bench.
+ * `megabytes` of data and the .torrent libtorrent made of it (1 MiB pieces unless `pieceBytes`
+ * says otherwise); the same for every bench.
  */
-export async function prepareBench (prefix: string, megabytes: number, python: string, timeoutMs: number): Promise<BenchSetup> {
+export async function prepareBench (prefix: string, megabytes: number, python: string, timeoutMs: number, pieceBytes = MIB): Promise<BenchSetup> {
   const workDir = mkdtempSync(join(tmpdir(), prefix))
   process.once('exit', () => { killChildren(); rmSync(workDir, { recursive: true, force: true }) })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
@@ -37,7 +38,7 @@ export async function prepareBench (prefix: string, megabytes: number, python: s
   const source = join(seedDir, DATA_NAME)
   const torrent = join(workDir, 'bench.torrent')
   await writeData(source, megabytes)
-  const creator = startChild(python, [LT_PEER, 'create', source, torrent], { timeoutMs })
+  const creator = startChild(python, [LT_PEER, 'create', source, torrent, '--piece-length', String(pieceBytes)], { timeoutMs })
   const created = await creator.nextLine<BenchSetup['created']>(Date.now() + timeoutMs, 'creating the .torrent')
   await creator.stop(KILL_GRACE_MS)
   return { workDir, seedDir, source, torrent, created }

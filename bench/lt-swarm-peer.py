@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A libtorrent downloader in a swarm (bench/swarm.ts runs it; its seeder is test/interop/lt_peer.py seed).
 
-  lt-swarm-peer.py <torrent> <dir>
+  lt-swarm-peer.py <torrent> <dir> [--utp-only]
 
 Prints {"port": N} once listening, reads one line {"peers": ["host:port", ...]} on stdin, connects
 to every one of them and prints {"bytes", "seconds", "cpuSeconds", "peakRssBytes"} once every piece
@@ -41,9 +41,13 @@ def read_line(deadline):
 
 
 def main(argv):
-    if len(argv) != 2:
-        lt_peer.fail("usage: lt-swarm-peer.py <torrent> <dir>")
-    torrent_path, download_dir = argv
+    args = list(argv)
+    if lt_peer.take_flag(args, "--utp-only"):
+        lt_peer.SETTINGS.update({"enable_outgoing_tcp": False, "enable_incoming_tcp": False,
+                                 "enable_outgoing_utp": True, "enable_incoming_utp": True})
+    if len(args) != 2:
+        lt_peer.fail("usage: lt-swarm-peer.py <torrent> <dir> [--utp-only]")
+    torrent_path, download_dir = args
     ses = lt_peer.open_session(None)
     deadline = time.monotonic() + lt_peer.WAIT_LIMIT_S
     lt_peer.emit({"port": lt_peer.listen_port(ses, deadline)})

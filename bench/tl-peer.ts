@@ -28,9 +28,18 @@ function emit (record: Record<string, number>): void {
 /** The `encryption` option, when the orchestrator sets one (BENCH_ENCRYPTION); else the default. */
 const ENCRYPTION = process.env.BENCH_TL_ENCRYPTION as EncryptionPolicy | undefined
 
+/** The address to listen on (the shaped benches run each peer at its own address in a namespace). */
+const HOST = process.env.BENCH_HOST ?? '127.0.0.1'
+/** BENCH_TRANSPORT=utp: uTP only, TCP off both ways (as libtorrent's --utp-only); 'tcp': TCP only. */
+const TRANSPORT = process.env.BENCH_TRANSPORT
+
 /** `overwrite`: the seeder's data was written by the benchmark, not downloaded by trackerless. */
 function openClient (dir: string): Torrent {
-  return new Torrent({ dht: false, lsd: false, pex: false, storage: directoryStorage(dir, { overwrite: true }), torrentPort: 0, host: '127.0.0.1', ...(ENCRYPTION !== undefined ? { encryption: ENCRYPTION } : {}) })
+  return new Torrent({
+    dht: false, lsd: false, pex: false, storage: directoryStorage(dir, { overwrite: true }), torrentPort: 0, host: HOST,
+    natTraversal: false, tcp: TRANSPORT !== 'utp', utp: TRANSPORT !== 'tcp',
+    ...(ENCRYPTION !== undefined ? { encryption: ENCRYPTION } : {})
+  })
 }
 
 /** Resolves once every piece of the archive is verified; rejects on an 'error' event or after the limit. */

@@ -12,14 +12,18 @@
  *   generated config. miniupnpd 2.3.1 maps nothing while its WAN address is private or reserved
  *   (100.64/10 is), and refuses a reserved ext_ip; asked to learn its address by STUN
  *   (ext_perform_stun) and told by our STUN responder that no NAT is in the way, it maps.
- * - `rate` shapes the router's WAN with `tc tbf` (netem is not available on these kernels).
+ * - `rate` shapes the router's WAN with `tc tbf` (netem is not available on these kernels); a
+ *   public host's `up` and `down` shape its own link: tbf on its veth's egress for the uplink, on
+ *   the bridge port's egress for the downlink, so that each host has a rate of its own both ways.
  *
  * Nothing has a route out: public hosts know only their segment, routers only their two links.
  * The root namespace is untouched: every veth is created inside a lab namespace with its peer
  * in another. Names carry the PID; namespaces left by a run that died are removed by the next.
  * Every process is started by the lab and stopped by PID; close() deletes every namespace.
+ * Tests take a lab with netLab(t); benchmarks with withLab(fn), which tears it down when fn ends,
+ * throws, or the process is interrupted.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -61,6 +65,38 @@ export interface LabHome {
   miniupnpdLog(): string
 }
 
+/** A `tc tbf` shaper: rate, and the bucket and queue behind it. */
+export interface Shaping {
+  /** tc's rate, e.g. '10mbit'. */
+  rate: string
+  /** Bucket size (tc's burst), default '64kb'. */
+  burst?: string
+  /** Longest a packet may wait in the queue before it is dropped (tc's latency), default '100ms'. */
+  latency?: string
+}
+
+export interface PublicHostOptions {
+  /** Shape what the host sends: a rate like '10mbit', or a Shaping. */
+  up?: string | Shaping
+  /** Shape what the host receives (on the bridge's side of its link). */
+  down?: string | Shaping
+}
+
+/** What a lab's interface has counted: bytes and packets each way (L2 lengths, as tbf counts them). */
+export interface LinkCounters {
+  txBytes: number
+  rxBytes: number
+  txPackets: number
+  rxPackets: number
+}
+
+/** What a host's shaper has seen: packets dropped and how often the rate held one back. */
+export interface ShaperCounters {
+  sentBytes: number
+  drops: number
+  overlimits: number
+}
+
 export interface HomeOptions {
   /** Run miniupnpd (UPnP IGD, NAT-PMP, PCP) in the router. Default false. */
   miniupnpd?: boolean
@@ -70,8 +106,12 @@ export interface HomeOptions {
 
 export interface NetLab {
   readonly id: string
-  /** A new host on the public segment. */
-  publicHost(label: string): Promise<LabHost>
+  /** A new host on the public segment, its link shaped as `opts` says. */
+  publicHost(label: string, opts?: PublicHostOptions): Promise<LabHost>
+  /** The counters of a public host's link (its eth0). */
+  counters(host: LabHost): Promise<LinkCounters>
+  /** The counters of a public host's shaper in one direction; null when it has none that way. */
+  shaper(host: LabHost, direction: 'up' | 'down'): Promise<ShaperCounters | null>
   /** A new home network: a NAT router and one host behind it. */
   home(label: string, opts?: HomeOptions): Promise<LabHome>
   /** Deletes every namespace and stops every process of the lab (also called when the test ends). */
@@ -80,17 +120,58 @@ export interface NetLab {
 
 let labs = 0
 
+/** Where a lab's teardown is registered: a node:test TestContext, or withLab's own. */
+export interface Teardown {
+  after(fn: () => Promise<void>): void
+}
+
 /**
  * A new, empty lab (the public segment only), closed when the test ends; null when this machine
  * cannot make one (not root, no iproute2, nft or miniupnpd): skip with NETLAB_MISSING.
  */
-export async function netLab (t: TestContext): Promise<NetLab | null> {
-  if (process.getuid?.() !== 0) return null
+export async function netLab (t: TestContext | Teardown): Promise<NetLab | null> {
+  if (!await available(true)) return null
+  return await openLab(t)
+}
+
+/**
+ * Runs `fn` with a new lab of public hosts (no NAT routers: nft and miniupnpd are not needed) and
+ * tears the lab down when fn resolves or throws, or when SIGINT or SIGTERM arrives first (then the
+ * process exits with 130). Resolves to null, without calling fn, when this machine cannot make a
+ * lab (NETLAB_MISSING says why). For benchmarks, which have no TestContext.
+ */
+export async function withLab<T> (fn: (lab: NetLab) => Promise<T>): Promise<T | null> {
+  if (!await available(false)) return null
+  let lab: Lab | null = null
+  const onSignal = (): void => { (lab?.close() ?? Promise.resolve()).finally(() => process.exit(130)) }
+  // Whoever else calls process.exit first (another signal handler), the namespaces still go.
+  const onExit = (): void => lab?.closeSync()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  process.once('exit', onExit)
   try {
-    await Promise.all([run('ip', ['netns', 'list']), run('nft', ['--version']), fs.promises.access('/usr/sbin/miniupnpd')])
-  } catch {
-    return null
+    lab = await openLab({ after: async () => {} })
+    return await fn(lab)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    process.off('exit', onExit)
+    await lab?.close()
   }
+}
+
+async function available (nat: boolean): Promise<boolean> {
+  if (process.getuid?.() !== 0) return false
+  try {
+    await Promise.all([run('ip', ['netns', 'list']), run('tc', ['-V']),
+      ...(nat ? [run('nft', ['--version']), fs.promises.access('/usr/sbin/miniupnpd')] : [])])
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function openLab (t: TestContext | Teardown): Promise<Lab> {
   await removeStale()
   const lab = new Lab(`tln${process.pid}-${labs++}`)
   t.after(() => lab.close())
@@ -111,6 +192,8 @@ class Lab implements NetLab {
   private nextRouter = 100
   private nextHome = 1
   private ports = 0
+  /** Each attached namespace's port on the bridge, where its downlink is shaped. */
+  private readonly bridgePort = new Map<string, string>()
   private stun: Promise<void> | null = null
 
   constructor (readonly id: string) {
@@ -127,8 +210,26 @@ class Lab implements NetLab {
     await ip(this.pub, 'link', 'set', 'br0', 'up')
   }
 
-  async publicHost (label: string): Promise<LabHost> {
-    return await this.attach(`${this.id}-${label}`, `${SEGMENT}.${this.nextPublic++}`, 'eth0')
+  async publicHost (label: string, opts: PublicHostOptions = {}): Promise<LabHost> {
+    const host = await this.attach(`${this.id}-${label}`, `${SEGMENT}.${this.nextPublic++}`, 'eth0')
+    if (opts.up !== undefined) await shape(host.ns, 'eth0', opts.up)
+    if (opts.down !== undefined) await shape(this.pub, this.bridgePort.get(host.ns)!, opts.down)
+    return host
+  }
+
+  async counters (host: LabHost): Promise<LinkCounters> {
+    const { stdout } = await run('ip', ['-n', host.ns, '-s', '-j', 'link', 'show', 'eth0'])
+    const [link] = JSON.parse(stdout) as Array<{ stats64: { rx: { bytes: number, packets: number }, tx: { bytes: number, packets: number } } }>
+    if (link === undefined) throw new Error(`no eth0 in ${host.ns}`)
+    return { txBytes: link.stats64.tx.bytes, rxBytes: link.stats64.rx.bytes, txPackets: link.stats64.tx.packets, rxPackets: link.stats64.rx.packets }
+  }
+
+  async shaper (host: LabHost, direction: 'up' | 'down'): Promise<ShaperCounters | null> {
+    const [ns, dev] = direction === 'up' ? [host.ns, 'eth0'] : [this.pub, this.bridgePort.get(host.ns)!]
+    const { stdout } = await run('tc', ['-n', ns, '-s', '-j', 'qdisc', 'show', 'dev', dev])
+    const qdiscs = JSON.parse(stdout) as Array<{ kind: string, bytes: number, drops: number, overlimits: number }>
+    const tbf = qdiscs.find((q) => q.kind === 'tbf')
+    return tbf === undefined ? null : { sentBytes: tbf.bytes, drops: tbf.drops, overlimits: tbf.overlimits }
   }
 
   async home (label: string, opts: HomeOptions = {}): Promise<LabHome> {
@@ -175,6 +276,16 @@ class Lab implements NetLab {
     fs.rmSync(this.tmp, { recursive: true, force: true })
   }
 
+  /** close() for a process about to exit: kills what the lab started and deletes its namespaces at once. */
+  closeSync (): void {
+    for (const child of this.children) child.kill('SIGKILL')
+    this.children.clear()
+    for (const ns of this.namespaces.splice(0)) {
+      try { execFileSync('ip', ['netns', 'del', ns]) } catch {}
+    }
+    fs.rmSync(this.tmp, { recursive: true, force: true })
+  }
+
   private async addNamespace (ns: string): Promise<void> {
     await run('ip', ['netns', 'add', ns])
     this.namespaces.push(ns)
@@ -187,6 +298,7 @@ class Lab implements NetLab {
     const port = `p${this.ports++}`
     await ip(ns, 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', port, 'netns', this.pub)
     await ip(this.pub, 'link', 'set', port, 'master', 'br0', 'up')
+    this.bridgePort.set(ns, port)
     await ip(ns, 'addr', 'add', `${address}/24`, 'dev', ifname)
     await ip(ns, 'link', 'set', ifname, 'up')
     return { ns, address }
@@ -277,6 +389,12 @@ table inet filter {
 }
 `
 
+/** A tbf root qdisc on `dev` in `ns`. */
+async function shape (ns: string, dev: string, how: string | Shaping): Promise<void> {
+  const { rate, burst = '64kb', latency = '100ms' } = typeof how === 'string' ? { rate: how } : how
+  await inNs(ns, 'tc', ['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', burst, 'latency', latency])
+}
+
 async function ip (ns: string, ...args: string[]): Promise<void> {
   await run('ip', ['-n', ns, ...args])
 }
@@ -288,6 +406,8 @@ async function inNs (ns: string, command: string, args: string[], input?: string
       if (err !== null) reject(new Error(`${command} ${args.join(' ')} in ${ns}: ${stderr || err.message}`))
       else resolve(stdout)
     })
+    // A program that reads no stdin (tc) may exit before the end is written.
+    child.stdin?.on('error', () => {})
     child.stdin?.end(input ?? '')
   })
 }

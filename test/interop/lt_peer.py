@@ -51,7 +51,7 @@ DHT_ANNOUNCE_EVERY_S = 2.0
 DHT_RETRY_S = 0.5
 
 SETTINGS = {
-    # LT_PEER_LISTEN="[::1]:0" keeps the peer, and its DHT, on IPv6 alone.
+    # LT_PEER_LISTEN="[::1]:0" keeps the peer, and its DHT, on IPv6 alone; the shaped benchmarks give each peer its namespace address.
     "listen_interfaces": os.environ.get("LT_PEER_LISTEN", "127.0.0.1:0"),
     "enable_outgoing_utp": False,
     "enable_incoming_utp": False,
