@@ -26,6 +26,7 @@ import { ResumeKeeper } from './resume.js'
 import { clientStats, deleteTorrentData, describeTorrent, dialDiscovered, dialNamed, type ClientStats, type RemoveOptions, type TorrentInfo } from './torrent-list.js'
 import { abortIfNeeded, waitReady } from './wait-ready.js'
 import { ClientTransports } from './transports.js'
+import { ExternalAddress } from './external-address.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 export type { RemoveOptions, TorrentInfo, ClientStats } from './torrent-list.js'
@@ -55,6 +56,7 @@ export class Torrent {
   private readonly archives = new Set<Archive>()
   private listener: Listener | null = null
   private discovery: Discovery | null = null
+  private readonly external = new ExternalAddress(() => this.nat.externalAddress, () => this.discovery)
   private publisher: Publisher | null = null
   private readonly slots: ConnectionSlots
   private readonly transports: ClientTransports
@@ -75,9 +77,9 @@ export class Torrent {
     return this.boundPort
   }
 
-  /** Our public IPv4 address as the router told it when mapping a port; null until then. */
+  /** Our public IPv4 address: as the router told it when mapping a port, else as DHT nodes and peers voted (ExternalAddress); null until known. */
   get externalAddress (): string | null {
-    return this.nat.externalAddress
+    return this.external.address
   }
 
   /** The TCP port peers outside reach us at: the router's mapping of `port`, or `port`. */
@@ -340,6 +342,7 @@ export class Torrent {
       ...(resume !== null ? { scan: resume.scan } : {}),
       slots: this.slots,
       dial: this.transports.dial,
+      ...this.transports.utpOnly(), reportAddress: this.external.report,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })

@@ -62,6 +62,12 @@ export class ClientTransports {
     return ports
   }
 
+  /** A dialer over uTP alone, for BEP55 holepunching (both ends dial at once); none with uTP off. */
+  utpOnly (): { dialUtp?: PeerDialer } {
+    const utp = this.byName.get('utp')
+    return utp === undefined ? {} : { dialUtp: (host, port, options) => dialWire(utp, host, port, options) }
+  }
+
   /** Dials over the transport the policy above picks for the address, and learns from the outcome. */
   readonly dial: PeerDialer = (host, port, options) => {
     const address = formatAddress(host, port)
