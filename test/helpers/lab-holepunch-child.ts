@@ -4,7 +4,8 @@
  * reads commands on stdin; exits when stdin closes.
  *
  * `relay`: prints {"port"}; then each stdin line is an infohash it joins (lazily: it fetches
- * metadata, no pieces), answered by {"joined"}. At the end of stdin it prints its holepunch stats.
+ * metadata, no pieces), answered by {"joined"}, and by {"connected": "host:port"} once a peer of
+ * it is connected and its listen address known (null after 30 s). At the end of stdin it prints its holepunch stats.
  * `seed FILE RELAY`: seeds FILE, prints {"infoHash", "port"}; on the stdin line "dial" it dials
  * RELAY ("host:port") and prints {"dialled"}.
  * `get INFOHASH RELAY`: downloads through RELAY; prints {"firstByteMs"} at the first verified
@@ -19,7 +20,7 @@ import type { HolepunchStats } from '../../lib/swarm/holepunch.js'
 
 interface SwarmView {
   peers: Set<{ address: string, wire: { transport: string } }>
-  connections: { holepunch: { stats: HolepunchStats } }
+  connections: { holepunch: { stats: HolepunchStats }, pex: { addressOf: (peer: unknown) => string | null } }
 }
 
 const [mode, target, relay] = process.argv.slice(2) as [string, string | undefined, string | undefined]
@@ -38,6 +39,16 @@ if (mode === 'relay') {
     client.lookup(infoHash, { download: 'lazy', timeout: 60_000 }).catch(() => {})
     joined.push(infoHash)
     print({ joined: infoHash })
+    // Then, once a peer has joined and told its listen port, {"connected"}: PEX tells it from now on.
+    const swarms = (client as unknown as { swarms: Map<string, { swarm: SwarmView }> }).swarms
+    const until = Date.now() + 30_000
+    const poll = setInterval(() => {
+      const swarm = swarms.get(infoHash)?.swarm
+      const known = swarm === undefined ? undefined : [...swarm.peers].map((p) => swarm.connections.pex.addressOf(p)).find((a) => a !== null)
+      if (known === undefined && Date.now() < until) return
+      clearInterval(poll)
+      print({ connected: known ?? null })
+    }, 20)
   }
   for (const infoHash of joined) print({ stats: statsOf(swarmOf(infoHash).connections.holepunch.stats) })
 } else if (mode === 'seed') {

@@ -38,6 +38,10 @@ async function holepunchDownload (t: TestContext, lab: NetLab, home: LabHome, le
   await relay.next('joined', STEP_MS)
   seeder.send('dial')
   await seeder.next('dialled the relay', STEP_MS)
+  // The relay tells a new peer of the others right after its extended handshake, and then only a
+  // minute later: the leecher starts once the relay knows where the seeder listens.
+  const { connected } = await relay.next<{ connected: string | null }>('the seeder connected', STEP_MS)
+  assert.equal(connected, `${home.router.address}:${seeding.port}`, 'the relay sees the seeder at its router\'s address and listen port')
 
   const leecher = startJsonChild(t, 'leecher', process.execPath, [child, 'get', seeding.infoHash, relayAddress], { netns: leecherAt.ns })
   const { firstByteMs } = await leecher.next<{ firstByteMs: number }>('first piece', DOWNLOAD_MS)
