@@ -29,6 +29,7 @@ import { abortIfNeeded, waitReady } from './wait-ready.js'
 import { ClientTransports } from './transports.js'
 import { ClientRates, checkRateLimits } from '../swarm/rate-limit.js'
 import { applyFiles, initialFiles } from './select-files.js'
+import { ExternalAddress } from './external-address.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 export type { RemoveOptions, TorrentInfo, ClientStats } from './torrent-list.js'
@@ -58,6 +59,7 @@ export class Torrent {
   private readonly archives = new Set<Archive>()
   private listener: Listener | null = null
   private discovery: Discovery | null = null
+  private readonly external = new ExternalAddress(() => this.nat.externalAddress, () => this.discovery)
   private publisher: Publisher | null = null
   private readonly slots: ConnectionSlots
   private readonly transports: ClientTransports
@@ -80,9 +82,9 @@ export class Torrent {
     return this.boundPort
   }
 
-  /** Our public IPv4 address as the router told it when mapping a port; null until then. */
+  /** Our public IPv4 address: as the router told it when mapping a port, else as DHT nodes and peers voted (ExternalAddress); null until known. */
   get externalAddress (): string | null {
-    return this.nat.externalAddress
+    return this.external.address
   }
 
   /** The TCP port peers outside reach us at: the router's mapping of `port`, or `port`. */
@@ -354,6 +356,7 @@ export class Torrent {
       slots: this.slots,
       rates: this.rates.torrent(),
       dial: this.transports.dial,
+      ...this.transports.utpOnly(), reportAddress: this.external.report,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })

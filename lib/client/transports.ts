@@ -2,7 +2,7 @@
  * The client's transports (TCP, uTP); how its swarms dial over them is the Dialler's
  * (lib/client/dialler.ts). Incoming connections are accepted on both.
  */
-import type { PeerDialer } from '../wire/peer-socket.js'
+import { dialWire, type PeerDialer } from '../wire/peer-socket.js'
 import type { Transport, TransportName } from '../transport/types.js'
 import { TcpTransport } from '../transport/tcp.js'
 import { UtpTransport } from '../transport/utp/transport.js'
@@ -54,6 +54,12 @@ export class ClientTransports {
     if (this.has('utp')) ports.push({ protocol: 'udp', port: peerPort })
     if (dhtPort !== 0 && !(this.has('utp') && dhtPort === peerPort)) ports.push({ protocol: 'udp', port: dhtPort })
     return ports
+  }
+
+  /** A dialer over uTP alone, for BEP55 holepunching (both ends dial at once); none with uTP off. */
+  utpOnly (): { dialUtp?: PeerDialer } {
+    const utp = this.byName.get('utp')
+    return utp === undefined ? {} : { dialUtp: (host, port, options) => dialWire(utp, host, port, options) }
   }
 
   private add (transport: Transport): void {

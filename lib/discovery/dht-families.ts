@@ -51,6 +51,11 @@ export class DhtFamilies {
     return sum
   }
 
+  /** Our external IPv4 address as the IPv4 node's voters agree (BEP42); null until they do. */
+  get externalAddress (): string | null {
+    return this.running.get(4)?.discovery.externalAddress ?? null
+  }
+
   /** BEP10's `yourip` (see DhtDiscovery): only the IPv4 node has a BEP42 id to keep. */
   reportExternalAddress (ip: string, from: string): void {
     this.running.get(4)?.discovery.reportExternalAddress(ip, from)

@@ -89,6 +89,11 @@ export class DhtDiscovery {
     return { ...(this.guard?.stats ?? { rateLimited: 0, unsolicited: 0, sameAddress: 0, badNodeId: 0 }) }
   }
 
+  /** Our external IPv4 address once the votes agree (DhtIdentity); null before. */
+  get externalAddress (): string | null {
+    return this.identity?.externalAddress ?? null
+  }
+
   /**
    * `ip` is our address as the peer at `from` sees it (BEP10's `yourip`): a vote towards the
    * external address our node id is derived from (BEP42).

@@ -49,6 +49,16 @@ export class Discovery {
     return this.boundDhtPort
   }
 
+  /** Our external IPv4 address as DHT nodes and peers voted (BEP42); null until they agree. */
+  get externalAddress (): string | null {
+    return this.dhtDiscovery?.externalAddress ?? null
+  }
+
+  /** A peer's `yourip` (BEP10): a vote towards the external address our node id derives from. */
+  reportExternalAddress (ip: string, from: string): void {
+    this.dhtDiscovery?.reportExternalAddress(ip, from)
+  }
+
   /** The DHT node, for BEP44 get/put of mutable items; null when the DHT is off or not started. */
   get dht (): JoinableDht | null {
     return this.dhtDiscovery?.node ?? null

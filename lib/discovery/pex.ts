@@ -20,9 +20,9 @@ export interface PexPeer {
   readonly isSeed: boolean
 }
 
-export interface PeerExchangeOptions {
-  /** Dial a peer we learnt of ("host:port"). */
-  connect: (address: string) => void
+export interface PeerExchangeOptions<P extends PexPeer = PexPeer> {
+  /** Dial a peer we learnt of ("host:port") from `from`. */
+  connect: (address: string, from: P) => void
   /** True once we have every piece: peers flagged as seeds are then of no use to us. */
   isSeed: () => boolean
 }
@@ -50,11 +50,11 @@ interface State {
  * IP with the listen port `p` of its extended handshake.
  */
 export class PeerExchange<P extends PexPeer> {
-  private readonly opts: PeerExchangeOptions
+  private readonly opts: PeerExchangeOptions<P>
   private readonly peers = new Map<P, State>()
   private readonly timer: NodeJS.Timeout
 
-  constructor (opts: PeerExchangeOptions) {
+  constructor (opts: PeerExchangeOptions<P>) {
     this.opts = opts
     this.timer = setInterval(() => this.sendDue(), TICK)
     this.timer.unref()
@@ -100,7 +100,7 @@ export class PeerExchange<P extends PexPeer> {
       if (skipSeeds && (entry.flags & PEX_FLAGS.seed) !== 0) continue
       if (!isDialablePeer(entry.host, entry.port) || (!fromHere && isLoopback(entry.host))) continue
       const address = formatAddress(entry.host, entry.port)
-      if (!known.has(address)) this.opts.connect(address)
+      if (!known.has(address)) this.opts.connect(address, peer)
     }
   }
 
@@ -127,6 +127,7 @@ export class PeerExchange<P extends PexPeer> {
     for (const [other, s] of this.peers) {
       if (other === peer || s.dialable === null) continue
       const flags = (other.isSeed ? PEX_FLAGS.seed : 0) | (other.outgoing ? PEX_FLAGS.reachable : 0)
+        | ((other.wire.peerExtensions?.m.ut_holepunch ?? 0) !== 0 ? PEX_FLAGS.holepunch : 0)
       current.set(s.dialable, { ...hostPort(s.dialable), flags })
     }
     const added = [...current].filter(([a]) => !state.told.has(a)).slice(0, MAX_PEX_PEERS)

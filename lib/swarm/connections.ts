@@ -19,7 +19,9 @@ import { PeerList, type PeerSource } from './peer-list.js'
 import { reportedSelf } from './peers/self.js'
 import { admit } from './eviction.js'
 import { PeerExchange } from '../discovery/pex.js'
-import { formatAddress, isLocalAddress } from '../discovery/address.js'
+import { formatAddress, isLocalAddress, unmapped } from '../discovery/address.js'
+import { Holepunch } from './holepunch.js'
+import { ipFromBytes } from '../wire/compact-ip.js'
 import { CONNECT_TIMEOUT, DEFAULT_MAX_PEERS, UPLOAD_QUEUE, WANTED_PEERS } from './tuning.js'
 
 export interface ConnectionsOptions {
@@ -37,6 +39,10 @@ export interface ConnectionsOptions {
   dial?: PeerDialer
   /** The port peers outside reach us at (a router's mapping), told instead of `port` when known. */
   advertisedPort?: () => number
+  /** Dials over uTP only (BEP55 holepunching); without it we relay holepunches but never punch. */
+  dialUtp?: PeerDialer
+  /** A peer's `yourip`: our address as the peer at `from` (an IP) sees it. */
+  reportAddress?: (ip: string, from: string) => void
 }
 
 /** What the connections need of the rest of the swarm. */
@@ -62,6 +68,8 @@ export class Connections {
   private readonly metadata: MetadataExchange
   private readonly pex: PeerExchange<Peer> | null
   private readonly peerList: PeerList
+  /** @internal BEP55 (tests read its stats). */
+  readonly holepunch: Holepunch<Peer>
   private readonly dialing = new Set<string>()
   private readonly pending = new Set<Wire>()
   private closed = false
@@ -77,7 +85,13 @@ export class Connections {
     this.peerList = new PeerList({ redial: (address, source) => source === 'named' || this.wantsPeers ? this.connect(address, source) : 'full', self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
-      : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'pex'), isSeed: () => host.isSeed() })
+      : new PeerExchange<Peer>({ connect: (address, from) => { this.holepunch.introduced(address, from); this.connect(address, 'pex') }, isSeed: () => host.isSeed() })
+    const dialUtp = opts.dialUtp
+    this.holepunch = new Holepunch<Peer>({
+      peers: this.peers,
+      addressOf: (peer) => this.pex?.addressOf(peer) ?? (peer.outgoing ? peer.address : null),
+      punch: dialUtp === undefined ? null : (address) => this.connect(address, 'pex', dialUtp)
+    })
   }
 
   /** Discovery should find more peers for this torrent. */
@@ -91,7 +105,7 @@ export class Connections {
    * ('discovered': DHT, LSD, PEX) cannot take it, so a flood of addresses that are slow to
    * fail leaves room to dial the peers the user gave.
    */
-  connect (address: string, source: PeerSource = 'named'): 'dialled' | 'full' | 'skipped' {
+  connect (address: string, source: PeerSource = 'named', dial: PeerDialer = this.opts.dial ?? dialTcp): 'dialled' | 'full' | 'skipped' {
     if (this.closed || this.paused || this.dialing.has(address) || this.isBanned(address)) return 'skipped'
     for (const peer of this.peers) if (peer.address === address || this.pex?.addressOf(peer) === address) return 'skipped'
     const { host, port } = parsePeerAddress(address)
@@ -102,7 +116,7 @@ export class Connections {
     if (this.opts.slots !== undefined && !this.opts.slots.take()) return 'full'
     this.dialing.add(address)
     this.peerList.attempt(address)
-    const wire = (this.opts.dial ?? dialTcp)(host, port, { peerId: this.opts.peerId, connectTimeout: CONNECT_TIMEOUT })
+    const wire = dial(host, port, { peerId: this.opts.peerId, connectTimeout: CONNECT_TIMEOUT })
     this.pending.add(wire)
     let shookAt = 0
     wire.once('close', () => {
@@ -110,8 +124,10 @@ export class Connections {
       this.pending.delete(wire)
       this.opts.slots?.give()
       // Not up yet, or gone: the peer list dials it again later (named peers as long as we run).
-      if (shookAt === 0) this.peerList.failed(address)
-      else this.peerList.ended(address, Date.now() - shookAt)
+      if (shookAt === 0) {
+        this.peerList.failed(address)
+        this.holepunch.failed(address)
+      } else this.peerList.ended(address, Date.now() - shookAt)
     })
     wire.once('handshake', (hs) => {
       shookAt = Date.now()
@@ -144,11 +160,15 @@ export class Connections {
   onExtendedHandshake (peer: Peer): void {
     this.metadata.addPeer(peer)
     this.pex?.onExtendedHandshake(peer)
+    const yourip = peer.wire.peerExtensions?.yourip
+    const from = peer.wire.remoteAddress
+    if (yourip !== undefined && from !== undefined) this.opts.reportAddress?.(unmapped(ipFromBytes(yourip, 0, yourip.length as 4 | 16)), unmapped(from))
   }
 
-  /** ut_metadata and ut_pex; throws on a message that warrants a disconnect. */
-  onExtended (peer: Peer, name: 'ut_metadata' | 'ut_pex', payload: Buffer): void {
+  /** ut_metadata, ut_pex and ut_holepunch; throws on a message that warrants a disconnect. */
+  onExtended (peer: Peer, name: 'ut_metadata' | 'ut_pex' | 'ut_holepunch', payload: Buffer): void {
     if (name === 'ut_metadata') this.metadata.onMessage(peer, payload)
+    else if (name === 'ut_holepunch') this.holepunch.onMessage(peer, payload)
     else this.pex?.onMessage(peer, payload)
   }
 
@@ -158,6 +178,7 @@ export class Connections {
     if (!peer.outgoing) this.peerList.ended(peer.address, Date.now() - peer.connectedAt)
     this.metadata.removePeer(peer)
     this.pex?.remove(peer)
+    this.holepunch.remove(peer)
     return true
   }
 
@@ -167,6 +188,7 @@ export class Connections {
     this.opts.slots?.rooms.delete(this.room)
     this.metadata.close()
     this.pex?.close()
+    this.holepunch.close()
     this.peerList.close()
     for (const wire of this.pending) wire.destroy()
     for (const peer of this.peers) peer.destroy()

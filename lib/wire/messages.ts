@@ -21,7 +21,7 @@ export type Message =
 export type MessageType = Message['type']
 
 /** The BEP10 extensions we speak, with the ids we assign them in our extended handshake. */
-export const EXTENSIONS = { ut_metadata: 1, ut_pex: 2, lt_donthave: 3, upload_only: 5 } as const
+export const EXTENSIONS = { ut_metadata: 1, ut_pex: 2, lt_donthave: 3, ut_holepunch: 4, upload_only: 5 } as const
 export type ExtensionName = keyof typeof EXTENSIONS
 
 /** BEP10 handshake dictionary, decoded and validated. Unknown keys are dropped. */

@@ -37,7 +37,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ type: fc.constant('port' as const), port: fc.nat(65535) }, { noNullPrototype: true }),
   fc.record({
     type: fc.constant('extended' as const),
-    id: fc.constantFrom(0, EXTENSIONS.ut_metadata, EXTENSIONS.ut_pex, EXTENSIONS.lt_donthave, EXTENSIONS.upload_only, 99),
+    id: fc.constantFrom(0, EXTENSIONS.ut_metadata, EXTENSIONS.ut_pex, EXTENSIONS.lt_donthave, EXTENSIONS.ut_holepunch, EXTENSIONS.upload_only, 99),
     payload: bencodeBytes()
   }, { noNullPrototype: true })
 )

@@ -16,6 +16,7 @@ import { encodeHandshake } from '../../lib/wire/handshake.js'
 import { BLOCK_SIZE } from '../../lib/wire/messages.js'
 import { decodeMetadataMessage, encodeMetadataMessage } from '../../lib/wire/ut-metadata.js'
 import { decodePexMessage, encodePexMessage } from '../../lib/wire/ut-pex.js'
+import { decodeHolepunch, encodeHolepunch } from '../../lib/wire/holepunch-message.js'
 import { parseLsdAnnounce, encodeLsdAnnounces } from '../../lib/discovery/lsd-packet.js'
 import { parseGatewayPath } from '../../lib/gateway/request-path.js'
 import { parseRange } from '../../lib/gateway/range.js'
@@ -156,6 +157,15 @@ const wireTargets: FuzzTarget[] = [
     const msg = onlyFails(['EPROTO'], () => decodePexMessage(bytes))
     if (msg === undefined) return
     for (const peer of [...msg.added, ...msg.dropped]) assert.ok(Number.isInteger(peer.port) && peer.port >= 0 && peer.port <= 65535)
+  }),
+  syncTarget('wire/utHolepunch', fc.oneof(fc.uint8Array({ maxLength: 64 }).map((u) => Buffer.from(u)), mutationsOf([
+    encodeHolepunch({ type: 'rendezvous', host: '1.2.3.4', port: 6881, error: 0 }),
+    encodeHolepunch({ type: 'error', host: '2001:db8::1', port: 1, error: 2 })
+  ])), (bytes) => {
+    const msg = decodeHolepunch(bytes)
+    if (msg === null) return
+    assert.ok(Number.isInteger(msg.port) && msg.port >= 0 && msg.port <= 65535 && msg.error >= 0 && msg.error <= 0xffffffff)
+    assert.ok(msg.type === 'error' || msg.error === 0)
   })
 ]
 

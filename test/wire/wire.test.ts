@@ -138,8 +138,8 @@ describe('Wire over TCP on 127.0.0.1', () => {
     a.sendExtendedHandshake({ m: {}, v: 'A', reqq: 250 })
     b.sendExtendedHandshake({ m: {}, metadataSize: 1234, p: 6881 })
     const [[ea], [eb]] = await handshakes
-    assert.deepEqual(ea, { m: { ut_metadata: 1, ut_pex: 2, lt_donthave: 3, upload_only: 5 }, metadataSize: 1234, p: 6881 })
-    assert.deepEqual(eb, { m: { ut_metadata: 1, ut_pex: 2, lt_donthave: 3, upload_only: 5 }, v: 'A', reqq: 250 })
+    assert.deepEqual(ea, { m: { ut_metadata: 1, ut_pex: 2, lt_donthave: 3, ut_holepunch: 4, upload_only: 5 }, metadataSize: 1234, p: 6881 })
+    assert.deepEqual(eb, { m: { ut_metadata: 1, ut_pex: 2, lt_donthave: 3, ut_holepunch: 4, upload_only: 5 }, v: 'A', reqq: 250 })
     assert.equal(a.peerExtensions, ea)
 
     const routed = once(b, 'extended')
@@ -152,7 +152,7 @@ describe('Wire over TCP on 127.0.0.1', () => {
     const update = once(a, 'extended-handshake')
     b.send({ type: 'extended', id: 0, payload: Buffer.from('d1:md6:ut_pexi0eee') })
     await update
-    assert.deepEqual(a.peerExtensions?.m, { ut_metadata: 1, ut_pex: 0, lt_donthave: 3, upload_only: 5 })
+    assert.deepEqual(a.peerExtensions?.m, { ut_metadata: 1, ut_pex: 0, lt_donthave: 3, ut_holepunch: 4, upload_only: 5 })
     assert.equal(a.peerExtensions?.metadataSize, 1234)
     assert.equal(a.sendExtended('ut_pex', Buffer.from('de')), false)
     a.destroy()

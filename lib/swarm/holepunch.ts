@@ -1,0 +1,164 @@
+/**
+ * BEP55 holepunching for one torrent, both roles.
+ *
+ * Relay: a connected peer A sends rendezvous(T); if we are connected to T and T speaks
+ * ut_holepunch, T gets connect(A) and A gets connect(T), and each dials the other over uTP at
+ * once, so that each one's packets open its own NAT for the other's. Otherwise A gets the error
+ * that says why (libtorrent's checks, in its order: not connected, no support, itself).
+ *
+ * Initiator: a peer that PEX told us of and that we could not dial is asked of the peer that told
+ * us (libtorrent's "introducer": that peer was connected to it when it told us). On connect(X),
+ * from whichever peer, X is dialled over uTP at once; duplicates of the two connections this
+ * makes are settled by the swarm's rule for two peers that dial each other (Connections).
+ *
+ * Bounded: each peer gets HOLEPUNCH_BUDGET holepunch messages handled per minute, the rest are
+ * dropped unanswered (an answer would itself be what a reflector sends); a connect is dialled
+ * only to an address a peer could be at (not loopback from a peer elsewhere, not multicast).
+ */
+import { decodeHolepunch, encodeHolepunch, HOLEPUNCH_ERROR, type HolepunchMessage } from '../wire/holepunch-message.js'
+import type { ExtendedHandshake } from '../wire/messages.js'
+import { parsePeerAddress } from '../metainfo/magnet.js'
+import { formatAddress, isDialablePeer, isLocalAddress, isLoopback, unmapped } from '../discovery/address.js'
+
+/** Holepunch messages handled per peer and minute; libtorrent sends one rendezvous per failed dial. */
+export const HOLEPUNCH_BUDGET = 20
+const WINDOW_MS = 60_000
+/** A peer we asked a relay about is not asked about again for this long. */
+export const RENDEZVOUS_RETRY_MS = 60_000
+/** Addresses whose introducer (and last rendezvous) we remember; the oldest is forgotten past it. */
+const REMEMBERED = 1024
+
+/** What holepunching needs of a connected peer (the swarm's Peer satisfies it). */
+export interface HolepunchPeer {
+  readonly address: string
+  readonly wire: {
+    readonly remoteAddress: string | undefined
+    readonly peerExtensions: ExtendedHandshake | null
+    sendExtended (name: 'ut_holepunch', payload: Buffer): boolean
+  }
+}
+
+export interface HolepunchOptions<P extends HolepunchPeer> {
+  /** The peers connected now. */
+  peers: ReadonlySet<P>
+  /** Where a connected peer accepts connections (PEX's address for it); null while unknown. */
+  addressOf: (peer: P) => string | null
+  /** Dials `address` over uTP now; null when uTP is off (we then relay, but never punch). */
+  punch: ((address: string) => void) | null
+  now?: () => number
+}
+
+/** What was done, for tests and diagnostics. */
+export interface HolepunchStats {
+  /** rendezvous we sent, connects we relayed (one per pair), errors we answered. */
+  rendezvousSent: number
+  relayed: number
+  refused: number
+  /** Addresses we dialled because a connect told us to, and when (ms since the epoch). */
+  punched: Map<string, number>
+}
+
+export class Holepunch<P extends HolepunchPeer> {
+  readonly stats: HolepunchStats = { rendezvousSent: 0, relayed: 0, refused: 0, punched: new Map() }
+  private readonly introducers = new Map<string, P>()
+  private readonly asked = new Map<string, number>()
+  private readonly budgets = new WeakMap<P, { start: number, used: number }>()
+  private readonly now: () => number
+
+  constructor (private readonly opts: HolepunchOptions<P>) {
+    this.now = opts.now ?? Date.now
+  }
+
+  /** PEX: `by` told us of `address`. */
+  introduced (address: string, by: P): void {
+    remember(this.introducers, address, by)
+  }
+
+  /** A dial of `address` failed: asks its introducer to relay, if it can. True when asked. */
+  failed (address: string): boolean {
+    const relay = this.introducers.get(address)
+    if (this.opts.punch === null || relay === undefined || !supports(relay) || !this.opts.peers.has(relay)) return false
+    const last = this.asked.get(address)
+    if (last !== undefined && this.now() - last < RENDEZVOUS_RETRY_MS) return false
+    const { host, port } = parsePeerAddress(address)
+    if (!send(relay, { type: 'rendezvous', host, port, error: 0 })) return false
+    remember(this.asked, address, this.now())
+    this.stats.rendezvousSent++
+    return true
+  }
+
+  /** A ut_holepunch message from `peer`; malformed ones are ignored, as libtorrent does. */
+  onMessage (peer: P, payload: Buffer): void {
+    if (!this.spend(peer)) return
+    const msg = decodeHolepunch(payload)
+    if (msg === null) return
+    if (msg.type === 'rendezvous') this.relay(peer, msg)
+    else if (msg.type === 'connect') this.connect(peer, msg)
+    else this.asked.delete(formatAddress(msg.host, msg.port))
+  }
+
+  /** A peer left: it introduces nobody any more. */
+  remove (peer: P): void {
+    for (const [address, by] of this.introducers) if (by === peer) this.introducers.delete(address)
+  }
+
+  close (): void {
+    this.introducers.clear()
+    this.asked.clear()
+  }
+
+  private relay (from: P, msg: HolepunchMessage): void {
+    const wanted = formatAddress(msg.host, msg.port)
+    const refuse = (error: number): void => {
+      this.stats.refused++
+      send(from, { type: 'error', host: msg.host, port: msg.port, error })
+    }
+    if (!isDialablePeer(msg.host, msg.port)) return refuse(HOLEPUNCH_ERROR.noSuchPeer)
+    let target: P | undefined
+    for (const peer of this.opts.peers) {
+      if (this.opts.addressOf(peer) === wanted || peer.address === wanted) { target = peer; break }
+    }
+    if (target === undefined) return refuse(HOLEPUNCH_ERROR.notConnected)
+    if (!supports(target)) return refuse(HOLEPUNCH_ERROR.noSupport)
+    if (target === from) return refuse(HOLEPUNCH_ERROR.noSelf)
+    const initiator = parsePeerAddress(this.opts.addressOf(from) ?? from.address)
+    send(from, { type: 'connect', host: msg.host, port: msg.port, error: 0 })
+    send(target, { type: 'connect', host: unmapped(initiator.host), port: initiator.port, error: 0 })
+    this.stats.relayed++
+  }
+
+  private connect (from: P, msg: HolepunchMessage): void {
+    if (this.opts.punch === null || !isDialablePeer(msg.host, msg.port)) return
+    const fromHere = isLocalAddress(unmapped(from.wire.remoteAddress ?? ''))
+    if (!fromHere && (isLoopback(msg.host) || isLocalAddress(msg.host))) return
+    const address = formatAddress(unmapped(msg.host), msg.port)
+    this.asked.delete(address)
+    remember(this.stats.punched, address, this.now())
+    this.opts.punch(address)
+  }
+
+  private spend (peer: P): boolean {
+    const now = this.now()
+    let budget = this.budgets.get(peer)
+    if (budget === undefined || now - budget.start >= WINDOW_MS) {
+      budget = { start: now, used: 0 }
+      this.budgets.set(peer, budget)
+    }
+    return ++budget.used <= HOLEPUNCH_BUDGET
+  }
+}
+
+function supports (peer: HolepunchPeer): boolean {
+  const id = peer.wire.peerExtensions?.m.ut_holepunch
+  return id !== undefined && id !== 0
+}
+
+function send (peer: HolepunchPeer, msg: HolepunchMessage): boolean {
+  return supports(peer) && peer.wire.sendExtended('ut_holepunch', encodeHolepunch(msg))
+}
+
+function remember<V> (map: Map<string, V>, key: string, value: V): void {
+  map.delete(key)
+  if (map.size >= REMEMBERED) map.delete(map.keys().next().value!)
+  map.set(key, value)
+}
