@@ -107,6 +107,7 @@ export class Torrent {
       announcePort: () => this.advertisedPort,
       ...(o.dht !== undefined ? { dht: o.dht } : {}),
       ...(o.dhtPort !== undefined ? { dhtPort: o.dhtPort } : {}),
+      ...this.transports.sharedDht(o, this.boundPort),
       ...(o.host !== undefined ? { host: o.host } : {}),
       ...(o.lsd !== undefined ? { lsd: o.lsd } : {}),
       ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {})

@@ -8,6 +8,11 @@
  * moves a fraction of our TCP rate (bench/README.md), and a peer that only speaks uTP costs one
  * failed dial (a refused or closed TCP connection, usually at once) before it is reached.
  * Incoming connections are accepted on both.
+ *
+ * Ports: uTP listens on UDP at the TCP port's number (peers know one port per peer), and the DHT
+ * shares uTP's socket (udp-port.ts) unless the user gives it a port of its own: a `dhtPort` that
+ * is unset, 0, or the peer port means "the peer port". One UDP port then serves the DHT, uTP
+ * and, later, holepunching, behind one NAT mapping. With uTP off the DHT binds its own socket.
  */
 import type { PeerDialer } from '../wire/peer-socket.js'
 import { dialWire } from '../wire/peer-socket.js'
@@ -16,10 +21,9 @@ import { TcpTransport } from '../transport/tcp.js'
 import { UtpTransport } from '../transport/utp/transport.js'
 import { formatAddress } from '../discovery/address.js'
 import { fail } from '../errors.js'
+import type { UdpChannel, UdpFamily } from '../transport/udp-port.js'
 import type { TorrentOptions } from './options.js'
 
-/** process.emitWarning's code when uTP is left off because the DHT holds its port. */
-export const UTP_PORT_WARNING = 'TRACKERLESS_UTP_PORT'
 /** Addresses whose working transport is remembered; the oldest is forgotten past it. */
 const REMEMBERED = 4096
 
@@ -32,25 +36,30 @@ export class ClientTransports {
   /** The transport to dial an address over next, when it is not the default. */
   private readonly next = new Map<string, TransportName>()
 
-  constructor (opts: Pick<TorrentOptions, 'tcp' | 'utp' | 'dht' | 'dhtPort' | 'torrentPort'>) {
+  private readonly utp: UtpTransport | null
+
+  constructor (opts: Pick<TorrentOptions, 'tcp' | 'utp'>) {
     const tcp = opts.tcp !== false
-    let utp = opts.utp !== false
+    const utp = opts.utp !== false
     if (!tcp && !utp) fail('EINVAL', 'tcp: false and utp: false leave no way to reach peers: turn one of them on (CLI: drop --no-tcp or --no-utp)')
-    // The DHT and uTP cannot share one UDP socket yet: an explicit dhtPort equal to the peer port
-    // keeps the DHT where the user put it, and uTP stays off rather than fail the start.
-    const dhtTakesPort = opts.dht !== false && opts.dhtPort !== undefined && opts.dhtPort !== 0 && opts.dhtPort === opts.torrentPort
-    if (utp && dhtTakesPort) {
-      if (!tcp) fail('EINVAL', `utp needs UDP port ${opts.dhtPort!}, which dhtPort gives the DHT: give the DHT another port (CLI: --dht-port) or turn TCP back on`)
-      utp = false
-      process.emitWarning(`uTP is off: UDP port ${opts.dhtPort!} is the DHT's (dhtPort equals torrentPort), and the two cannot share it yet; give the DHT another port to use uTP.`, { code: UTP_PORT_WARNING })
-    }
+    this.utp = utp ? new UtpTransport() : null
     if (tcp) this.add(new TcpTransport())
-    if (utp) this.add(new UtpTransport())
+    if (this.utp !== null) this.add(this.utp)
   }
 
   /** Whether a transport is on. */
   has (name: TransportName): boolean {
     return this.byName.has(name)
+  }
+
+  /**
+   * The DHT's socket once the listener is bound to `peerPort`: uTP's of `family`, by the port rule
+   * above; none when the DHT binds its own (no DHT, uTP off, or a port of its own).
+   */
+  sharedDht (opts: Pick<TorrentOptions, 'dht' | 'dhtPort'>, peerPort: number, family: UdpFamily = 'udp4'): { dhtSocket?: UdpChannel } {
+    if (opts.dht === false || (opts.dhtPort !== undefined && opts.dhtPort !== 0 && opts.dhtPort !== peerPort)) return {}
+    const channel = this.utp?.udpPort(family)?.channel('dht') ?? null
+    return channel === null ? {} : { dhtSocket: channel }
   }
 
   /** The ports to map on the router: the peer port on each transport's protocol, and the DHT's. */

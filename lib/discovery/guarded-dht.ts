@@ -18,7 +18,7 @@ export interface GuardedDhtOptions extends DhtGuardOptions {
 export function guardedDht (DhtNode: typeof DHT, options: DhtOptions, opts: GuardedDhtOptions = {}): { dht: DHT, guard: DhtGuard, identity: DhtIdentity } {
   const guard = new DhtGuard(opts)
   let identity: DhtIdentity | null = null
-  const socket = guard.socket(dgram.createSocket('udp4'), (buf, from) => identity?.observe(buf, from))
+  const socket = guard.socket(options.socket ?? dgram.createSocket('udp4'), (buf, from) => identity?.observe(buf, from))
   const dht = new DhtNode({ ...options, socket })
   guard.watch(dht.nodes)
   // bittorrent-dht takes no store of ours: its `_values` is replaced before it holds anything.
