@@ -341,6 +341,7 @@ export class Torrent {
       ...(resume !== null ? { scan: resume.scan } : {}),
       slots: this.slots,
       dial: this.transports.dial,
+      speaksUtp: this.transports.speaksUtp,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })

@@ -71,6 +71,16 @@ export class ClientTransports {
     return ports
   }
 
+  /**
+   * PEX flagged the address as speaking uTP (libtorrent flags the peers it reached over uTP): it
+   * is dialled over uTP next, since such a peer may speak nothing else; a uTP dial that fails
+   * falls back to TCP as any other does.
+   */
+  readonly speaksUtp = (address: string): void => {
+    if (this.utp === null || this.list.length === 1) return
+    this.remember(address, 'utp')
+  }
+
   /** Dials over the transport the policy above picks for the address, and learns from the outcome. */
   readonly dial: PeerDialer = (host, port, options) => {
     const address = formatAddress(host, port)

@@ -37,6 +37,8 @@ export interface ConnectionsOptions {
   dial?: PeerDialer
   /** The port peers outside reach us at (a router's mapping), told instead of `port` when known. */
   advertisedPort?: () => number
+  /** PEX says the peer at the address speaks uTP (the dialler may try it first). */
+  speaksUtp?: (address: string) => void
 }
 
 /** What the connections need of the rest of the swarm. */
@@ -75,7 +77,7 @@ export class Connections {
     this.peerList = new PeerList({ redial: (address, source) => source === 'named' || this.wantsPeers ? this.connect(address, source) : 'full', self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
-      : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'pex'), isSeed: () => host.isSeed() })
+      : new PeerExchange<Peer>({ connect: (address) => this.connect(address, 'pex'), isSeed: () => host.isSeed(), ...(opts.speaksUtp !== undefined ? { speaksUtp: opts.speaksUtp } : {}) })
   }
 
   /** Discovery should find more peers for this torrent. */

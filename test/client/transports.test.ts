@@ -108,3 +108,12 @@ test('a client with both on reaches a uTP-only peer after its TCP dial fails, an
   assert.ok((await archive.readFile('/b.bin') as Buffer).equals(data))
   assert.equal(remembered(leecher, address), 'utp')
 })
+
+test('a peer PEX flags as speaking uTP is dialled over uTP first (with uTP off: TCP)', async (t) => {
+  const both = client(t)
+  transportsOf(both).speaksUtp('10.0.0.1:6881')
+  assert.equal(remembered(both, '10.0.0.1:6881'), 'utp')
+  const tcpOnly = client(t, { utp: false })
+  transportsOf(tcpOnly).speaksUtp('10.0.0.1:6881')
+  assert.equal(remembered(tcpOnly, '10.0.0.1:6881'), undefined)
+})
