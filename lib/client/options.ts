@@ -8,6 +8,7 @@ import type { PeerLimits } from '../swarm/connection-slots.js'
 export interface TorrentOptions {
   /** DHT bootstrap nodes ("host:port"); false disables the DHT. */
   dht?: string[] | false
+  /** The DHT's UDP port; unset, 0 or torrentPort: uTP's socket at the peer port, shared (with uTP off: any free port). */
   dhtPort?: number
   torrentPort?: number
   /** 20 bytes; 40 hex characters; or any other string or bytes: up to 20 bytes are a prefix padded
