@@ -50,7 +50,7 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
     .option('--no-tcp', 'no peer connections over TCP (uTP only)')
     .option('--no-utp', 'no peer connections over uTP (TCP only)')
     .addOption(new Option(`${peerPortFlag} <port>`, 'TCP port for peers (0: any free port)').argParser(parsePort))
-    .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
+    .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (default, or 0: the peer port, shared with uTP)').argParser(parsePort))
     .option('--bind <address>', 'address to bind the peer and DHT ports (default: all interfaces)')
     .option('--state-dir <dir>', 'where DHT nodes and resume data persist between runs')
     .addOption(new Option('--encryption <policy>', 'peer encryption (MSE/PE): prefer, require, allow or disable').choices(ENCRYPTION_POLICIES))
@@ -63,7 +63,7 @@ export function addCommonOptions (cmd: Command, peerPortFlag: '--port' | '--torr
 export function addDhtOptions (cmd: Command): Command {
   cmd
     .addOption(new Option('--bootstrap <host:port>', 'DHT bootstrap node (repeatable)').argParser(collectAddress))
-    .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any free port)').argParser(parsePort))
+    .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (default, or 0: the peer port, shared with uTP)').argParser(parsePort))
     .option('--no-dht6', 'no IPv6 DHT node beside the IPv4 one')
     .option('--bind <address>', 'address to bind the DHT port (default: all interfaces)')
     .option('--state-dir <dir>', 'where DHT nodes persist between runs')

@@ -76,6 +76,12 @@ export class Dialler {
     return wire
   }
 
+  /** Dials `address` over `transport` next (PEX said the peer speaks it), keeping its opening. */
+  prefer (address: string, transport: TransportName): void {
+    if (this.transports.length === 1 || !this.transports.some((t) => t.name === transport)) return
+    this.remember(address, { ...this.next.get(address), transport })
+  }
+
   /** What the next dial of `address` departs from the defaults with, if anything. */
   remembered (address: string): Readonly<Remembered> | undefined {
     return this.next.get(address)

@@ -8,6 +8,7 @@ import type { PeerLimits } from '../swarm/connection-slots.js'
 export interface TorrentOptions {
   /** DHT bootstrap nodes ("host:port"); false disables the DHT. */
   dht?: string[] | false
+  /** The DHT's UDP port; unset, 0 or torrentPort: uTP's socket at the peer port, shared (with uTP off: any free port). */
   dhtPort?: number
   /**
    * BEP32: a second DHT node on IPv6 (its own UDP socket, at the same port number when free)

@@ -114,10 +114,10 @@ export class Torrent {
       announcePort: () => this.advertisedPort,
       ...(o.dht !== undefined ? { dht: o.dht } : {}),
       ...(o.dhtPort !== undefined ? { dhtPort: o.dhtPort } : {}),
+      ...this.transports.sharedDht(o, this.boundPort),
       ...(o.host !== undefined ? { host: o.host } : {}),
       ...(o.lsd !== undefined ? { lsd: o.lsd } : {}),
-      ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
-      ...(o.dht6 !== undefined ? { dht6: o.dht6 } : {})
+      ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}), ...(o.dht6 !== undefined ? { dht6: o.dht6 } : {})
     })
     try {
       await discovery.start()
@@ -356,7 +356,7 @@ export class Torrent {
       slots: this.slots,
       rates: this.rates.torrent(),
       dial: this.transports.dial,
-      ...this.transports.utpOnly(), reportAddress: this.external.report,
+      ...this.transports.utpOnly(), reportAddress: this.external.report, speaksUtp: this.transports.speaksUtp,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })

@@ -1,6 +1,11 @@
 /**
  * The client's transports (TCP, uTP); how its swarms dial over them is the Dialler's
  * (lib/client/dialler.ts). Incoming connections are accepted on both.
+ *
+ * Ports: uTP listens on UDP at the TCP port's number (peers know one port per peer), and the DHT
+ * shares uTP's socket (udp-port.ts) unless the user gives it a port of its own: a `dhtPort` that
+ * is unset, 0, or the peer port means "the peer port". One UDP port then serves the DHT, uTP
+ * and holepunching, behind one NAT mapping. With uTP off the DHT binds its own socket.
  */
 import { dialWire, type PeerDialer } from '../wire/peer-socket.js'
 import type { Transport, TransportName } from '../transport/types.js'
@@ -9,10 +14,8 @@ import { UtpTransport } from '../transport/utp/transport.js'
 import { Dialler } from './dialler.js'
 import { DEFAULT_ENCRYPTION } from '../transport/mse/policy.js'
 import { fail } from '../errors.js'
+import type { UdpChannel, UdpFamily } from '../transport/udp-port.js'
 import type { TorrentOptions } from './options.js'
-
-/** process.emitWarning's code when uTP is left off because the DHT holds its port. */
-export const UTP_PORT_WARNING = 'TRACKERLESS_UTP_PORT'
 
 type MappedPort = { protocol: 'tcp' | 'udp', port: number }
 
@@ -20,31 +23,44 @@ export class ClientTransports {
   /** What the listener listens on, TCP first (it picks the port; uTP takes the same number). */
   readonly list: Transport[] = []
   private readonly byName = new Map<TransportName, Transport>()
+  private readonly utp: UtpTransport | null
   /** Dials over them as the dialling and encryption policies say. */
   readonly dialler: Dialler
   readonly dial: PeerDialer
 
-  constructor (opts: Pick<TorrentOptions, 'tcp' | 'utp' | 'dht' | 'dhtPort' | 'torrentPort' | 'encryption'>) {
+  constructor (opts: Pick<TorrentOptions, 'tcp' | 'utp' | 'encryption'>) {
     const tcp = opts.tcp !== false
-    let utp = opts.utp !== false
+    const utp = opts.utp !== false
     if (!tcp && !utp) fail('EINVAL', 'tcp: false and utp: false leave no way to reach peers: turn one of them on (CLI: drop --no-tcp or --no-utp)')
-    // The DHT and uTP cannot share one UDP socket yet: an explicit dhtPort equal to the peer port
-    // keeps the DHT where the user put it, and uTP stays off rather than fail the start.
-    const dhtTakesPort = opts.dht !== false && opts.dhtPort !== undefined && opts.dhtPort !== 0 && opts.dhtPort === opts.torrentPort
-    if (utp && dhtTakesPort) {
-      if (!tcp) fail('EINVAL', `utp needs UDP port ${opts.dhtPort!}, which dhtPort gives the DHT: give the DHT another port (CLI: --dht-port) or turn TCP back on`)
-      utp = false
-      process.emitWarning(`uTP is off: UDP port ${opts.dhtPort!} is the DHT's (dhtPort equals torrentPort), and the two cannot share it yet; give the DHT another port to use uTP.`, { code: UTP_PORT_WARNING })
-    }
+    this.utp = utp ? new UtpTransport() : null
     if (tcp) this.add(new TcpTransport())
-    if (utp) this.add(new UtpTransport())
+    if (this.utp !== null) this.add(this.utp)
     this.dialler = new Dialler(this.list, opts.encryption ?? DEFAULT_ENCRYPTION)
     this.dial = this.dialler.dial
+  }
+
+  /**
+   * PEX flagged the address as speaking uTP (libtorrent flags the peers it reached over uTP): it
+   * is dialled over uTP next, since such a peer may speak nothing else; a uTP dial that fails
+   * falls back to TCP as any other does.
+   */
+  readonly speaksUtp = (address: string): void => {
+    this.dialler.prefer(address, 'utp')
   }
 
   /** Whether a transport is on. */
   has (name: TransportName): boolean {
     return this.byName.has(name)
+  }
+
+  /**
+   * The DHT's socket once the listener is bound to `peerPort`: uTP's of `family`, by the port rule
+   * above; none when the DHT binds its own (no DHT, uTP off, or a port of its own).
+   */
+  sharedDht (opts: Pick<TorrentOptions, 'dht' | 'dhtPort'>, peerPort: number, family: UdpFamily = 'udp4'): { dhtSocket?: UdpChannel } {
+    if (opts.dht === false || (opts.dhtPort !== undefined && opts.dhtPort !== 0 && opts.dhtPort !== peerPort)) return {}
+    const channel = this.utp?.udpPort(family)?.channel('dht') ?? null
+    return channel === null ? {} : { dhtSocket: channel }
   }
 
   /** The ports to map on the router: the peer port on each transport's protocol, and the DHT's. */
@@ -58,8 +74,8 @@ export class ClientTransports {
 
   /** A dialer over uTP alone, for BEP55 holepunching (both ends dial at once); none with uTP off. */
   utpOnly (): { dialUtp?: PeerDialer } {
-    const utp = this.byName.get('utp')
-    return utp === undefined ? {} : { dialUtp: (host, port, options) => dialWire(utp, host, port, options) }
+    const utp = this.utp
+    return utp === null ? {} : { dialUtp: (host, port, options) => dialWire(utp, host, port, options) }
   }
 
   private add (transport: Transport): void {

@@ -4,6 +4,7 @@ import type { DhtGuardStats } from './dht-guard.js'
 import { familiesFor, type DhtFamily } from './dht-family.js'
 
 export interface DhtFamiliesOptions extends Omit<DhtDiscoveryOptions, 'family'> {
+  /** `socket` (uTP's, shared) serves the IPv4 node alone; the IPv6 node binds its own. */
   /** BEP32: an IPv6 node beside the IPv4 one, where `host` allows (default true). */
   ipv6?: boolean
 }
@@ -64,10 +65,10 @@ export class DhtFamilies {
   /** Binds each family's UDP socket; resolves with `port`. */
   async start (): Promise<number> {
     const families = familiesFor(this.opts.host, this.opts.ipv6 ?? true)
-    const { ipv6: _ipv6, ...common } = this.opts
+    const { ipv6: _ipv6, socket, ...common } = this.opts
     if (families.includes(4)) {
       const host = this.opts.host === '::' ? undefined : this.opts.host
-      await this.startOne(4, { ...common, host })
+      await this.startOne(4, { ...common, host, ...(socket !== undefined ? { socket } : {}) })
     }
     if (families.includes(6)) {
       const host = this.opts.host ?? '::'

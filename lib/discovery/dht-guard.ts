@@ -110,7 +110,7 @@ export class Solicited {
  * socket whose packets reach it only while their source is within its rate.
  */
 export class GuardedSocket extends EventEmitter implements DhtSocket {
-  constructor (private readonly inner: dgram.Socket, accept: (buf: Buffer, from: dgram.RemoteInfo) => boolean, private readonly onSend: (buf: Buffer, host: string, port: number) => Buffer) {
+  constructor (private readonly inner: DhtSocket, accept: (buf: Buffer, from: dgram.RemoteInfo) => boolean, private readonly onSend: (buf: Buffer, host: string, port: number) => Buffer) {
     super()
     inner.on('message', (buf, from) => { if (accept(buf, from)) this.emit('message', buf, from) })
     for (const event of ['error', 'listening', 'close']) inner.on(event, (...args: unknown[]) => this.emit(event, ...args))
@@ -156,7 +156,7 @@ export class DhtGuard {
    * `inner` behind the rate limit, passing responses only from addresses we asked; `onResponse`
    * sees each response that passed. Our responses tell their asker its address (BEP42's `ip`).
    */
-  socket (inner: dgram.Socket, onResponse: (buf: Buffer, from: dgram.RemoteInfo) => void = () => {}): GuardedSocket {
+  socket (inner: DhtSocket, onResponse: (buf: Buffer, from: dgram.RemoteInfo) => void = () => {}): GuardedSocket {
     return new GuardedSocket(inner, (buf, from) => {
       if (!this.policy.exempt(from.address) && !this.limiter.allow(subscriberKey(from.address))) {
         this.stats.rateLimited++

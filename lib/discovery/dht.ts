@@ -1,5 +1,6 @@
 import net from 'node:net'
 import type DHT from 'bittorrent-dht'
+import type { DhtSocket } from 'bittorrent-dht'
 import { verify, loadEd25519 } from '../util/ed25519.js'
 import { formatAddress, isDialablePeer } from './address.js'
 import { loadNodes, saveNodes } from './node-cache.js'
@@ -21,6 +22,8 @@ export interface DhtDiscoveryOptions {
   bootstrap: string[]
   /** UDP port to bind (0: any free one). */
   port: number
+  /** A socket bound already (uTP's, shared: udp-port.ts) to use instead of binding `port`; close() hands it back. */
+  socket?: DhtSocket
   host?: string
   /** Where the routing table is saved on close (and every ten minutes) for the next start. */
   stateDir?: string
@@ -109,7 +112,7 @@ export class DhtDiscovery {
     // Loaded here, not with the library: a client without the DHT never carries them.
     const [{ default: DhtNode }] = await Promise.all([import('bittorrent-dht'), loadEd25519()])
     // Our node stores and serves a BEP44 mutable item only if its signature holds.
-    const { dht, guard, identity } = guardedDht(DhtNode, { bootstrap: this.opts.bootstrap, verify, ...(this.opts.nodeId !== undefined ? { nodeId: this.opts.nodeId } : {}) }, this.opts.guard, family)
+    const { dht, guard, identity } = guardedDht(DhtNode, { bootstrap: this.opts.bootstrap, verify, ...(this.opts.nodeId !== undefined ? { nodeId: this.opts.nodeId } : {}), ...(this.opts.socket !== undefined ? { socket: this.opts.socket } : {}) }, this.opts.guard, family)
     this.dht = dht
     this.guard = guard
     this.identity = identity

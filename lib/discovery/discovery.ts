@@ -1,4 +1,5 @@
 import type { JoinableDht } from '../mutable/dht-api.js'
+import type { DhtSocket } from 'bittorrent-dht'
 import type { InfoHash } from '../util/ids.js'
 import { PUBLIC_ROUTERS } from './dht.js'
 import { DhtFamilies } from './dht-families.js'
@@ -13,6 +14,8 @@ export interface DiscoveryOptions {
   dht?: string[] | false
   /** UDP port of the DHT node (0 or undefined: any free port). */
   dhtPort?: number
+  /** A bound socket for the DHT node instead of `dhtPort` (uTP's, shared). */
+  dhtSocket?: DhtSocket
   /** Address the DHT binds to; default all interfaces. */
   host?: string
   /** BEP14; an object names the IPv4 interface to use (see LsdOptions.interface). */
@@ -70,6 +73,7 @@ export class Discovery {
       const dht = new DhtFamilies({
         bootstrap: this.opts.dht ?? PUBLIC_ROUTERS,
         port: this.opts.dhtPort ?? 0,
+        ...(this.opts.dhtSocket !== undefined ? { socket: this.opts.dhtSocket } : {}),
         peerPort: this.opts.port,
         ...(this.opts.announcePort !== undefined ? { announcePort: this.opts.announcePort } : {}),
         onPeer,

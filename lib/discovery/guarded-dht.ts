@@ -19,7 +19,7 @@ export interface GuardedDhtOptions extends DhtGuardOptions {
 export function guardedDht (DhtNode: typeof DHT, options: DhtOptions, opts: GuardedDhtOptions = {}, family: DhtFamily = 4): { dht: DHT, guard: DhtGuard, identity: DhtIdentity | null } {
   const guard = new DhtGuard(family === 6 ? { exempt: isSharedAddress, enforceNodeId: false, ...opts } : opts)
   let identity: DhtIdentity | null = null
-  const socket = guard.socket(familySocket(family), (buf, from) => identity?.observe(buf, from))
+  const socket = guard.socket(options.socket ?? familySocket(family), (buf, from) => identity?.observe(buf, from))
   const dht = new DhtNode({ ...options, family, socket })
   guard.watch(dht.nodes)
   // bittorrent-dht takes no store of ours: its `_values` is replaced before it holds anything.

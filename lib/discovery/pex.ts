@@ -1,12 +1,15 @@
 import type { ExtendedHandshake } from '../wire/messages.js'
 import { decodePexMessage, encodePexMessage, MAX_PEX_PEERS, PEX_FLAGS, type PexEntry, type PexPeerAddress } from '../wire/ut-pex.js'
 import { parsePeerAddress } from '../metainfo/magnet.js'
+import type { TransportName } from '../transport/types.js'
 import { formatAddress, isDialablePeer, isLocalAddress, isLoopback, unmapped } from './address.js'
 
 /** What PEX needs of a connection (the swarm's Wire satisfies it). */
 export interface PexWire {
   readonly remoteAddress: string | undefined
   readonly peerExtensions: ExtendedHandshake | null
+  /** What carries the connection (default tcp): a peer we reach over uTP is flagged as speaking it. */
+  readonly transport?: TransportName
   sendExtended (name: 'ut_pex', payload: Buffer): boolean
 }
 
@@ -25,6 +28,8 @@ export interface PeerExchangeOptions<P extends PexPeer = PexPeer> {
   connect: (address: string, from: P) => void
   /** True once we have every piece: peers flagged as seeds are then of no use to us. */
   isSeed: () => boolean
+  /** A peer we are told of speaks uTP (flag 0x04), called before it is dialled. */
+  speaksUtp?: (address: string) => void
 }
 
 /** BEP11: at most one message a minute to each peer. */
@@ -100,7 +105,9 @@ export class PeerExchange<P extends PexPeer> {
       if (skipSeeds && (entry.flags & PEX_FLAGS.seed) !== 0) continue
       if (!isDialablePeer(entry.host, entry.port) || (!fromHere && isLoopback(entry.host))) continue
       const address = formatAddress(entry.host, entry.port)
-      if (!known.has(address)) this.opts.connect(address, peer)
+      if (known.has(address)) continue
+      if ((entry.flags & PEX_FLAGS.utp) !== 0) this.opts.speaksUtp?.(address)
+      this.opts.connect(address, peer)
     }
   }
 
@@ -126,7 +133,8 @@ export class PeerExchange<P extends PexPeer> {
     const current = new Map<string, PexEntry>()
     for (const [other, s] of this.peers) {
       if (other === peer || s.dialable === null) continue
-      const flags = (other.isSeed ? PEX_FLAGS.seed : 0) | (other.outgoing ? PEX_FLAGS.reachable : 0)
+      // As libtorrent: uTP only for a peer connected over it (0 says nothing either way).
+      const flags = (other.isSeed ? PEX_FLAGS.seed : 0) | (other.outgoing ? PEX_FLAGS.reachable : 0) | (other.wire.transport === 'utp' ? PEX_FLAGS.utp : 0)
         | ((other.wire.peerExtensions?.m.ut_holepunch ?? 0) !== 0 ? PEX_FLAGS.holepunch : 0)
       current.set(s.dialable, { ...hostPort(s.dialable), flags })
     }

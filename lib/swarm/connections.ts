@@ -43,6 +43,8 @@ export interface ConnectionsOptions {
   dialUtp?: PeerDialer
   /** A peer's `yourip`: our address as the peer at `from` (an IP) sees it. */
   reportAddress?: (ip: string, from: string) => void
+  /** PEX says the peer at the address speaks uTP (the dialler may try it first). */
+  speaksUtp?: (address: string) => void
 }
 
 /** What the connections need of the rest of the swarm. */
@@ -85,7 +87,7 @@ export class Connections {
     this.peerList = new PeerList({ redial: (address, source) => source === 'named' || this.wantsPeers ? this.connect(address, source) : 'full', self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
-      : new PeerExchange<Peer>({ connect: (address, from) => { this.holepunch.introduced(address, from); this.connect(address, 'pex') }, isSeed: () => host.isSeed() })
+      : new PeerExchange<Peer>({ connect: (address, from) => { this.holepunch.introduced(address, from); this.connect(address, 'pex') }, isSeed: () => host.isSeed(), ...(opts.speaksUtp !== undefined ? { speaksUtp: opts.speaksUtp } : {}) })
     const dialUtp = opts.dialUtp
     this.holepunch = new Holepunch<Peer>({
       peers: this.peers,

@@ -1,4 +1,5 @@
-import type { Socket as DgramSocket, RemoteInfo } from 'node:dgram'
+import type { RemoteInfo } from 'node:dgram'
+import type { DatagramSocket } from '../udp-port.js'
 import { decode, looksLikeUtp, ST_SYN } from './packet.js'
 import { DEFAULT_CONNECTION_OPTIONS, UtpConnection, type UtpConnectionOptions, type UtpLink } from './connection.js'
 
@@ -7,8 +8,6 @@ export interface UtpSocketOptions extends Partial<UtpConnectionOptions> {
   maxConnections?: number
   /** Incoming connections that have not yet sent data; SYNs beyond it are ignored. */
   maxHalfOpen?: number
-  /** Datagrams that are not uTP (the DHT's, which start with 'd'), for whoever shares the socket. */
-  onOther?: (msg: Buffer, rinfo: RemoteInfo) => void
   /** Tests only: return true to drop an outgoing datagram (simulates loss deterministically). */
   drop?: (buf: Buffer) => boolean
 }
@@ -16,9 +15,9 @@ export interface UtpSocketOptions extends Partial<UtpConnectionOptions> {
 const TICK_MS = 50
 
 /**
- * The uTP side of one UDP socket: sends and receives every connection's packets, matches each
- * incoming one to its connection by address, port and connection id, and hands everything else
- * to onOther, so one socket (one port, one NAT mapping) serves uTP and the DHT.
+ * The uTP side of one UDP socket: sends and receives every connection's packets and matches each
+ * incoming one to its connection by address, port and connection id. The socket may be a
+ * UdpPort's channel (udp-port.ts), which hands it only uTP datagrams of a port shared with the DHT.
  */
 export class UtpSocket implements UtpLink {
   private readonly conns = new Map<string, UtpConnection>()
@@ -31,7 +30,7 @@ export class UtpSocket implements UtpLink {
   readonly ignored = { syn: 0, unknown: 0 }
   onConnection: ((conn: UtpConnection) => void) | undefined
 
-  constructor (readonly socket: DgramSocket, private readonly options: UtpSocketOptions = {}) {
+  constructor (readonly socket: DatagramSocket, private readonly options: UtpSocketOptions = {}) {
     this.connOpts = { ...DEFAULT_CONNECTION_OPTIONS }
     for (const key of Object.keys(DEFAULT_CONNECTION_OPTIONS) as Array<keyof UtpConnectionOptions>) {
       const v = options[key]
@@ -86,10 +85,7 @@ export class UtpSocket implements UtpLink {
   }
 
   private readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
-    if (!looksLikeUtp(msg)) {
-      this.options.onOther?.(msg, rinfo)
-      return
-    }
+    if (!looksLikeUtp(msg)) return
     const p = decode(msg)
     if (p === null) return
     if (p.type === ST_SYN) {
