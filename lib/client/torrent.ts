@@ -258,7 +258,7 @@ export class Torrent {
       tree = { name, multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
       factory = (p) => new RandomAccessMemory(data.get(p) ?? Buffer.alloc(0))
     }
-    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress })
+    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress, webSeeds: opts.webSeeds })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
     entry.swarm.rates?.set(opts)
     for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)
@@ -269,7 +269,7 @@ export class Torrent {
     // A draft holds its own reference (its close() stops seeding); a path is seeded until stop().
     if (typeof source === 'string') entry.archives++
     else this.track(source).seededAs(this.backingOf(entry))
-    return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [] })
+    return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [], ...(meta.webSeeds !== undefined ? { webSeeds: meta.webSeeds } : {}) })
   }
 
   /**
