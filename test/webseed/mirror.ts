@@ -30,10 +30,12 @@ export interface Mirror {
   requests: string[]
   /** Body bytes the server wrote to sockets (oversend: what it got out before we hung up). */
   written: number
+  /** Responses the client closed before the server had sent all of it. */
+  hungUp: number
 }
 
 export async function startMirror (t: TestContext, files: Map<string, Buffer>, mode: MirrorMode = { kind: 'good' }, tls?: { key: string, cert: string }): Promise<Mirror> {
-  const mirror: Mirror = { url: '', mode, requests: [], written: 0 }
+  const mirror: Mirror = { url: '', mode, requests: [], written: 0, hungUp: 0 }
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const path = req.url ?? '/'
     mirror.requests.push(path)
@@ -66,7 +68,10 @@ export async function startMirror (t: TestContext, files: Map<string, Buffer>, m
       }
       res.end()
     }
-    res.on('close', () => { sent = m.extra })
+    res.on('close', () => {
+      if (!res.writableFinished) mirror.hungUp++
+      sent = m.extra
+    })
     pump()
   }
   const server = tls === undefined ? http.createServer(handler) : https.createServer(tls, handler)
