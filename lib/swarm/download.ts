@@ -96,7 +96,7 @@ export class Download {
     this.uploader = new Uploader(storage, (err) => events.error(err), opts.rates?.up)
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
-    this.webSeeds = attachWebSeeds(this, opts.memoryBudget ?? DEFAULT_MEMORY, { received: (n) => { this.downloaded += n }, stored: (i) => this.onPieceStored(i), failed: (err) => this.stopDownloading(err) })
+    this.webSeeds = attachWebSeeds(this, opts.memoryBudget ?? DEFAULT_MEMORY, { received: (n) => { this.downloaded += n }, stored: (i) => this.onPieceStored(i), failed: (err) => this.stopDownloading(err), abandoned: () => { for (const p of this.peers) this.fill(p) } })
   }
 
   /** Pieces [first, last] are fetched before anything else until the returned function is called. */

@@ -19,6 +19,8 @@ export interface WebSeedHooks {
   stored (index: number): void
   /** Writing a piece failed: downloading stops. */
   failed (err: Error): void
+  /** A mirror gave pieces back (it failed): peers idle for want of pieces can take them. */
+  abandoned (): void
 }
 
 /** The torrent's web seeds, or null when it names none. */
@@ -41,6 +43,7 @@ export function attachWebSeeds (download: WebSeedDownload, memoryBudget: number,
       if (!seeds.closed) hooks.stored(index)
     },
     received: (bytes) => hooks.received(bytes),
+    abandoned: () => hooks.abandoned(),
     stopped: () => download.writeError !== null
   }, tuning)
   // Fetches start only on later turns, so the download has its field set before a piece lands.

@@ -54,6 +54,8 @@ export interface WebSeedHost {
   store (index: number, data: Buffer): Promise<void>
   /** Bytes of piece data arrived (download stats). */
   received (bytes: number): void
+  /** Pieces went back to the picker: the peers may take them. */
+  abandoned (): void
   /** Downloading stopped for good (a write failed): nothing more is fetched. */
   stopped (): boolean
   /** Pieces all mirrors together may hold in memory at once. */
@@ -116,7 +118,7 @@ export class WebSeeds {
       this.host.received(data.length)
       if (this.stop) return
       if (!await this.host.verify(index, data)) {
-        this.host.picker.markAbandoned(index)
+        this.giveBack(index)
         this.drop(mirror, `served data for piece ${index} that failed its SHA-1 check`)
         return
       }
@@ -124,11 +126,11 @@ export class WebSeeds {
       if (!this.stop) await this.host.store(index, data)
     }, (err: Error) => {
       if (this.stop) return
-      this.host.picker.markAbandoned(index)
+      this.giveBack(index)
       this.failed(mirror, err.message)
     }).catch(() => {
       // The storage closed or failed; after a failed write the download stops (store reports it).
-      if (!this.stop && !this.host.stopped()) this.host.picker.markAbandoned(index)
+      if (!this.stop && !this.host.stopped()) this.giveBack(index)
     }).finally(() => {
       mirror.inFlight--
       this.inFlight--
@@ -147,6 +149,11 @@ export class WebSeeds {
       await fetchRange(url, range.start, range.length, data, range.at, this.tuning.range, this.abort.signal)
     }
     return data
+  }
+
+  private giveBack (index: number): void {
+    this.host.picker.markAbandoned(index)
+    this.host.abandoned()
   }
 
   private failed (mirror: Mirror, reason: string): void {

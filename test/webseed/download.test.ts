@@ -5,7 +5,7 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { Torrent } from '../../index.js'
 import { parseTorrent } from '../../lib/metainfo/torrent.js'
-import { parseMagnet } from '../../lib/metainfo/magnet.js'
+import { formatMagnet, parseMagnet } from '../../lib/metainfo/magnet.js'
 import { once, tmpDir } from '../helpers/fixtures.js'
 import { served, startMirror, torrentOf } from './mirror.js'
 
@@ -73,4 +73,25 @@ test('seed --web-seed: the torrent and link name the mirror, and a leecher uses 
   assert.ok(mirror.requests.length > 0, 'the mirror was asked')
   assert.ok(stats.webSeeds[0]!.downloaded > 0 && stats.webSeeds[0]!.downloaded <= stats.downloaded)
   await assert.rejects(seeder.seed(root, { webSeeds: ['ftp://127.0.0.1/'] }), { code: 'EINVAL' })
+})
+
+test('a magnet with ws=: metadata from a peer, then the mirror it names is one more source', async (t) => {
+  const dir = await tmpDir(t, 'tl-webseed-')
+  const file = path.join(dir, 'm.bin')
+  const data = randomBytes(8 * PIECE)
+  await fs.writeFile(file, data)
+  const mirror = await startMirror(t, served('m.bin', new Map([['m.bin', data]]), false))
+  // Metadata comes from the seeder; the mirror takes pieces the moment it is known (before any
+  // peer's request) and no peer is asked for a piece a mirror has started.
+  const seeder = await client(t)
+  const plain = await seeder.seed(file)
+  const magnet = formatMagnet({ ...parseMagnet(plain), webSeeds: [mirror.url], peers: [`127.0.0.1:${seeder.port}`] })
+  const leecher = await client(t)
+  const archive = await leecher.lookup(magnet, { download: 'all', timeout: 10_000 })
+  if (archive.progress < 1) await once(archive, 'done', 20_000)
+  assert.ok(Buffer.from(await archive.readFile('/m.bin')).equals(data))
+  const [state] = archive.stats().webSeeds
+  assert.equal(state!.url, mirror.url)
+  assert.ok(state!.downloaded > 0, 'the mirror gave pieces')
+  assert.deepEqual(parseTorrent(leecher.torrentFile(magnet)!).webSeeds, [mirror.url], 'the .torrent we write names it')
 })

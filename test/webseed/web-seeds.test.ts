@@ -36,6 +36,7 @@ function run (t: TestContext, meta: Metainfo, tuning: Partial<WebSeedTuning> = {
       picker.markHave(index)
     },
     received: (bytes) => { received += bytes },
+    abandoned: () => {},
     stopped: () => false
   }, { backoff: 20, maxFailures: 3, piecesPerSeed: 1, ...tuning })
   t.after(() => seeds.close())
@@ -92,7 +93,8 @@ test('a mirror serving bad data is dropped at once, and a good one completes the
   const [badState, goodState] = r.seeds.states
   assert.equal(badState!.state, 'dropped')
   assert.match(badState!.reason!, /served data for piece \d+ that failed its SHA-1 check/)
-  assert.equal(bad.requests.length, 1, 'dropped after its first piece, not after several failures')
+  // One piece is one request per file it covers: at most two here.
+  assert.ok(bad.requests.length <= 2, `dropped after its first piece, not after several failures: ${bad.requests.join(' ')}`)
   assert.equal(goodState!.state, 'active')
 })
 
