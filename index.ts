@@ -6,6 +6,7 @@ export { createKeypair } from './lib/mutable/keys.js'
 export type { Keypair } from './lib/mutable/keys.js'
 export { Archive, FileHandle } from './lib/archive/archive.js'
 export type { TorrentStats, PeerOrigin } from './lib/archive/torrent-stats.js'
+export type { WebSeedState } from './lib/webseed/web-seeds.js'
 export type { FilePriority } from './lib/archive/selection-control.js'
 export type {
   ArchiveEvents, Stats, Dirent, Callback, ReadFileOptions, ReaddirOptions, ReadStreamOptions, WriteFileOptions,

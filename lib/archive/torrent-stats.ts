@@ -1,4 +1,5 @@
 import type { Swarm } from '../swarm/swarm.js'
+import type { WebSeedState } from '../webseed/web-seeds.js'
 
 /** Where a connected peer came from. An outgoing peer neither named nor found by the DHT or LSD
  *  was told of by another peer (PEX). */
@@ -18,6 +19,8 @@ export interface TorrentStats {
    *  set) at the current download speed: 0 when complete, Infinity while nothing arrives. */
   eta: number
   peers: { total: number, bySource: Record<PeerOrigin, number>, byTransport: Record<'tcp', number> }
+  /** The torrent's BEP19 mirrors (url-list) and how each fares; `downloaded` includes their bytes. */
+  webSeeds: WebSeedState[]
 }
 
 /** Addresses the client dialled by name or after discovery, per swarm; oldest dropped past this. */
@@ -41,7 +44,7 @@ export function namedPeers (swarm: Swarm): string[] {
 
 export function torrentStats (swarm: Swarm | null): TorrentStats {
   const bySource: Record<PeerOrigin, number> = { named: 0, discovery: 0, pex: 0, incoming: 0 }
-  if (swarm === null) return { downloaded: 0, uploaded: 0, downloadSpeed: 0, uploadSpeed: 0, ratio: 0, eta: 0, peers: { total: 0, bySource, byTransport: { tcp: 0 } } }
+  if (swarm === null) return { downloaded: 0, uploaded: 0, downloadSpeed: 0, uploadSpeed: 0, ratio: 0, eta: 0, peers: { total: 0, bySource, byTransport: { tcp: 0 } }, webSeeds: [] }
   const now = Date.now()
   const origins = noted.get(swarm)
   let downloadSpeed = 0
@@ -60,7 +63,8 @@ export function torrentStats (swarm: Swarm | null): TorrentStats {
     uploadSpeed,
     ratio: downloaded === 0 ? 0 : uploaded / downloaded,
     eta: missing === 0 ? 0 : downloadSpeed === 0 ? Infinity : missing / downloadSpeed,
-    peers: { total: swarm.peers.size, bySource, byTransport: { tcp: swarm.peers.size } }
+    peers: { total: swarm.peers.size, bySource, byTransport: { tcp: swarm.peers.size } },
+    webSeeds: swarm.download?.webSeeds?.states ?? []
   }
 }
 

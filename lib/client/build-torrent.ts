@@ -60,7 +60,7 @@ export function sourceStorage (source: string, tree: TreeSource): StorageFactory
  * Hashes the files the factory gives and returns the torrent. Deterministic: layoutFiles sorts
  * the files, the piece length follows from the total size, and no date goes into the info.
  */
-export async function buildMetainfo (source: TreeSource, factory: StorageFactory, opts: { padToPieces?: boolean, onProgress?: (hashedBytes: number, totalBytes: number) => void } = {}): Promise<Metainfo> {
+export async function buildMetainfo (source: TreeSource, factory: StorageFactory, opts: { padToPieces?: boolean, onProgress?: (hashedBytes: number, totalBytes: number) => void, webSeeds?: readonly string[] | undefined } = {}): Promise<Metainfo> {
   const total = source.files.reduce((sum, f) => sum + f.length, 0)
   const pieceLength = choosePieceLength(total)
   const files = layoutFiles(source.files, pieceLength, { padToPieces: opts.padToPieces === true })
@@ -71,7 +71,7 @@ export async function buildMetainfo (source: TreeSource, factory: StorageFactory
   try {
     const onProgress = opts.onProgress
     const pieceHashes = await storage.hashAll(onProgress === undefined ? undefined : (hashed) => onProgress(hashed, length))
-    return createMetainfo({ name: source.name, files, pieceLength, pieceHashes, multiFile: source.multiFile })
+    return createMetainfo({ name: source.name, files, pieceLength, pieceHashes, multiFile: source.multiFile, ...(opts.webSeeds !== undefined ? { webSeeds: opts.webSeeds } : {}) })
   } finally {
     await storage.close()
   }

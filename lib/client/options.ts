@@ -118,4 +118,7 @@ export interface SeedOptions {
   onProgress?: (hashedBytes: number, totalBytes: number) => void
   /** This torrent's upload limit, bytes per second (the client's applies too); 0: none. */
   uploadLimit?: number
+  /** BEP19 web seeds: http(s) URLs serving the same files, written into the torrent (`url-list`)
+   *  and the magnet link (`ws=`); EINVAL for one that is not http: or https:. */
+  webSeeds?: string[]
 }

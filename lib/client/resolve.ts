@@ -8,7 +8,7 @@ import { fail } from '../errors.js'
 /** What lookup() was given, reduced to what opening a torrent needs. */
 export type Target =
   | { kind: 'torrent', infoHash: InfoHash, metainfo: Metainfo, peers: string[] }
-  | { kind: 'infohash', infoHash: InfoHash, name?: string, peers: string[], select?: number[] }
+  | { kind: 'infohash', infoHash: InfoHash, name?: string, peers: string[], select?: number[], webSeeds?: string[] }
   | { kind: 'mutable', link: MagnetLink }
 
 /** A magnet link, a bare infohash, a .torrent's bytes or its path. */
@@ -21,7 +21,7 @@ export async function resolveTarget (url: string | Uint8Array): Promise<Target> 
   if (text.toLowerCase().startsWith('magnet:')) {
     const link = parseMagnet(text)
     if (link.infoHash === undefined) return { kind: 'mutable', link }
-    return { kind: 'infohash', infoHash: link.infoHash, ...(link.name !== undefined ? { name: link.name } : {}), peers: link.peers, ...(link.select !== undefined ? { select: link.select } : {}) }
+    return { kind: 'infohash', infoHash: link.infoHash, ...(link.name !== undefined ? { name: link.name } : {}), peers: link.peers, ...(link.select !== undefined ? { select: link.select } : {}), ...(link.webSeeds !== undefined ? { webSeeds: link.webSeeds } : {}) }
   }
   if (/^[0-9a-f]{40}$/i.test(text) || /^[a-z2-7]{32}$/i.test(text)) {
     return { kind: 'infohash', infoHash: parseInfoHash(text), peers: [] }

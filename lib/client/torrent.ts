@@ -168,7 +168,7 @@ export class Torrent {
     const target = await resolveTarget(url)
     if (target.kind === 'mutable') return await this.lookupMutable(target.link, opts)
     const metainfo = target.kind === 'torrent' ? target.metainfo : null
-    return this.track(new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts, { select: target.kind === 'infohash' ? target.select : undefined })))
+    return this.track(new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts, { select: target.kind === 'infohash' ? target.select : undefined, webSeeds: target.kind === 'infohash' ? target.webSeeds : undefined })))
   }
 
   /** The open torrents: looked up, seeded, or still waiting for their metadata. */
@@ -258,7 +258,7 @@ export class Torrent {
       tree = { name, multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
       factory = (p) => new RandomAccessMemory(data.get(p) ?? Buffer.alloc(0))
     }
-    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress })
+    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress, webSeeds: opts.webSeeds })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
     entry.swarm.rates?.set(opts)
     for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)
@@ -269,7 +269,7 @@ export class Torrent {
     // A draft holds its own reference (its close() stops seeding); a path is seeded until stop().
     if (typeof source === 'string') entry.archives++
     else this.track(source).seededAs(this.backingOf(entry))
-    return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [] })
+    return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [], ...(meta.webSeeds !== undefined ? { webSeeds: meta.webSeeds } : {}) })
   }
 
   /**
@@ -305,8 +305,8 @@ export class Torrent {
   }
 
   /** Opens (or joins) the torrent, connects the named peers, waits for its metadata and storage. */
-  private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource, select?: number[] | undefined } = {}): Promise<ArchiveBacking> {
-    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}), ...initialFiles(opts.files, extra.select) })
+  private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource, select?: number[] | undefined, webSeeds?: string[] | undefined } = {}): Promise<ArchiveBacking> {
+    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}), ...(extra.webSeeds !== undefined ? { webSeeds: extra.webSeeds } : {}), ...initialFiles(opts.files, extra.select) })
     entry.swarm.rates?.set(opts)
     for (const peer of [...peers, ...(opts.peers ?? [])]) dialNamed(entry.swarm, peer)
     try {
@@ -335,7 +335,7 @@ export class Torrent {
     return dht
   }
 
-  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource, files?: readonly FileSpec[] }): Entry {
+  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource, files?: readonly FileSpec[], webSeeds?: string[] }): Entry {
     const key = infoHash.toString('hex')
     const existing = this.swarms.get(key)
     if (existing !== undefined) return existing
@@ -351,7 +351,7 @@ export class Torrent {
       seed: o.seed,
       complete: o.complete === true,
       ...(o.reuse !== undefined ? { reuse: o.reuse } : {}),
-      ...(o.files !== undefined ? { files: o.files } : {}),
+      ...(o.files !== undefined ? { files: o.files } : {}), ...(o.webSeeds !== undefined ? { webSeeds: o.webSeeds } : {}),
       ...(resume !== null ? { scan: resume.scan } : {}),
       slots: this.slots,
       rates: this.rates.torrent(),

@@ -5,6 +5,7 @@ import type { FileEntry, Metainfo } from './types.js'
 import { checkPathConflicts, splitPath, validateName, type PathContext } from './paths.js'
 import { checkPortable } from './portable.js'
 import { MAX_FILES, MAX_PIECE_LENGTH, parseInfo } from './torrent.js'
+import { checkWebSeeds } from './url-list.js'
 
 export const MIN_CHOSEN_PIECE_LENGTH = 16 * 1024
 export const MAX_CHOSEN_PIECE_LENGTH = 16 * 1024 * 1024
@@ -103,6 +104,8 @@ export interface CreateMetainfoOptions {
   /** false: one file stored at `name` (files[0].path must equal it); true: files under folder `name`. */
   multiFile: boolean
   private?: boolean
+  /** BEP19 web seeds (http: or https: URLs) written as `url-list`; a bad one fails with EINVAL. */
+  webSeeds?: readonly string[]
 }
 
 function fileDict (file: FileEntry): EncodableValue {
@@ -148,7 +151,8 @@ export function createMetainfo (options: CreateMetainfoOptions): Metainfo {
     if (only.attr !== '') info['attr'] = only.attr
   }
   if (options.private === true) info['private'] = 1
-  return parseInfo(bencode.encode(info))
+  const webSeeds = checkWebSeeds(options.webSeeds ?? [])
+  return { ...parseInfo(bencode.encode(info)), ...(webSeeds.length > 0 ? { webSeeds } : {}) }
 }
 
 /** Top-level fields a caller may add to a .torrent file, such as "created by" or "comment". */
@@ -165,13 +169,15 @@ export function encodeTorrentFile (meta: Metainfo, extras: TorrentFileExtras = {
     if (key === 'info') bad('"info" comes from the metainfo and cannot be given as an extra field')
     if (typeof value === 'number' && !Number.isSafeInteger(value)) bad(`extra field ${JSON.stringify(key)} must be an integer, got ${value}`)
   }
-  const entries = ['info', ...keys]
+  // BEP19: a torrent's web seeds go in the file, outside the info (they are not hashed).
+  const urlList = meta.webSeeds !== undefined && meta.webSeeds.length > 0 && !keys.includes('url-list') ? ['url-list'] : []
+  const entries = ['info', ...keys, ...urlList]
     .map((key) => ({ key, bytes: Buffer.from(key, 'utf8') }))
     .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
   const parts: Uint8Array[] = [Buffer.from('d')]
   for (const { key, bytes } of entries) {
     parts.push(Buffer.from(`${bytes.length}:`), bytes)
-    parts.push(key === 'info' ? meta.info : bencode.encode(extras[key]!))
+    parts.push(key === 'info' ? meta.info : bencode.encode(key === 'url-list' && urlList.length > 0 ? meta.webSeeds! : extras[key]!))
   }
   parts.push(Buffer.from('e'))
   return Buffer.concat(parts)

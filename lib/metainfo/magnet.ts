@@ -3,6 +3,7 @@ import { fail } from '../errors.js'
 import { asInfoHash, type InfoHash } from '../util/ids.js'
 import type { MagnetLink } from './types.js'
 import { MAX_FILES } from './torrent.js'
+import { acceptWebSeeds, checkWebSeeds } from './url-list.js'
 
 /** Far longer than any real link (a thousand x.pe peers fit), short enough to parse at once. */
 export const MAX_MAGNET_LENGTH = 256 * 1024
@@ -125,13 +126,14 @@ export function parseMagnet (uri: string): MagnetLink {
   const selected = new Set<number>()
   const budget = { left: MAX_FILES }
   let hasSelect = false
+  const webSeeds: string[] = []
   for (const param of uri.slice(8).split('&')) {
     if (param === '') continue
     const eq = param.indexOf('=')
     const key = (eq === -1 ? param : param.slice(0, eq)).toLowerCase()
     const raw = eq === -1 ? '' : param.slice(eq + 1)
     // so= is a hint (libtorrent ignores one it cannot read): no value of it fails the link.
-    const value = key === 'so' ? tryDecode(raw) : decodeValue(raw, key)
+    const value = key === 'so' || key === 'ws' ? tryDecode(raw) : decodeValue(raw, key)
     if (key === 'xt' || /^xt\.[0-9]+$/.test(key)) {
       if (value.slice(0, 9).toLowerCase() !== 'urn:btih:') continue
       const hash = value.slice(9)
@@ -154,10 +156,15 @@ export function parseMagnet (uri: string): MagnetLink {
       // libtorrent ignores an so= with any other character; one with only bad items selects nothing.
       parseSelect(value, selected, budget)
       hasSelect = true
+    } else if (key === 'ws') {
+      // BEP19 mirrors are hints too: one we cannot use is left out (url-list.ts), the link stands.
+      webSeeds.push(value)
     }
   }
   if (link.infoHash === undefined && link.publicKey === undefined) invalid('it has neither xt=urn:btih: nor xs=urn:btpk:')
   if (hasSelect) link.select = [...selected].sort((a, b) => a - b)
+  const mirrors = acceptWebSeeds(webSeeds)
+  if (mirrors.length > 0) link.webSeeds = mirrors
   return link
 }
 
@@ -207,5 +214,6 @@ export function formatMagnet (link: MagnetLink): string {
     }
     params.push(`so=${formatSelect(link.select)}`)
   }
+  for (const url of checkWebSeeds(link.webSeeds ?? [])) params.push(`ws=${encodeURIComponent(url)}`)
   return `magnet:?${params.join('&')}`
 }

@@ -8,6 +8,7 @@ import {
 } from './bencode.js'
 import { checkPathConflicts, FROM_TORRENT, validateName, validatePath } from './paths.js'
 import { portablePaths, portableSegment } from './portable.js'
+import { readUrlList } from './url-list.js'
 
 export const MAX_TORRENT_BYTES = 64 * 1024 * 1024
 export const MAX_BENCODE_DEPTH = 64
@@ -28,7 +29,8 @@ export function sha1 (bytes: Uint8Array): InfoHash {
 }
 
 /**
- * Reads a whole .torrent file. Trackers (`announce`, `announce-list`) are ignored by design. The
+ * Reads a whole .torrent file. Trackers (`announce`, `announce-list`) are ignored by design;
+ * BEP19 web seeds (`url-list`) are kept, those we cannot use left out. The
  * infohash is the SHA-1 of the `info` value's bytes exactly as they appear in the file.
  */
 export function parseTorrent (bytes: Uint8Array): Metainfo {
@@ -37,7 +39,8 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   const span = findDictValueSpan(bytes, 'info', LIMITS)
   if (span === undefined) return bad('torrent file has no info dictionary')
   const raw = Buffer.from(bytes.subarray(span.start, span.end))
-  return fromInfoDict(info, raw, sha1(raw))
+  const webSeeds = Object.hasOwn(root, 'url-list') ? readUrlList(root['url-list']) : []
+  return { ...fromInfoDict(info, raw, sha1(raw)), ...(webSeeds.length > 0 ? { webSeeds } : {}) }
 }
 
 /**

@@ -32,6 +32,8 @@ export interface Metainfo extends Layout {
   /** Single-file torrents store the data at `name`; multi-file ones under a folder `name`. */
   multiFile: boolean
   private: boolean
+  /** BEP19 `url-list`: http(s) mirrors of the data (lib/webseed/urls.ts says which are kept). */
+  webSeeds?: string[]
 }
 
 export interface MagnetLink {
@@ -47,4 +49,6 @@ export interface MagnetLink {
   peers: string[]
   /** `so=` (BEP53): indices of selected files, ranges expanded. */
   select?: number[]
+  /** `ws=` (BEP19 web seeds): http(s) mirrors of the data. */
+  webSeeds?: string[]
 }

@@ -17,6 +17,7 @@ import { requestKey, type BlockRequest, type Peer } from './peer.js'
 import { UNLIMITED, type TorrentRates } from './rate-limit.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { PieceWaiters } from './waiters.js'
+import { attachWebSeeds, type WebSeeds } from '../webseed/attach.js'
 import { DEFAULT_MEMORY, MAX_REQUEST, MIN_QUEUE, QUEUE_SECONDS, STALL_TIMEOUT, START_QUEUE, UPLOAD_QUEUE } from './tuning.js'
 
 export interface DownloadOptions {
@@ -57,6 +58,8 @@ export class Download {
   downloaded = 0
   /** The first failed piece write (disk full, read-only folder): downloading stops for good. */
   writeError: Error | null = null
+  /** BEP19 mirrors (lib/webseed/): one more source of pieces; null when the torrent names none. */
+  readonly webSeeds: WebSeeds | null
   private readonly scheduler: Scheduler
   private readonly uploader: Uploader
   /** Requests kept outstanding with each peer, as of its last top-up; none before the first. */
@@ -93,6 +96,7 @@ export class Download {
     this.uploader = new Uploader(storage, (err) => events.error(err), opts.rates?.up)
     this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
     this.stallTimer.unref()
+    this.webSeeds = attachWebSeeds(this, opts.memoryBudget ?? DEFAULT_MEMORY, { received: (n) => { this.downloaded += n }, stored: (i) => this.onPieceStored(i), failed: (err) => this.stopDownloading(err), abandoned: () => { for (const p of this.peers) this.fill(p) } })
   }
 
   /** Pieces [first, last] are fetched before anything else until the returned function is called. */
@@ -233,6 +237,7 @@ export class Download {
   close (): void {
     this.closed = true
     clearInterval(this.stallTimer)
+    this.webSeeds?.close()
     this.opts.rates?.close()
   }
 
@@ -363,6 +368,7 @@ export class Download {
 
   /** Tells the swarm when `uploadOnly` changed: a read of a missing piece, or the selection, ends it. */
   private settleUploadOnly (): void {
+    this.webSeeds?.wake()
     const value = this.uploadOnly
     if (value === this.saidUploadOnly || this.closed) return
     this.saidUploadOnly = value

@@ -34,6 +34,8 @@ export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
   files?: readonly FileSpec[]
   /** Keep uploading once complete. */
   seed: boolean
+  /** BEP19 mirrors a magnet named (ws=), added to the metadata when it arrives. */
+  webSeeds?: readonly string[]
   /** The data is known to be complete (we just hashed it to create the torrent): skip the scan. */
   complete?: boolean
   /** Another version of this archive that we hold: pieces it has under the same hash are copied
@@ -211,7 +213,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   onMetadata (info: Buffer): void {
     let meta: Metainfo
     try {
-      meta = parseInfo(info, this.infoHash)
+      meta = { ...parseInfo(info, this.infoHash), ...(this.opts.webSeeds !== undefined ? { webSeeds: [...this.opts.webSeeds] } : {}) }
     } catch (err) {
       this.emit('error', err as Error)
       return

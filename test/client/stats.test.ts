@@ -81,5 +81,5 @@ test("'stats' comes every second only while someone listens, and ends at close",
 
 test('a draft has zero stats', () => {
   const draft = new Archive()
-  assert.deepEqual(draft.stats(), { downloaded: 0, uploaded: 0, downloadSpeed: 0, uploadSpeed: 0, ratio: 0, eta: 0, peers: { total: 0, bySource: { named: 0, discovery: 0, pex: 0, incoming: 0 }, byTransport: { tcp: 0 } } })
+  assert.deepEqual(draft.stats(), { downloaded: 0, uploaded: 0, downloadSpeed: 0, uploadSpeed: 0, ratio: 0, eta: 0, peers: { total: 0, bySource: { named: 0, discovery: 0, pex: 0, incoming: 0 }, byTransport: { tcp: 0 } }, webSeeds: [] })
 })

@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { Option, type Command } from 'commander'
+import { InvalidArgumentError, Option, type Command } from 'commander'
 import { formatMagnet, parseMagnet } from '../../metainfo/magnet.js'
 import { formatAddress } from '../../discovery/address.js'
+import { webSeedUrl } from '../../metainfo/url-list.js'
 import { addCommonOptions, addPeerOption, type CommonOptions } from '../common.js'
 import { collectGlob, ignoreFilter } from '../ignore.js'
 import { readKeyFile } from '../keyfile.js'
@@ -17,6 +18,12 @@ interface SeedCommandOptions extends CommonOptions {
   ignore?: string[]
   publish?: string
   salt?: string
+  webSeed?: string[]
+}
+
+function collectUrl (text: string, previous: string[] | undefined): string[] {
+  if (webSeedUrl(text) === null) throw new InvalidArgumentError('expected an http: or https: URL such as https://example.org/files/ (no user:password@)')
+  return [...previous ?? [], text]
 }
 
 const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]'])
@@ -32,6 +39,7 @@ export function register (program: Command): void {
     .option('--publish <keyfile>', 'also point the key\'s mutable link (btpk) at this torrent and keep it alive while seeding')
     .option('--salt <text>', 'with --publish: salt, so one key can publish several links')
     .addOption(new Option('--ignore <glob>', 'leave out files matching this glob ("*.log", "drafts/**"; repeatable)').argParser(collectGlob))
+    .addOption(new Option('--web-seed <url>', 'an http(s) URL serving the same files, written into the torrent and link (BEP19; repeatable)').argParser(collectUrl))
   addPeerOption(cmd)
   addCommonOptions(cmd).action((source: string, o: SeedCommandOptions) => seed(source, o))
 }
@@ -43,7 +51,7 @@ async function seed (source: string, o: SeedCommandOptions): Promise<void> {
     out.info(`hashing ${source}`)
     const { ignore, skipped } = ignoreFilter({ includeHidden: o.includeHidden === true, globs: o.ignore ?? [] })
     const hashing = showHashing(out)
-    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ignore, onProgress: hashing.update })
+    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(o.webSeed !== undefined ? { webSeeds: o.webSeed } : {}), ignore, onProgress: hashing.update })
       .finally(() => hashing.stop())
     if (skipped.length > 0) out.info(`left out ${skipped.length} hidden, junk or --ignore'd path${skipped.length === 1 ? '' : 's'} (--include-hidden to keep hidden ones): ${skipped.join(', ')}`)
     const link = parseMagnet(seeded)
