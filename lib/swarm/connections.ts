@@ -87,12 +87,16 @@ export class Connections {
     this.peerList = new PeerList({ redial: (address, source) => source === 'named' || this.wantsPeers ? this.connect(address, source) : 'full', self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
-      : new PeerExchange<Peer>({ connect: (address, from) => { this.holepunch.introduced(address, from); this.connect(address, 'pex') }, isSeed: () => host.isSeed(), ...(opts.speaksUtp !== undefined ? { speaksUtp: opts.speaksUtp } : {}) })
+      : new PeerExchange<Peer>({ connect: (address, from, flags) => {
+        this.holepunch.introduced(address, from)
+        if (!this.holepunch.askFirst(address, flags)) this.connect(address, 'pex')
+      }, isSeed: () => host.isSeed(), ...(opts.speaksUtp !== undefined ? { speaksUtp: opts.speaksUtp } : {}) })
     const dialUtp = opts.dialUtp
     this.holepunch = new Holepunch<Peer>({
       peers: this.peers,
       addressOf: (peer) => this.pex?.addressOf(peer) ?? (peer.outgoing ? peer.address : null),
-      punch: dialUtp === undefined ? null : (address) => this.connect(address, 'pex', dialUtp)
+      punch: dialUtp === undefined ? null : (address) => this.connect(address, 'pex', dialUtp),
+      dialDirect: (address) => this.connect(address, 'pex')
     })
   }
 

@@ -7,7 +7,11 @@
  * that says why (libtorrent's checks, in its order: not connected, no support, itself).
  *
  * Initiator: a peer that PEX told us of and that we could not dial is asked of the peer that told
- * us (libtorrent's "introducer": that peer was connected to it when it told us). On connect(X),
+ * us (libtorrent's "introducer": that peer was connected to it when it told us). One that PEX
+ * marks as speaking ut_holepunch but not as reachable (the introducer did not dial it: it may be
+ * behind a NAT) is asked of it at once, before any direct dial, so that a NAT costs a round trip
+ * to the relay and not a connect timeout; the swarm dials it directly only if the relay refuses or
+ * says nothing for PUNCH_FIRST_MS. On connect(X),
  * from whichever peer, X is dialled over uTP at once; duplicates of the two connections this
  * makes are settled by the swarm's rule for two peers that dial each other (Connections).
  *
@@ -15,6 +19,7 @@
  * dropped unanswered (an answer would itself be what a reflector sends); a connect is dialled
  * only to an address a peer could be at (not loopback from a peer elsewhere, not multicast).
  */
+import { PEX_FLAGS } from '../wire/ut-pex.js'
 import { decodeHolepunch, encodeHolepunch, HOLEPUNCH_ERROR, type HolepunchMessage } from '../wire/holepunch-message.js'
 import type { ExtendedHandshake } from '../wire/messages.js'
 import { parsePeerAddress } from '../metainfo/magnet.js'
@@ -25,6 +30,14 @@ export const HOLEPUNCH_BUDGET = 20
 const WINDOW_MS = 60_000
 /** A peer we asked a relay about is not asked about again for this long. */
 export const RENDEZVOUS_RETRY_MS = 60_000
+/**
+ * How long a peer asked of its relay before any direct dial waits for the relay's connect before
+ * it is dialled directly anyway (a relay past its budget drops the rendezvous unanswered): a
+ * round trip to a relay and a uTP handshake, on most paths.
+ */
+export const PUNCH_FIRST_MS = 1_000
+/** Rendezvous asked at once (before a direct dial) of one introducer per minute: half a relay's budget, so that failed dials still have room. */
+export const ASK_FIRST_BUDGET = HOLEPUNCH_BUDGET / 2
 /** Addresses whose introducer (and last rendezvous) we remember; the oldest is forgotten past it. */
 const REMEMBERED = 1024
 
@@ -45,13 +58,16 @@ export interface HolepunchOptions<P extends HolepunchPeer> {
   addressOf: (peer: P) => string | null
   /** Dials `address` over uTP now; null when uTP is off (we then relay, but never punch). */
   punch: ((address: string) => void) | null
+  /** Dials `address` the usual way: after askFirst(), when the relay refused or said nothing. */
+  dialDirect?: (address: string) => void
   now?: () => number
 }
 
 /** What was done, for tests and diagnostics. */
 export interface HolepunchStats {
-  /** rendezvous we sent, connects we relayed (one per pair), errors we answered. */
+  /** rendezvous we sent (of them, askedFirst before any direct dial), connects we relayed (one per pair), errors we answered. */
   rendezvousSent: number
+  askedFirst: number
   relayed: number
   refused: number
   /** Addresses we dialled because a connect told us to, and when (ms since the epoch). */
@@ -59,10 +75,13 @@ export interface HolepunchStats {
 }
 
 export class Holepunch<P extends HolepunchPeer> {
-  readonly stats: HolepunchStats = { rendezvousSent: 0, relayed: 0, refused: 0, punched: new Map() }
+  readonly stats: HolepunchStats = { rendezvousSent: 0, askedFirst: 0, relayed: 0, refused: 0, punched: new Map() }
   private readonly introducers = new Map<string, P>()
   private readonly asked = new Map<string, number>()
   private readonly budgets = new WeakMap<P, { start: number, used: number }>()
+  private readonly askBudgets = new WeakMap<P, { start: number, used: number }>()
+  /** Addresses asked first, each with the timer that dials it directly if the relay says nothing. */
+  private readonly waiting = new Map<string, NodeJS.Timeout>()
   private readonly now: () => number
 
   constructor (private readonly opts: HolepunchOptions<P>) {
@@ -74,10 +93,28 @@ export class Holepunch<P extends HolepunchPeer> {
     remember(this.introducers, address, by)
   }
 
+  /**
+   * PEX told us of `address` with these flags: asks its introducer to relay before any direct dial
+   * when the address speaks ut_holepunch and the introducer did not dial it. True when asked: it
+   * is then dialled directly (opts.dialDirect) only when the relay refuses or after PUNCH_FIRST_MS.
+   */
+  askFirst (address: string, flags: number): boolean {
+    const dialDirect = this.opts.dialDirect
+    if (dialDirect === undefined || (flags & PEX_FLAGS.holepunch) === 0 || (flags & PEX_FLAGS.reachable) !== 0) return false
+    const relay = this.introducers.get(address)
+    if (relay === undefined || this.waiting.has(address) || !this.usable(relay) || !spend(this.askBudgets, relay, this.now(), ASK_FIRST_BUDGET)) return false
+    if (!this.failed(address)) return false
+    this.stats.askedFirst++
+    const timer = setTimeout(() => this.dialDirect(address), PUNCH_FIRST_MS)
+    timer.unref()
+    this.waiting.set(address, timer)
+    return true
+  }
+
   /** A dial of `address` failed: asks its introducer to relay, if it can. True when asked. */
   failed (address: string): boolean {
     const relay = this.introducers.get(address)
-    if (this.opts.punch === null || relay === undefined || !supports(relay) || !this.opts.peers.has(relay)) return false
+    if (relay === undefined || !this.usable(relay)) return false
     const last = this.asked.get(address)
     if (last !== undefined && this.now() - last < RENDEZVOUS_RETRY_MS) return false
     const { host, port } = parsePeerAddress(address)
@@ -94,7 +131,7 @@ export class Holepunch<P extends HolepunchPeer> {
     if (msg === null) return
     if (msg.type === 'rendezvous') this.relay(peer, msg)
     else if (msg.type === 'connect') this.connect(peer, msg)
-    else this.asked.delete(formatAddress(msg.host, msg.port))
+    else this.onError(formatAddress(msg.host, msg.port))
   }
 
   /** A peer left: it introduces nobody any more. */
@@ -103,8 +140,28 @@ export class Holepunch<P extends HolepunchPeer> {
   }
 
   close (): void {
+    for (const timer of this.waiting.values()) clearTimeout(timer)
+    this.waiting.clear()
     this.introducers.clear()
     this.asked.clear()
+  }
+
+  private usable (relay: P): boolean {
+    return this.opts.punch !== null && supports(relay) && this.opts.peers.has(relay)
+  }
+
+  private onError (address: string): void {
+    this.asked.delete(address)
+    if (this.waiting.has(address)) this.dialDirect(address)
+  }
+
+  /** An address asked first is dialled directly now (it is skipped if the punch connected it). */
+  private dialDirect (address: string): void {
+    const timer = this.waiting.get(address)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    this.waiting.delete(address)
+    this.opts.dialDirect?.(address)
   }
 
   private relay (from: P, msg: HolepunchMessage): void {
@@ -138,14 +195,18 @@ export class Holepunch<P extends HolepunchPeer> {
   }
 
   private spend (peer: P): boolean {
-    const now = this.now()
-    let budget = this.budgets.get(peer)
-    if (budget === undefined || now - budget.start >= WINDOW_MS) {
-      budget = { start: now, used: 0 }
-      this.budgets.set(peer, budget)
-    }
-    return ++budget.used <= HOLEPUNCH_BUDGET
+    return spend(this.budgets, peer, this.now(), HOLEPUNCH_BUDGET)
   }
+}
+
+/** Takes one of `limit` a minute from `peer`'s budget in `budgets`; false when none is left. */
+function spend<P extends object> (budgets: WeakMap<P, { start: number, used: number }>, peer: P, now: number, limit: number): boolean {
+  let budget = budgets.get(peer)
+  if (budget === undefined || now - budget.start >= WINDOW_MS) {
+    budget = { start: now, used: 0 }
+    budgets.set(peer, budget)
+  }
+  return ++budget.used <= limit
 }
 
 function supports (peer: HolepunchPeer): boolean {

@@ -78,5 +78,5 @@ if (mode === 'relay') {
 await client.stop()
 
 function statsOf (s: HolepunchStats): object {
-  return { rendezvousSent: s.rendezvousSent, relayed: s.relayed, refused: s.refused, punched: [...s.punched.keys()] }
+  return { rendezvousSent: s.rendezvousSent, askedFirst: s.askedFirst, relayed: s.relayed, refused: s.refused, punched: [...s.punched.keys()] }
 }
