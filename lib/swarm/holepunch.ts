@@ -9,9 +9,9 @@
  * Initiator: a peer that PEX told us of and that we could not dial is asked of the peer that told
  * us (libtorrent's "introducer": that peer was connected to it when it told us). One that PEX
  * marks as speaking ut_holepunch but not as reachable (the introducer did not dial it: it may be
- * behind a NAT) is asked of it at once, before any direct dial, so that a NAT costs a round trip
- * to the relay and not a connect timeout; the swarm dials it directly only if the relay refuses or
- * says nothing for PUNCH_FIRST_MS. On connect(X),
+ * behind a NAT) is asked of it already when the direct dial has not shaken hands PUNCH_AFTER_MS
+ * after it began, so that a NAT costs a second and not a connect timeout, while a reachable peer
+ * still connects over the transport we dial first (TCP). On connect(X),
  * from whichever peer, X is dialled over uTP at once; duplicates of the two connections this
  * makes are settled by the swarm's rule for two peers that dial each other (Connections).
  *
@@ -31,13 +31,13 @@ const WINDOW_MS = 60_000
 /** A peer we asked a relay about is not asked about again for this long. */
 export const RENDEZVOUS_RETRY_MS = 60_000
 /**
- * How long a peer asked of its relay before any direct dial waits for the relay's connect before
- * it is dialled directly anyway (a relay past its budget drops the rendezvous unanswered): a
- * round trip to a relay and a uTP handshake, on most paths.
+ * How long the direct dial of a peer that PEX flags as possibly behind a NAT may go without a
+ * handshake before its relay is asked too: a TCP handshake and the BitTorrent one take a round trip
+ * each, well under a second on most paths; the dial's own timeout is 5 s.
  */
-export const PUNCH_FIRST_MS = 1_000
-/** Rendezvous asked at once (before a direct dial) of one introducer per minute: half a relay's budget, so that failed dials still have room. */
-export const ASK_FIRST_BUDGET = HOLEPUNCH_BUDGET / 2
+export const PUNCH_AFTER_MS = 1_000
+/** Rendezvous asked early (while a direct dial is pending) of one introducer per minute: half a relay's budget, so that failed dials still have room. */
+export const EARLY_BUDGET = HOLEPUNCH_BUDGET / 2
 /** Addresses whose introducer (and last rendezvous) we remember; the oldest is forgotten past it. */
 const REMEMBERED = 1024
 
@@ -58,16 +58,16 @@ export interface HolepunchOptions<P extends HolepunchPeer> {
   addressOf: (peer: P) => string | null
   /** Dials `address` over uTP now; null when uTP is off (we then relay, but never punch). */
   punch: ((address: string) => void) | null
-  /** Dials `address` the usual way: after askFirst(), when the relay refused or said nothing. */
-  dialDirect?: (address: string) => void
+  /** A direct dial of `address` is still waiting for its handshake. */
+  dialling?: (address: string) => boolean
   now?: () => number
 }
 
 /** What was done, for tests and diagnostics. */
 export interface HolepunchStats {
-  /** rendezvous we sent (of them, askedFirst before any direct dial), connects we relayed (one per pair), errors we answered. */
+  /** rendezvous we sent (of them, askedEarly while the direct dial was pending), connects we relayed (one per pair), errors we answered. */
   rendezvousSent: number
-  askedFirst: number
+  askedEarly: number
   relayed: number
   refused: number
   /** Addresses we dialled because a connect told us to, and when (ms since the epoch). */
@@ -75,13 +75,13 @@ export interface HolepunchStats {
 }
 
 export class Holepunch<P extends HolepunchPeer> {
-  readonly stats: HolepunchStats = { rendezvousSent: 0, askedFirst: 0, relayed: 0, refused: 0, punched: new Map() }
+  readonly stats: HolepunchStats = { rendezvousSent: 0, askedEarly: 0, relayed: 0, refused: 0, punched: new Map() }
   private readonly introducers = new Map<string, P>()
   private readonly asked = new Map<string, number>()
   private readonly budgets = new WeakMap<P, { start: number, used: number }>()
-  private readonly askBudgets = new WeakMap<P, { start: number, used: number }>()
-  /** Addresses asked first, each with the timer that dials it directly if the relay says nothing. */
-  private readonly waiting = new Map<string, NodeJS.Timeout>()
+  private readonly earlyBudgets = new WeakMap<P, { start: number, used: number }>()
+  /** Dials that ask their relay early unless they shake hands first. */
+  private readonly timers = new Set<NodeJS.Timeout>()
   private readonly now: () => number
 
   constructor (private readonly opts: HolepunchOptions<P>) {
@@ -94,21 +94,21 @@ export class Holepunch<P extends HolepunchPeer> {
   }
 
   /**
-   * PEX told us of `address` with these flags: asks its introducer to relay before any direct dial
-   * when the address speaks ut_holepunch and the introducer did not dial it. True when asked: it
-   * is then dialled directly (opts.dialDirect) only when the relay refuses or after PUNCH_FIRST_MS.
+   * We began to dial `address`, which PEX told us of with these flags: when it speaks ut_holepunch
+   * and its introducer did not dial it, its introducer is asked to relay if the dial has not shaken
+   * hands PUNCH_AFTER_MS later (opts.dialling says).
    */
-  askFirst (address: string, flags: number): boolean {
-    const dialDirect = this.opts.dialDirect
-    if (dialDirect === undefined || (flags & PEX_FLAGS.holepunch) === 0 || (flags & PEX_FLAGS.reachable) !== 0) return false
-    const relay = this.introducers.get(address)
-    if (relay === undefined || this.waiting.has(address) || !this.usable(relay) || !spend(this.askBudgets, relay, this.now(), ASK_FIRST_BUDGET)) return false
-    if (!this.failed(address)) return false
-    this.stats.askedFirst++
-    const timer = setTimeout(() => this.dialDirect(address), PUNCH_FIRST_MS)
+  dialled (address: string, flags: number): void {
+    const dialling = this.opts.dialling
+    if (dialling === undefined || (flags & PEX_FLAGS.holepunch) === 0 || (flags & PEX_FLAGS.reachable) !== 0) return
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      const relay = this.introducers.get(address)
+      if (!dialling(address) || relay === undefined || !this.usable(relay) || !spend(this.earlyBudgets, relay, this.now(), EARLY_BUDGET)) return
+      if (this.failed(address)) this.stats.askedEarly++
+    }, PUNCH_AFTER_MS)
     timer.unref()
-    this.waiting.set(address, timer)
-    return true
+    this.timers.add(timer)
   }
 
   /** A dial of `address` failed: asks its introducer to relay, if it can. True when asked. */
@@ -131,7 +131,7 @@ export class Holepunch<P extends HolepunchPeer> {
     if (msg === null) return
     if (msg.type === 'rendezvous') this.relay(peer, msg)
     else if (msg.type === 'connect') this.connect(peer, msg)
-    else this.onError(formatAddress(msg.host, msg.port))
+    else this.asked.delete(formatAddress(msg.host, msg.port))
   }
 
   /** A peer left: it introduces nobody any more. */
@@ -140,28 +140,14 @@ export class Holepunch<P extends HolepunchPeer> {
   }
 
   close (): void {
-    for (const timer of this.waiting.values()) clearTimeout(timer)
-    this.waiting.clear()
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
     this.introducers.clear()
     this.asked.clear()
   }
 
   private usable (relay: P): boolean {
     return this.opts.punch !== null && supports(relay) && this.opts.peers.has(relay)
-  }
-
-  private onError (address: string): void {
-    this.asked.delete(address)
-    if (this.waiting.has(address)) this.dialDirect(address)
-  }
-
-  /** An address asked first is dialled directly now (it is skipped if the punch connected it). */
-  private dialDirect (address: string): void {
-    const timer = this.waiting.get(address)
-    if (timer === undefined) return
-    clearTimeout(timer)
-    this.waiting.delete(address)
-    this.opts.dialDirect?.(address)
   }
 
   private relay (from: P, msg: HolepunchMessage): void {

@@ -81,5 +81,5 @@ if (mode === 'relay') {
 await client.stop()
 
 function statsOf (s: HolepunchStats): object {
-  return { rendezvousSent: s.rendezvousSent, askedFirst: s.askedFirst, relayed: s.relayed, refused: s.refused, punched: [...s.punched.keys()] }
+  return { rendezvousSent: s.rendezvousSent, askedEarly: s.askedEarly, relayed: s.relayed, refused: s.refused, punched: [...s.punched.keys()] }
 }

@@ -37,20 +37,19 @@ test('NAT lab: a seeder at home behind a router with miniupnpd maps its ports; a
   await writeRandomFile(file, SIZE)
 
   const seeder = startJsonChild(t, 'seeder at home', process.execPath, [clientChild, 'seed', file, bootstrap], { netns: home.host.ns })
-  // Three mapping outcomes (TCP; UDP for uTP on the same port; the DHT's UDP port) and the
+  // Two mapping outcomes (TCP; UDP on the same port, one socket for uTP and the DHT) and the
   // seeding line, in whatever order they come.
   const lines: Array<Mapped | Seeding> = []
-  for (let i = 0; i < 4; i++) lines.push(await seeder.next<Mapped | Seeding>('port mappings and seeding', STEP_MS))
+  for (let i = 0; i < 3; i++) lines.push(await seeder.next<Mapped | Seeding>('port mappings and seeding', STEP_MS))
   const outcomes = lines.filter((l): l is Mapped => 'nat' in l)
   const seeding = lines.find((l): l is Seeding => 'infoHash' in l)
-  assert.ok(seeding !== undefined && outcomes.length === 3, `expected three mapping outcomes and seeding: ${JSON.stringify(lines)}`)
+  assert.ok(seeding !== undefined && outcomes.length === 2, `expected two mapping outcomes and seeding: ${JSON.stringify(lines)}`)
   for (const o of outcomes) assert.equal(o.nat, 'map', `mapping failed: ${JSON.stringify(o)}\n${home.miniupnpdLog()}`)
   const tcp = outcomes.find((o) => o.protocol === 'tcp')
-  assert.ok(outcomes.some((o) => o.protocol === 'udp' && o.internalPort === seeding.port), 'the uTP port (UDP, the TCP port\'s number) is mapped too')
-  assert.ok(outcomes.some((o) => o.protocol === 'udp' && o.internalPort !== seeding.port), 'the DHT port is mapped too')
+  assert.ok(outcomes.some((o) => o.protocol === 'udp' && o.internalPort === seeding.port), 'the UDP port of uTP and the DHT (the TCP port\'s number) is mapped too')
   assert.deepEqual([tcp?.internalPort, tcp?.externalAddress], [seeding.port, home.router.address])
   assert.equal(seeding.advertisedPort, tcp?.externalPort, 'the DHT announces the mapped port')
-  assert.equal((await home.forwards()).length, 3, 'miniupnpd forwards the TCP and the two UDP ports')
+  assert.equal((await home.forwards()).length, 2, 'miniupnpd forwards the TCP and the UDP port')
   assert.equal(await home.mappedIn(), 0)
 
   const leecher = startJsonChild(t, 'leecher on the public segment', process.execPath, [clientChild, 'get', seeding.infoHash, bootstrap], { netns: leecherHost.ns })
@@ -73,11 +72,11 @@ test('NAT lab: behind a router without miniupnpd the seeder reports that mapping
 
   const seeder = startJsonChild(t, 'seeder at home', process.execPath, [clientChild, 'seed', file, bootstrap], { netns: home.host.ns })
   const lines: Array<Mapped | Seeding> = []
-  for (let i = 0; i < 4; i++) lines.push(await seeder.next<Mapped | Seeding>('port mapping outcomes and seeding', STEP_MS))
+  for (let i = 0; i < 3; i++) lines.push(await seeder.next<Mapped | Seeding>('port mapping outcomes and seeding', STEP_MS))
   const outcomes = lines.filter((l): l is Mapped => 'nat' in l)
   const seeding = lines.find((l): l is Seeding => 'infoHash' in l)
   assert.ok(seeding !== undefined)
-  assert.deepEqual(outcomes.map((o) => [o.nat, o.code]).sort(), [['fail', 'ETIMEDOUT'], ['fail', 'ETIMEDOUT'], ['fail', 'ETIMEDOUT']], 'the router does not answer NAT-PMP')
+  assert.deepEqual(outcomes.map((o) => [o.nat, o.code]).sort(), [['fail', 'ETIMEDOUT'], ['fail', 'ETIMEDOUT']], 'the router does not answer NAT-PMP')
   assert.equal(seeding.advertisedPort, seeding.port, 'nothing mapped: the DHT announces the local port')
 
   const probeIn = startJsonChild(t, 'inbound probe', process.execPath, [probe, 'connect', home.router.address, String(seeding.port), String(DROP_WAIT_MS)], { netns: outside.ns })
@@ -104,14 +103,14 @@ test('NAT lab: `trackerless seed --verbose --json` reports the router\'s mapping
   const timer = setTimeout(() => cli.kill('SIGKILL'), STEP_MS)
   for await (const line of lines) {
     events.push(JSON.parse(line) as typeof events[number])
-    if (events.filter((e) => e.event === 'portmap').length === 3 && events.some((e) => e.event === 'seeding')) break
+    if (events.filter((e) => e.event === 'portmap').length === 2 && events.some((e) => e.event === 'seeding')) break
   }
   clearTimeout(timer)
   const maps = events.filter((e) => e.event === 'portmap')
-  assert.equal(maps.length, 3, `events: ${JSON.stringify(events)}; stderr: ${stderr}`)
+  assert.equal(maps.length, 2, `events: ${JSON.stringify(events)}; stderr: ${stderr}`)
   for (const m of maps) assert.equal(m.external, `${home.router.address}:${m.port}`, 'miniupnpd gives the port asked for')
-  assert.deepEqual(maps.map((m) => m.protocol).sort(), ['tcp', 'udp', 'udp'])
-  assert.equal((await home.forwards()).length, 3, home.miniupnpdLog())
+  assert.deepEqual(maps.map((m) => m.protocol).sort(), ['tcp', 'udp'])
+  assert.equal((await home.forwards()).length, 2, home.miniupnpdLog())
 
   cli.kill('SIGTERM')
   assert.equal(await exited, 0, stderr)

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { ASK_FIRST_BUDGET, Holepunch, HOLEPUNCH_BUDGET, PUNCH_FIRST_MS, RENDEZVOUS_RETRY_MS, type HolepunchPeer } from '../../lib/swarm/holepunch.js'
+import { EARLY_BUDGET, Holepunch, HOLEPUNCH_BUDGET, PUNCH_AFTER_MS, RENDEZVOUS_RETRY_MS, type HolepunchPeer } from '../../lib/swarm/holepunch.js'
 import { PEX_FLAGS } from '../../lib/wire/ut-pex.js'
 import { decodeHolepunch, encodeHolepunch, HOLEPUNCH_ERROR, type HolepunchMessage } from '../../lib/wire/holepunch-message.js'
 import type { ExtendedHandshake } from '../../lib/wire/messages.js'
@@ -23,19 +23,19 @@ class FakePeer implements HolepunchPeer {
   }
 }
 
-function setup (punch: ((address: string) => void) | null = () => {}): { hp: Holepunch<FakePeer>, peers: Set<FakePeer>, clock: { now: number }, punched: string[], direct: string[] } {
+function setup (punch: ((address: string) => void) | null = () => {}): { hp: Holepunch<FakePeer>, peers: Set<FakePeer>, clock: { now: number }, punched: string[], dialling: Set<string> } {
   const peers = new Set<FakePeer>()
   const clock = { now: 1_000_000 }
   const punched: string[] = []
-  const direct: string[] = []
+  const dialling = new Set<string>()
   const hp = new Holepunch<FakePeer>({
     peers,
     addressOf: (peer) => peer.address,
     punch: punch === null ? null : (address) => { punched.push(address); punch(address) },
-    dialDirect: (address) => direct.push(address),
+    dialling: (address) => dialling.has(address),
     now: () => clock.now
   })
-  return { hp, peers, clock, punched, direct }
+  return { hp, peers, clock, punched, dialling }
 }
 
 const rendezvous = (host: string, port: number): Buffer => encodeHolepunch({ type: 'rendezvous', host, port, error: 0 })
@@ -161,76 +161,87 @@ describe('BEP55 initiator and target', () => {
   })
 })
 
-describe('BEP55: asking the relay before a direct dial', () => {
+describe('BEP55: asking the relay while a direct dial is pending', () => {
   const unreachable = PEX_FLAGS.holepunch
   const target = '100.64.0.101:40000'
 
-  it('asks at once for a peer that speaks ut_holepunch and that its introducer did not dial; not for one it dialled, or that cannot punch', (t) => {
+  it(`asks ${PUNCH_AFTER_MS} ms into the dial of a peer that speaks ut_holepunch and that its introducer did not dial; not for one it dialled, or that cannot punch`, (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] })
-    const { hp, peers, direct } = setup()
+    const { hp, peers, dialling } = setup()
     const relay = new FakePeer('100.64.0.3:6881')
     peers.add(relay)
     for (const [i, flags] of [PEX_FLAGS.holepunch | PEX_FLAGS.reachable, 0, PEX_FLAGS.utp].entries()) {
-      hp.introduced(`100.64.0.${50 + i}:1000`, relay)
-      assert.equal(hp.askFirst(`100.64.0.${50 + i}:1000`, flags), false, `flags ${flags}: dialled directly`)
+      const address = `100.64.0.${50 + i}:1000`
+      hp.introduced(address, relay)
+      dialling.add(address)
+      hp.dialled(address, flags)
     }
     hp.introduced(target, relay)
-    assert.equal(hp.askFirst(target, unreachable), true)
-    assert.deepEqual(relay.sent, [{ type: 'rendezvous', host: '100.64.0.101', port: 40000, error: 0 }])
-    assert.deepEqual(direct, [], 'no direct dial while the relay may answer')
-    assert.equal(hp.stats.askedFirst, 1)
+    dialling.add(target)
+    hp.dialled(target, unreachable)
+    t.mock.timers.tick(PUNCH_AFTER_MS - 1)
+    assert.deepEqual(relay.sent, [], 'not before the time a direct dial is given')
+    t.mock.timers.tick(1)
+    assert.deepEqual(relay.sent, [{ type: 'rendezvous', host: '100.64.0.101', port: 40000, error: 0 }], 'only the one flagged as a possible NAT')
+    assert.deepEqual([hp.stats.askedEarly, hp.stats.rendezvousSent], [1, 1])
+    assert.equal(hp.failed(target), false, 'its dial failing later does not ask again')
     hp.close()
   })
 
-  it(`dials directly when the relay refuses, or after ${PUNCH_FIRST_MS} ms of silence; a connect in time leaves it to the punch`, (t) => {
+  it('asks nobody when the dial shook hands (or failed) in time', (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] })
-    const { hp, peers, direct, punched } = setup()
+    const { hp, peers } = setup()
     const relay = new FakePeer('100.64.0.3:6881')
     peers.add(relay)
-    for (const address of ['100.64.0.101:1', '100.64.0.102:2', '100.64.0.103:3']) {
+    hp.introduced(target, relay)
+    hp.dialled(target, unreachable)
+    t.mock.timers.tick(PUNCH_AFTER_MS)
+    assert.deepEqual(relay.sent, [])
+    hp.close()
+  })
+
+  it(`asks one introducer at most ${EARLY_BUDGET} times a minute early, leaving the rest of its budget to failed dials`, (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const { hp, peers, clock, dialling } = setup()
+    const relay = new FakePeer('100.64.0.3:6881')
+    peers.add(relay)
+    for (let i = 0; i < EARLY_BUDGET + 10; i++) {
+      const address = `100.64.0.${10 + i}:6881`
       hp.introduced(address, relay)
-      assert.equal(hp.askFirst(address, unreachable), true)
+      dialling.add(address)
+      hp.dialled(address, unreachable)
     }
-    hp.onMessage(relay, encodeHolepunch({ type: 'error', host: '100.64.0.101', port: 1, error: HOLEPUNCH_ERROR.notConnected }))
-    assert.deepEqual(direct, ['100.64.0.101:1'], 'refused: dialled directly at once')
-    hp.onMessage(relay, encodeHolepunch({ type: 'connect', host: '100.64.0.102', port: 2, error: 0 }))
-    assert.deepEqual(punched, ['100.64.0.102:2'])
-    t.mock.timers.tick(PUNCH_FIRST_MS)
-    // The punched address is offered to the direct dial too; the swarm skips it as connected or dialling.
-    assert.deepEqual(direct.sort(), ['100.64.0.101:1', '100.64.0.102:2', '100.64.0.103:3'])
-    t.mock.timers.tick(PUNCH_FIRST_MS * 10)
-    assert.equal(direct.length, 3, 'each once')
-    hp.close()
-  })
-
-  it(`asks one introducer at most ${ASK_FIRST_BUDGET} times a minute before dialling, leaving the rest of its budget to failed dials`, (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] })
-    const { hp, peers, clock } = setup()
-    const relay = new FakePeer('100.64.0.3:6881')
-    peers.add(relay)
-    const asked = Array.from({ length: ASK_FIRST_BUDGET + 10 }, (_, i) => {
-      hp.introduced(`100.64.0.${10 + i}:6881`, relay)
-      return hp.askFirst(`100.64.0.${10 + i}:6881`, unreachable)
-    })
-    assert.equal(asked.filter(Boolean).length, ASK_FIRST_BUDGET)
-    assert.equal(relay.sent.length, ASK_FIRST_BUDGET)
-    clock.now += 60_000
+    t.mock.timers.tick(PUNCH_AFTER_MS)
+    assert.equal(relay.sent.length, EARLY_BUDGET)
+    assert.equal(hp.failed('100.64.0.250:1'), false, 'nobody introduced it')
     hp.introduced('100.64.0.200:6881', relay)
-    assert.equal(hp.askFirst('100.64.0.200:6881', unreachable), true, 'a minute later it may be asked again')
+    assert.equal(hp.failed('100.64.0.200:6881'), true, 'a failed dial may still ask')
+    clock.now += 60_000
+    hp.introduced('100.64.0.201:6881', relay)
+    dialling.add('100.64.0.201:6881')
+    hp.dialled('100.64.0.201:6881', unreachable)
+    t.mock.timers.tick(PUNCH_AFTER_MS)
+    assert.equal(relay.sent.length, EARLY_BUDGET + 2, 'a minute later it may be asked early again')
     hp.close()
   })
 
-  it('without a connected introducer that speaks ut_holepunch, or with uTP off, dials directly', () => {
+  it('without a connected introducer that speaks ut_holepunch, or with uTP off, asks nobody', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const noUtp = setup(null)
     const relay = new FakePeer('100.64.0.3:6881')
     noUtp.peers.add(relay)
     noUtp.hp.introduced(target, relay)
-    assert.equal(noUtp.hp.askFirst(target, unreachable), false)
+    noUtp.dialling.add(target)
+    noUtp.hp.dialled(target, unreachable)
     const old = setup()
     const noSupport = new FakePeer('100.64.0.4:6881', false)
     old.peers.add(noSupport)
     old.hp.introduced(target, noSupport)
-    assert.equal(old.hp.askFirst(target, unreachable), false)
+    old.dialling.add(target)
+    old.hp.dialled(target, unreachable)
+    t.mock.timers.tick(PUNCH_AFTER_MS)
     assert.deepEqual([relay.sent, noSupport.sent], [[], []])
+    noUtp.hp.close()
+    old.hp.close()
   })
 })
