@@ -24,8 +24,8 @@ export interface PexPeer {
 }
 
 export interface PeerExchangeOptions<P extends PexPeer = PexPeer> {
-  /** Dial a peer we learnt of ("host:port") from `from`. */
-  connect: (address: string, from: P) => void
+  /** Dial a peer we learnt of ("host:port") from `from`, which flagged it with `flags` (PEX_FLAGS). */
+  connect: (address: string, from: P, flags: number) => void
   /** True once we have every piece: peers flagged as seeds are then of no use to us. */
   isSeed: () => boolean
   /** A peer we are told of speaks uTP (flag 0x04), called before it is dialled. */
@@ -107,7 +107,7 @@ export class PeerExchange<P extends PexPeer> {
       const address = formatAddress(entry.host, entry.port)
       if (known.has(address)) continue
       if ((entry.flags & PEX_FLAGS.utp) !== 0) this.opts.speaksUtp?.(address)
-      this.opts.connect(address, peer)
+      this.opts.connect(address, peer, entry.flags)
     }
   }
 

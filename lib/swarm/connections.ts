@@ -73,6 +73,8 @@ export class Connections {
   /** @internal BEP55 (tests read its stats). */
   readonly holepunch: Holepunch<Peer>
   private readonly dialing = new Set<string>()
+  /** The pending dial of each address in `dialing`. */
+  private readonly dials = new Map<string, Wire>()
   private readonly pending = new Set<Wire>()
   private closed = false
   /** archive.pause(): no peer is dialled, accepted or kept while set. */
@@ -87,12 +89,16 @@ export class Connections {
     this.peerList = new PeerList({ redial: (address, source) => source === 'named' || this.wantsPeers ? this.connect(address, source) : 'full', self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
-      : new PeerExchange<Peer>({ connect: (address, from) => { this.holepunch.introduced(address, from); this.connect(address, 'pex') }, isSeed: () => host.isSeed(), ...(opts.speaksUtp !== undefined ? { speaksUtp: opts.speaksUtp } : {}) })
+      : new PeerExchange<Peer>({ connect: (address, from, flags) => {
+        this.holepunch.introduced(address, from)
+        if (this.connect(address, 'pex') === 'dialled') this.holepunch.dialled(address, flags)
+      }, isSeed: () => host.isSeed(), ...(opts.speaksUtp !== undefined ? { speaksUtp: opts.speaksUtp } : {}) })
     const dialUtp = opts.dialUtp
     this.holepunch = new Holepunch<Peer>({
       peers: this.peers,
       addressOf: (peer) => this.pex?.addressOf(peer) ?? (peer.outgoing ? peer.address : null),
-      punch: dialUtp === undefined ? null : (address) => this.connect(address, 'pex', dialUtp)
+      punch: dialUtp === undefined ? null : (address) => { this.abandon(address); this.connect(address, 'pex', dialUtp) },
+      dialling: (address) => this.dials.has(address)
     })
   }
 
@@ -120,11 +126,17 @@ export class Connections {
     this.peerList.attempt(address)
     const wire = dial(host, port, { peerId: this.opts.peerId, connectTimeout: CONNECT_TIMEOUT })
     this.pending.add(wire)
+    this.dials.set(address, wire)
     let shookAt = 0
     wire.once('close', () => {
-      this.dialing.delete(address)
       this.pending.delete(wire)
       this.opts.slots?.give()
+      if (shookAt === 0) {
+        // Abandoned for a holepunch, whose dial of the address is under way.
+        if (this.dials.get(address) !== wire) return
+        this.dials.delete(address)
+      }
+      this.dialing.delete(address)
       // Not up yet, or gone: the peer list dials it again later (named peers as long as we run).
       if (shookAt === 0) {
         this.peerList.failed(address)
@@ -133,12 +145,22 @@ export class Connections {
     })
     wire.once('handshake', (hs) => {
       shookAt = Date.now()
+      this.dials.delete(address)
       this.dialing.delete(address)
       this.pending.delete(wire)
       this.attach(wire, hs, address, true)
     })
     wire.sendHandshake(this.opts.infoHash, { extended: true, fast: true, dht: false })
     return 'dialled'
+  }
+
+  /** A holepunch dials `address` over uTP: a direct dial still pending goes (no failure is counted). */
+  private abandon (address: string): void {
+    const wire = this.dials.get(address)
+    if (wire === undefined) return
+    this.dials.delete(address)
+    this.dialing.delete(address)
+    wire.destroy()
   }
 
   /** An incoming connection whose handshake named our infohash (the client's listener routes them). */

@@ -7,7 +7,11 @@
  * that says why (libtorrent's checks, in its order: not connected, no support, itself).
  *
  * Initiator: a peer that PEX told us of and that we could not dial is asked of the peer that told
- * us (libtorrent's "introducer": that peer was connected to it when it told us). On connect(X),
+ * us (libtorrent's "introducer": that peer was connected to it when it told us). One that PEX
+ * marks as speaking ut_holepunch but not as reachable (the introducer did not dial it: it may be
+ * behind a NAT) is asked of it already when the direct dial has not shaken hands PUNCH_AFTER_MS
+ * after it began, so that a NAT costs a second and not a connect timeout, while a reachable peer
+ * still connects over the transport we dial first (TCP). On connect(X),
  * from whichever peer, X is dialled over uTP at once; duplicates of the two connections this
  * makes are settled by the swarm's rule for two peers that dial each other (Connections).
  *
@@ -15,6 +19,7 @@
  * dropped unanswered (an answer would itself be what a reflector sends); a connect is dialled
  * only to an address a peer could be at (not loopback from a peer elsewhere, not multicast).
  */
+import { PEX_FLAGS } from '../wire/ut-pex.js'
 import { decodeHolepunch, encodeHolepunch, HOLEPUNCH_ERROR, type HolepunchMessage } from '../wire/holepunch-message.js'
 import type { ExtendedHandshake } from '../wire/messages.js'
 import { parsePeerAddress } from '../metainfo/magnet.js'
@@ -25,6 +30,14 @@ export const HOLEPUNCH_BUDGET = 20
 const WINDOW_MS = 60_000
 /** A peer we asked a relay about is not asked about again for this long. */
 export const RENDEZVOUS_RETRY_MS = 60_000
+/**
+ * How long the direct dial of a peer that PEX flags as possibly behind a NAT may go without a
+ * handshake before its relay is asked too: a TCP handshake and the BitTorrent one take a round trip
+ * each, well under a second on most paths; the dial's own timeout is 5 s.
+ */
+export const PUNCH_AFTER_MS = 1_000
+/** Rendezvous asked early (while a direct dial is pending) of one introducer per minute: half a relay's budget, so that failed dials still have room. */
+export const EARLY_BUDGET = HOLEPUNCH_BUDGET / 2
 /** Addresses whose introducer (and last rendezvous) we remember; the oldest is forgotten past it. */
 const REMEMBERED = 1024
 
@@ -45,13 +58,16 @@ export interface HolepunchOptions<P extends HolepunchPeer> {
   addressOf: (peer: P) => string | null
   /** Dials `address` over uTP now; null when uTP is off (we then relay, but never punch). */
   punch: ((address: string) => void) | null
+  /** A direct dial of `address` is still waiting for its handshake. */
+  dialling?: (address: string) => boolean
   now?: () => number
 }
 
 /** What was done, for tests and diagnostics. */
 export interface HolepunchStats {
-  /** rendezvous we sent, connects we relayed (one per pair), errors we answered. */
+  /** rendezvous we sent (of them, askedEarly while the direct dial was pending), connects we relayed (one per pair), errors we answered. */
   rendezvousSent: number
+  askedEarly: number
   relayed: number
   refused: number
   /** Addresses we dialled because a connect told us to, and when (ms since the epoch). */
@@ -59,10 +75,13 @@ export interface HolepunchStats {
 }
 
 export class Holepunch<P extends HolepunchPeer> {
-  readonly stats: HolepunchStats = { rendezvousSent: 0, relayed: 0, refused: 0, punched: new Map() }
+  readonly stats: HolepunchStats = { rendezvousSent: 0, askedEarly: 0, relayed: 0, refused: 0, punched: new Map() }
   private readonly introducers = new Map<string, P>()
   private readonly asked = new Map<string, number>()
   private readonly budgets = new WeakMap<P, { start: number, used: number }>()
+  private readonly earlyBudgets = new WeakMap<P, { start: number, used: number }>()
+  /** Dials that ask their relay early unless they shake hands first. */
+  private readonly timers = new Set<NodeJS.Timeout>()
   private readonly now: () => number
 
   constructor (private readonly opts: HolepunchOptions<P>) {
@@ -74,10 +93,28 @@ export class Holepunch<P extends HolepunchPeer> {
     remember(this.introducers, address, by)
   }
 
+  /**
+   * We began to dial `address`, which PEX told us of with these flags: when it speaks ut_holepunch
+   * and its introducer did not dial it, its introducer is asked to relay if the dial has not shaken
+   * hands PUNCH_AFTER_MS later (opts.dialling says).
+   */
+  dialled (address: string, flags: number): void {
+    const dialling = this.opts.dialling
+    if (dialling === undefined || (flags & PEX_FLAGS.holepunch) === 0 || (flags & PEX_FLAGS.reachable) !== 0) return
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      const relay = this.introducers.get(address)
+      if (!dialling(address) || relay === undefined || !this.usable(relay) || !spend(this.earlyBudgets, relay, this.now(), EARLY_BUDGET)) return
+      if (this.failed(address)) this.stats.askedEarly++
+    }, PUNCH_AFTER_MS)
+    timer.unref()
+    this.timers.add(timer)
+  }
+
   /** A dial of `address` failed: asks its introducer to relay, if it can. True when asked. */
   failed (address: string): boolean {
     const relay = this.introducers.get(address)
-    if (this.opts.punch === null || relay === undefined || !supports(relay) || !this.opts.peers.has(relay)) return false
+    if (relay === undefined || !this.usable(relay)) return false
     const last = this.asked.get(address)
     if (last !== undefined && this.now() - last < RENDEZVOUS_RETRY_MS) return false
     const { host, port } = parsePeerAddress(address)
@@ -103,8 +140,14 @@ export class Holepunch<P extends HolepunchPeer> {
   }
 
   close (): void {
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
     this.introducers.clear()
     this.asked.clear()
+  }
+
+  private usable (relay: P): boolean {
+    return this.opts.punch !== null && supports(relay) && this.opts.peers.has(relay)
   }
 
   private relay (from: P, msg: HolepunchMessage): void {
@@ -138,14 +181,18 @@ export class Holepunch<P extends HolepunchPeer> {
   }
 
   private spend (peer: P): boolean {
-    const now = this.now()
-    let budget = this.budgets.get(peer)
-    if (budget === undefined || now - budget.start >= WINDOW_MS) {
-      budget = { start: now, used: 0 }
-      this.budgets.set(peer, budget)
-    }
-    return ++budget.used <= HOLEPUNCH_BUDGET
+    return spend(this.budgets, peer, this.now(), HOLEPUNCH_BUDGET)
   }
+}
+
+/** Takes one of `limit` a minute from `peer`'s budget in `budgets`; false when none is left. */
+function spend<P extends object> (budgets: WeakMap<P, { start: number, used: number }>, peer: P, now: number, limit: number): boolean {
+  let budget = budgets.get(peer)
+  if (budget === undefined || now - budget.start >= WINDOW_MS) {
+    budget = { start: now, used: 0 }
+    budgets.set(peer, budget)
+  }
+  return ++budget.used <= limit
 }
 
 function supports (peer: HolepunchPeer): boolean {

@@ -7,7 +7,7 @@
  * metadata, no pieces), answered by {"joined"}, and by {"connected": "host:port"} once a peer of
  * it is connected and its listen address known (null after 30 s). At the end of stdin it prints its holepunch stats.
  * `seed FILE RELAY`: seeds FILE, prints {"infoHash", "port"}; on the stdin line "dial" it dials
- * RELAY ("host:port") and prints {"dialled"}.
+ * RELAY ("host:port"), on "dial HOST:PORT" that address, and prints {"dialled"}.
  * `get INFOHASH RELAY`: downloads through RELAY; prints {"firstByteMs"} at the first verified
  * piece (ms since lookup()) and, once done, {"doneMs", "bytes", "peers": [{address, transport,
  * punchedMs}]}, where punchedMs is when a holepunch connect made us dial that address (ms since
@@ -26,7 +26,9 @@ interface SwarmView {
 const [mode, target, relay] = process.argv.slice(2) as [string, string | undefined, string | undefined]
 const print = (o: object): void => { console.log(JSON.stringify(o)) }
 const lines = createInterface({ input: process.stdin })
-const client = new Torrent({ dht: false, lsd: false, natTraversal: false, pex: mode !== 'seed' })
+// LAB_UTP_ONLY=1: no TCP, so that a libtorrent relay, which finds a rendezvous' target by its
+// connection's endpoint, sees our listen port (uTP's socket) as that endpoint.
+const client = new Torrent({ dht: false, lsd: false, natTraversal: false, pex: mode !== 'seed', ...(process.env.LAB_UTP_ONLY === '1' ? { tcp: false } : {}) })
 const swarmOf = (infoHash: string): SwarmView => (client as unknown as { swarms: Map<string, { swarm: SwarmView }> }).swarms.get(infoHash)!.swarm
 await client.start()
 
@@ -56,9 +58,10 @@ if (mode === 'relay') {
   const infoHash = parseMagnet(magnet).infoHash!.toString('hex')
   print({ infoHash, port: client.port })
   for await (const line of lines) {
-    if (line.trim() !== 'dial') continue
-    await client.lookup(magnet, { peers: [relay!] })
-    print({ dialled: relay })
+    const [command, to = relay!] = line.trim().split(' ')
+    if (command !== 'dial') continue
+    await client.lookup(magnet, { peers: [to] })
+    print({ dialled: to })
   }
 } else {
   const started = Date.now()
@@ -78,5 +81,5 @@ if (mode === 'relay') {
 await client.stop()
 
 function statsOf (s: HolepunchStats): object {
-  return { rendezvousSent: s.rendezvousSent, relayed: s.relayed, refused: s.refused, punched: [...s.punched.keys()] }
+  return { rendezvousSent: s.rendezvousSent, askedEarly: s.askedEarly, relayed: s.relayed, refused: s.refused, punched: [...s.punched.keys()] }
 }

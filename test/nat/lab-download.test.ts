@@ -7,6 +7,7 @@ import { MAIN } from '../cli/child.js'
 import { fileURLToPath } from 'node:url'
 import { netLab, NETLAB_MISSING, type NetLab } from '../helpers/netlab.js'
 import { startJsonChild } from '../helpers/json-child.js'
+import { labBootstrapNode } from '../helpers/lab-dht.js'
 import { tmpDir, writeRandomFile } from '../helpers/fixtures.js'
 import type { TestContext } from 'node:test'
 
@@ -23,10 +24,7 @@ interface Seeding { infoHash: string, port: number, advertisedPort: number }
 
 /** A DHT node on the public segment that the lab's clients join through; its "host:port". */
 async function bootstrapNode (t: TestContext, lab: NetLab): Promise<string> {
-  const host = await lab.publicHost('dht')
-  const node = startJsonChild(t, 'DHT bootstrap node', process.execPath, [path.join(helpers, 'dht-bootstrap-child.js'), host.address, '0'], { netns: host.ns })
-  const { port } = await node.next<{ port: number }>('port', STEP_MS)
-  return `${host.address}:${port}`
+  return await labBootstrapNode(t, lab, STEP_MS)
 }
 
 test('NAT lab: a seeder at home behind a router with miniupnpd maps its ports; a leecher on the public segment finds it by the DHT and connects in through the mapping', async (t) => {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { Holepunch, HOLEPUNCH_BUDGET, RENDEZVOUS_RETRY_MS, type HolepunchPeer } from '../../lib/swarm/holepunch.js'
+import { EARLY_BUDGET, Holepunch, HOLEPUNCH_BUDGET, PUNCH_AFTER_MS, RENDEZVOUS_RETRY_MS, type HolepunchPeer } from '../../lib/swarm/holepunch.js'
+import { PEX_FLAGS } from '../../lib/wire/ut-pex.js'
 import { decodeHolepunch, encodeHolepunch, HOLEPUNCH_ERROR, type HolepunchMessage } from '../../lib/wire/holepunch-message.js'
 import type { ExtendedHandshake } from '../../lib/wire/messages.js'
 
@@ -22,17 +23,19 @@ class FakePeer implements HolepunchPeer {
   }
 }
 
-function setup (punch: ((address: string) => void) | null = () => {}): { hp: Holepunch<FakePeer>, peers: Set<FakePeer>, clock: { now: number }, punched: string[] } {
+function setup (punch: ((address: string) => void) | null = () => {}): { hp: Holepunch<FakePeer>, peers: Set<FakePeer>, clock: { now: number }, punched: string[], dialling: Set<string> } {
   const peers = new Set<FakePeer>()
   const clock = { now: 1_000_000 }
   const punched: string[] = []
+  const dialling = new Set<string>()
   const hp = new Holepunch<FakePeer>({
     peers,
     addressOf: (peer) => peer.address,
     punch: punch === null ? null : (address) => { punched.push(address); punch(address) },
+    dialling: (address) => dialling.has(address),
     now: () => clock.now
   })
-  return { hp, peers, clock, punched }
+  return { hp, peers, clock, punched, dialling }
 }
 
 const rendezvous = (host: string, port: number): Buffer => encodeHolepunch({ type: 'rendezvous', host, port, error: 0 })
@@ -155,5 +158,90 @@ describe('BEP55 initiator and target', () => {
     peers.add(local)
     hp.onMessage(local, encodeHolepunch({ type: 'connect', host: '127.0.0.1', port: 7001, error: 0 }))
     assert.deepEqual(punched, ['127.0.0.1:7001'])
+  })
+})
+
+describe('BEP55: asking the relay while a direct dial is pending', () => {
+  const unreachable = PEX_FLAGS.holepunch
+  const target = '100.64.0.101:40000'
+
+  it(`asks ${PUNCH_AFTER_MS} ms into the dial of a peer that speaks ut_holepunch and that its introducer did not dial; not for one it dialled, or that cannot punch`, (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const { hp, peers, dialling } = setup()
+    const relay = new FakePeer('100.64.0.3:6881')
+    peers.add(relay)
+    for (const [i, flags] of [PEX_FLAGS.holepunch | PEX_FLAGS.reachable, 0, PEX_FLAGS.utp].entries()) {
+      const address = `100.64.0.${50 + i}:1000`
+      hp.introduced(address, relay)
+      dialling.add(address)
+      hp.dialled(address, flags)
+    }
+    hp.introduced(target, relay)
+    dialling.add(target)
+    hp.dialled(target, unreachable)
+    t.mock.timers.tick(PUNCH_AFTER_MS - 1)
+    assert.deepEqual(relay.sent, [], 'not before the time a direct dial is given')
+    t.mock.timers.tick(1)
+    assert.deepEqual(relay.sent, [{ type: 'rendezvous', host: '100.64.0.101', port: 40000, error: 0 }], 'only the one flagged as a possible NAT')
+    assert.deepEqual([hp.stats.askedEarly, hp.stats.rendezvousSent], [1, 1])
+    assert.equal(hp.failed(target), false, 'its dial failing later does not ask again')
+    hp.close()
+  })
+
+  it('asks nobody when the dial shook hands (or failed) in time', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const { hp, peers } = setup()
+    const relay = new FakePeer('100.64.0.3:6881')
+    peers.add(relay)
+    hp.introduced(target, relay)
+    hp.dialled(target, unreachable)
+    t.mock.timers.tick(PUNCH_AFTER_MS)
+    assert.deepEqual(relay.sent, [])
+    hp.close()
+  })
+
+  it(`asks one introducer at most ${EARLY_BUDGET} times a minute early, leaving the rest of its budget to failed dials`, (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const { hp, peers, clock, dialling } = setup()
+    const relay = new FakePeer('100.64.0.3:6881')
+    peers.add(relay)
+    for (let i = 0; i < EARLY_BUDGET + 10; i++) {
+      const address = `100.64.0.${10 + i}:6881`
+      hp.introduced(address, relay)
+      dialling.add(address)
+      hp.dialled(address, unreachable)
+    }
+    t.mock.timers.tick(PUNCH_AFTER_MS)
+    assert.equal(relay.sent.length, EARLY_BUDGET)
+    assert.equal(hp.failed('100.64.0.250:1'), false, 'nobody introduced it')
+    hp.introduced('100.64.0.200:6881', relay)
+    assert.equal(hp.failed('100.64.0.200:6881'), true, 'a failed dial may still ask')
+    clock.now += 60_000
+    hp.introduced('100.64.0.201:6881', relay)
+    dialling.add('100.64.0.201:6881')
+    hp.dialled('100.64.0.201:6881', unreachable)
+    t.mock.timers.tick(PUNCH_AFTER_MS)
+    assert.equal(relay.sent.length, EARLY_BUDGET + 2, 'a minute later it may be asked early again')
+    hp.close()
+  })
+
+  it('without a connected introducer that speaks ut_holepunch, or with uTP off, asks nobody', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const noUtp = setup(null)
+    const relay = new FakePeer('100.64.0.3:6881')
+    noUtp.peers.add(relay)
+    noUtp.hp.introduced(target, relay)
+    noUtp.dialling.add(target)
+    noUtp.hp.dialled(target, unreachable)
+    const old = setup()
+    const noSupport = new FakePeer('100.64.0.4:6881', false)
+    old.peers.add(noSupport)
+    old.hp.introduced(target, noSupport)
+    old.dialling.add(target)
+    old.hp.dialled(target, unreachable)
+    t.mock.timers.tick(PUNCH_AFTER_MS)
+    assert.deepEqual([relay.sent, noSupport.sent], [[], []])
+    noUtp.hp.close()
+    old.hp.close()
   })
 })
