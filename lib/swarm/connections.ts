@@ -172,7 +172,7 @@ export class Connections {
     const slots = this.opts.slots
     if (slots !== undefined) wire.once('close', () => slots.give())
     wire.sendHandshake(this.opts.infoHash, { extended: true, fast: true, dht: false })
-    this.attach(wire, hs, formatAddress(wire.remoteAddress ?? '?', wire.remotePort ?? 0), false)
+    this.attach(wire, hs, formatAddress(unmapped(wire.remoteAddress ?? '?'), wire.remotePort ?? 0), false)
   }
 
   /** The peer sent data that failed the hash check, or a metadata piece that did: never again. */
