@@ -9,7 +9,7 @@
  *      and TCP and libtorrent's, one after the other;
  *   2. against a plain TCP bulk flow from the seeder's host to the downloader's on the same link
  *      (bench/shaped-flow.ts): the flow's rate while the transfer runs over its rate alone, just
- *      before. LEDBAT (target 100 ms of queueing delay) should leave the flow ≥ 80 %.
+ *      before. LEDBAT (target 60 ms of queueing delay, ledbat.ts) should leave the flow ≥ 80 %.
  * Usage (root): node dist/bench/utp-shaped.js; settings in BENCH_* variables, see bench/README.md.
  */
 import { mkdirSync } from 'node:fs'

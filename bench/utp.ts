@@ -10,6 +10,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import type { PeerStream } from '../lib/transport/types.js'
 import { UtpTransport, type UtpTransportOptions } from '../lib/transport/utp/transport.js'
+import { literalLookup } from '../lib/transport/udp-port.js'
 
 const MIB = 1 << 20
 const GIB = 1 << 30
@@ -71,13 +72,14 @@ async function tcp (total: number): Promise<void> {
 
 /** No uTP at all: 1400-byte datagrams between two sockets, 64 in flight, so the per-datagram cost of
  *  node:dgram (send, receive, a Buffer per datagram) bounds uTP at the safe size. */
-async function bareDgram (total: number): Promise<void> {
+async function bareDgram (total: number, lookup?: ReturnType<typeof literalLookup>): Promise<void> {
   const size = 1400
-  const a = dgram.createSocket('udp4')
+  const a = dgram.createSocket({ type: 'udp4', ...(lookup !== undefined ? { lookup } : {}) })
   const b = dgram.createSocket('udp4')
+  const listening = Promise.all([once(a, 'listening'), once(b, 'listening')])
   a.bind(0, '127.0.0.1')
   b.bind(0, '127.0.0.1')
-  await Promise.all([once(a, 'listening'), once(b, 'listening')])
+  await listening
   // As UtpTransport sets them: a burst must fit, or loopback drops and this waits forever.
   b.setRecvBufferSize(4 * MIB)
   const port = b.address().port
@@ -105,6 +107,7 @@ const results = [
   await measure('tcp', total, async () => await tcp(total)),
   await measure('utp 1400-byte datagrams', total, async () => await utp(total, { loopbackPacketSize: 0 })),
   await measure('utp loopback probe (default)', total, async () => await utp(total, {})),
-  await measure('bare dgram, 1400-byte datagrams, no uTP', total, async () => await bareDgram(total))
+  await measure('bare dgram, 1400-byte datagrams, no uTP', total, async () => await bareDgram(total)),
+  await measure('bare dgram, 1400-byte datagrams, literal lookup', total, async () => await bareDgram(total, literalLookup()))
 ]
 for (const r of results) console.log(`${r.name}: ${r.mbps.toFixed(1)} MB/s, ${r.cpuPerGiB.toFixed(1)} CPU-s/GiB, ${(r.mbps / results[0]!.mbps).toFixed(2)} of tcp`)

@@ -1,4 +1,4 @@
-import { ExternalAddressVote } from '../discovery/dht-identity.js'
+import { ExternalAddressVote, isPublicAddress } from '../discovery/dht-identity.js'
 import type { Discovery } from '../discovery/discovery.js'
 
 /**
@@ -9,16 +9,34 @@ import type { Discovery } from '../discovery/discovery.js'
  */
 export class ExternalAddress {
   private readonly peers = new ExternalAddressVote(() => {})
+  private readonly peers6 = new ExternalAddressVote(() => {}, 6)
 
-  constructor (private readonly router: () => string | null, private readonly discovery: () => Discovery | null) {}
+  constructor (private readonly router: () => string | null, private readonly discovery: () => Discovery | null, private readonly host: () => string | undefined = () => undefined) {}
 
   get address (): string | null {
     return this.router() ?? this.discovery()?.externalAddress ?? this.peers.address
   }
 
-  /** A peer at `from` (an IP) told us, in its extended handshake, that we are `ip`. */
+  /**
+   * Our global IPv6 address (BEP7's `ipv6`): the one we listen on, else as the IPv6 DHT node's
+   * voters agree, else as peers' `yourip` votes agree; null while none is known.
+   */
+  get address6 (): string | null {
+    const host = this.host()
+    if (host !== undefined && isPublicAddress(host, 6)) return host
+    return this.discovery()?.externalAddress6 ?? this.peers6.address
+  }
+
+  /**
+   * A peer at `from` (an IP) told us, in its extended handshake, that we are `ip`; a peer can
+   * only see our address of the family it reached us over, so any other is no vote.
+   */
   readonly report = (ip: string, from: string): void => {
-    this.peers.add(ip, from)
+    if (ip.includes(':') !== from.includes(':')) return
+    ;(ip.includes(':') ? this.peers6 : this.peers).add(ip, from)
     this.discovery()?.reportExternalAddress(ip, from)
   }
+
+  /** What a swarm needs of it: the `yourip` votes in, our IPv6 address out. */
+  readonly swarmHooks = { reportAddress: this.report, ownIpv6: (): string | null => this.address6 }
 }

@@ -59,7 +59,7 @@ export class Torrent {
   private readonly archives = new Set<Archive>()
   private listener: Listener | null = null
   private discovery: Discovery | null = null
-  private readonly external = new ExternalAddress(() => this.nat.externalAddress, () => this.discovery)
+  private readonly external = new ExternalAddress(() => this.nat.externalAddress, () => this.discovery, () => this.opts.host)
   private publisher: Publisher | null = null
   private readonly slots: ConnectionSlots
   private readonly transports: ClientTransports
@@ -356,7 +356,7 @@ export class Torrent {
       slots: this.slots,
       rates: this.rates.torrent(),
       dial: this.transports.dial,
-      ...this.transports.utpOnly(), reportAddress: this.external.report, speaksUtp: this.transports.speaksUtp,
+      ...this.transports.utpOnly(), ...this.external.swarmHooks, speaksUtp: this.transports.speaksUtp,
       pex: this.opts.pex !== false,
       clientName: `trackerless ${VERSION}`
     })

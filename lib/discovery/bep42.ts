@@ -1,11 +1,13 @@
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { unmapped } from './address.js'
+import { ipToBytes } from '../wire/compact-ip.js'
 
 /**
- * BEP42 (DHT security extension): a node id's first 21 bits are tied to the node's IPv4 address,
- * so that one address cannot choose ids next to a target. Our DHT (bittorrent-dht) is IPv4 only,
- * and so is this module: any other address has no valid id and is not exempt.
+ * BEP42 (DHT security extension): a node id's first 21 bits are tied to the node's address, so
+ * that one address cannot choose ids next to a target: an IPv4 address, or the first 8 bytes (the
+ * /64) of an IPv6 one. The exempt ranges here are IPv4's; the IPv6 node's guard exempts its own
+ * (dht-family.ts isSharedAddress).
  */
 
 // CRC32C (Castagnoli), the checksum BEP42 names. Node's zlib has only plain CRC32, and this
@@ -24,25 +26,34 @@ export function crc32c (bytes: Uint8Array): number {
 }
 
 const V4_MASK = [0x03, 0x0f, 0x3f, 0xff]
+const V6_MASK = [0x01, 0x03, 0x07, 0x0f, 0x1f, 0x3f, 0x7f, 0xff]
 
 function ipv4Bytes (host: string): number[] | null {
   const v4 = unmapped(host)
   return net.isIPv4(v4) ? v4.split('.').map(Number) : null
 }
 
+/** The bytes BEP42 hashes, already masked: all 4 of an IPv4 address, the first 8 of an IPv6 one. */
+function maskedBytes (host: string): number[] | null {
+  const v4 = ipv4Bytes(host)
+  if (v4 !== null) return v4.map((b, i) => b & V4_MASK[i]!)
+  const v6 = net.isIPv6(host) ? ipToBytes(host) : null
+  return v6 === null || v6.length !== 16 ? null : Array.from(v6.subarray(0, 8), (b, i) => b & V6_MASK[i]!)
+}
+
 /** The 32-bit crc whose top 21 bits an id of `ip` with random byte `rand` must start with. */
-function idPrefix (ip: number[], rand: number): number {
-  const masked = ip.map((b, i) => b & V4_MASK[i]!)
+function idPrefix (masked: number[], rand: number): number {
+  masked = [...masked]
   masked[0]! |= (rand & 0x7) << 5
   return crc32c(Uint8Array.from(masked))
 }
 
 /**
- * A BEP42 node id for our external IPv4 address `ip` (null for any other); `random` (20 bytes)
+ * A BEP42 node id for our external address `ip` (null for anything not an IP); `random` (20 bytes)
  * fills the bits BEP42 leaves free, its last byte choosing the prefix.
  */
 export function bep42NodeId (ip: string, random: Uint8Array = randomBytes(20)): Buffer | null {
-  const bytes = ipv4Bytes(ip)
+  const bytes = maskedBytes(ip)
   if (bytes === null || random.length < 20) return null
   const id = Buffer.from(random.subarray(0, 20))
   const crc = idPrefix(bytes, id[19]!)
@@ -54,7 +65,7 @@ export function bep42NodeId (ip: string, random: Uint8Array = randomBytes(20)): 
 
 /** Whether `id` is a valid BEP42 id for a node at `ip` (its last byte is the random part). */
 export function isBep42Valid (ip: string, id: Uint8Array): boolean {
-  const bytes = ipv4Bytes(ip)
+  const bytes = maskedBytes(ip)
   if (bytes === null || id.length !== 20) return false
   const crc = idPrefix(bytes, id[19]!)
   return id[0] === crc >>> 24 && id[1] === ((crc >>> 16) & 0xff) && (id[2]! & 0xf8) === ((crc >>> 8) & 0xf8)

@@ -13,7 +13,8 @@ export interface DhtFamiliesOptions extends Omit<DhtDiscoveryOptions, 'family'> 
  * A client's DHT nodes, one per address family (BEP32: the IPv4 and the IPv6 DHT are separate
  * networks, each node with its own socket and routing table), run side by side: each torrent is
  * announced and looked up on both, and BEP44 items are put to and got from both. Both nodes start
- * with one id (BEP32 recommends it); only the IPv4 one is then rekeyed for BEP42. The IPv6 node
+ * with one id (BEP32 recommends it); each is then rekeyed for BEP42 by its own family's external
+ * address (the IPv6 rule hashes the /64, so the two ids differ). The IPv6 node
  * binds the IPv4 node's port number when free. When both families run, the IPv6 node is a
  * bonus: a machine without IPv6 runs the IPv4 node alone, with no error.
  */
@@ -57,9 +58,14 @@ export class DhtFamilies {
     return this.running.get(4)?.discovery.externalAddress ?? null
   }
 
-  /** BEP10's `yourip` (see DhtDiscovery): only the IPv4 node has a BEP42 id to keep. */
+  /** Our external IPv6 address as the IPv6 node's voters agree (BEP42); null until they do. */
+  get externalAddress6 (): string | null {
+    return this.running.get(6)?.discovery.externalAddress ?? null
+  }
+
+  /** BEP10's `yourip` (see DhtDiscovery), a vote for the node of its family. */
   reportExternalAddress (ip: string, from: string): void {
-    this.running.get(4)?.discovery.reportExternalAddress(ip, from)
+    this.running.get(ip.includes(':') ? 6 : 4)?.discovery.reportExternalAddress(ip, from)
   }
 
   /** Binds each family's UDP socket; resolves with `port`. */

@@ -1,13 +1,14 @@
-import dgram from 'node:dgram'
+import type dgram from 'node:dgram'
 import net from 'node:net'
 import { isBep42Exempt } from './bep42.js'
+import { udpSocket } from '../transport/udp-port.js'
 
 /** BEP32: the IPv4 and the IPv6 DHT are two networks, each node in one of them. */
 export type DhtFamily = 4 | 6
 
 /** The UDP socket of a DHT node: an IPv6 one takes no IPv4 traffic (ipv6Only), the IPv4 node's. */
 export function familySocket (family: DhtFamily): dgram.Socket {
-  return dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' })
+  return family === 6 ? udpSocket('udp6', { ipv6Only: true }) : udpSocket('udp4')
 }
 
 /**

@@ -80,14 +80,19 @@ const QUERY_END = Buffer.from('1:y1:qe')
 const ANSWER_WINDOW = 10_000
 
 /**
- * The queries we have out, per address: a response from an address we did not ask is dropped
- * (k-rpc would add its sender to the routing table, though no query of ours matches it).
+ * The queries we have out, per address (an IPv6 one by its /64, as the rate limit and the routing
+ * table count it): a response from an address we did not ask is dropped (k-rpc would add its
+ * sender to the routing table, though no query of ours matches it). Keyed by /64, the nodes6 of
+ * one hostile /64 fill one entry, not `max` of them, and cannot push out the queries we have out
+ * to others; a reply from another address of an asked /64 passes, and then meets the table's rule
+ * of one node per /64.
  */
 export class Solicited {
   private readonly out = new Map<string, { count: number, until: number }>()
   constructor (private readonly now: () => number, private readonly max: number) {}
 
-  sent (host: string): void {
+  sent (address: string): void {
+    const host = subscriberKey(address)
     const now = this.now()
     const entry = this.out.get(host)
     const count = entry !== undefined && entry.until >= now ? entry.count + 1 : 1
@@ -97,7 +102,8 @@ export class Solicited {
   }
 
   /** Whether a response from `host` answers a query of ours (and counts it answered). */
-  answered (host: string): boolean {
+  answered (address: string): boolean {
+    const host = subscriberKey(address)
     const entry = this.out.get(host)
     if (entry === undefined || entry.until < this.now()) return false
     if (--entry.count === 0) this.out.delete(host)

@@ -57,6 +57,11 @@ export class Discovery {
     return this.dhtDiscovery?.externalAddress ?? null
   }
 
+  /** Our external IPv6 address as the IPv6 DHT node's voters agree (BEP42); null until they do. */
+  get externalAddress6 (): string | null {
+    return this.dhtDiscovery?.externalAddress6 ?? null
+  }
+
   /** A peer's `yourip` (BEP10): a vote towards the external address our node id derives from. */
   reportExternalAddress (ip: string, from: string): void {
     this.dhtDiscovery?.reportExternalAddress(ip, from)

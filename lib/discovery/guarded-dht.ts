@@ -13,17 +13,17 @@ export interface GuardedDhtOptions extends DhtGuardOptions {
 /**
  * A bittorrent-dht node made fit for the open internet without changing the library: its UDP
  * socket behind a per-address rate limit (k-rpc-socket's `socket` option), its routing table
- * behind the admission rule, its BEP44 store split by kind, and its id kept BEP42-valid.
- * An IPv6 node (BEP32) has no BEP42 identity: its ids are neither checked nor voted on.
+ * behind the admission rule, its BEP44 store split by kind, and its id kept BEP42-valid. An IPv6
+ * node (BEP32) follows BEP42's IPv6 rule, with the IPv6 ranges of isSharedAddress exempt.
  */
-export function guardedDht (DhtNode: typeof DHT, options: DhtOptions, opts: GuardedDhtOptions = {}, family: DhtFamily = 4): { dht: DHT, guard: DhtGuard, identity: DhtIdentity | null } {
-  const guard = new DhtGuard(family === 6 ? { exempt: isSharedAddress, enforceNodeId: false, ...opts } : opts)
-  let identity: DhtIdentity | null = null
-  const socket = guard.socket(options.socket ?? familySocket(family), (buf, from) => identity?.observe(buf, from))
+export function guardedDht (DhtNode: typeof DHT, options: DhtOptions, opts: GuardedDhtOptions = {}, family: DhtFamily = 4): { dht: DHT, guard: DhtGuard, identity: DhtIdentity } {
+  const guard = new DhtGuard(family === 6 ? { exempt: isSharedAddress, ...opts } : opts)
+  const socket = guard.socket(options.socket ?? familySocket(family), (buf, from) => { identity.observe(buf, from) })
   const dht = new DhtNode({ ...options, family, socket })
   guard.watch(dht.nodes)
   // bittorrent-dht takes no store of ours: its `_values` is replaced before it holds anything.
   ;(dht as unknown as DhtInternals)._values = new SplitValueStore(opts.store)
-  if (family === 4) identity = new DhtIdentity(dht, (table) => guard.watch(table))
+  // Set before the socket can hear anything: it binds in listen(), later.
+  const identity = new DhtIdentity(dht, (table) => guard.watch(table), family)
   return { dht, guard, identity }
 }

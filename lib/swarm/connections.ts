@@ -7,7 +7,7 @@
 import type { Wire } from '../wire/wire.js'
 import { dialTcp, type PeerDialer } from '../wire/peer-socket.js'
 import { EXTENSIONS } from '../wire/messages.js'
-import { youripField } from '../wire/extended.js'
+import { ipv6Field, ipv6Hint, youripField } from '../wire/extended.js'
 import type { Handshake } from '../wire/handshake.js'
 import { parsePeerAddress } from '../metainfo/magnet.js'
 import type { InfoHash, PeerId } from '../util/ids.js'
@@ -43,6 +43,8 @@ export interface ConnectionsOptions {
   dialUtp?: PeerDialer
   /** A peer's `yourip`: our address as the peer at `from` (an IP) sees it. */
   reportAddress?: (ip: string, from: string) => void
+  /** Our global IPv6 address, told to IPv4 peers (BEP7 `ipv6`); null while unknown. */
+  ownIpv6?: () => string | null
   /** PEX says the peer at the address speaks uTP (the dialler may try it first). */
   speaksUtp?: (address: string) => void
 }
@@ -199,6 +201,9 @@ export class Connections {
   /** Removes a closed peer; false when it was not one of ours (already removed). */
   remove (peer: Peer): boolean {
     if (!this.peers.delete(peer)) return false
+    // BEP7: the IPv6 address an IPv4 peer named, dialled like a PEX peer once this connection ends.
+    const hint = ipv6Hint(peer.wire.peerExtensions, peer.wire.remoteAddress)
+    if (hint !== null) this.peerList.add(hint, 'pex')
     if (!peer.outgoing) this.peerList.ended(peer.address, Date.now() - peer.connectedAt)
     this.metadata.removePeer(peer)
     this.pex?.remove(peer)
@@ -254,6 +259,7 @@ export class Connections {
         p: this.opts.advertisedPort?.() ?? this.opts.port,
         ...(this.metadata.info !== null ? { metadataSize: this.metadata.info.length } : {}),
         ...youripField(wire.remoteAddress),
+        ...ipv6Field(wire.remoteAddress, this.opts.ownIpv6?.()),
         uploadOnly: this.host.wantsNothing()
       })
     }

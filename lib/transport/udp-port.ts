@@ -1,6 +1,7 @@
 import dgram, { type RemoteInfo } from 'node:dgram'
+import dns, { type LookupOneOptions } from 'node:dns'
 import { EventEmitter } from 'node:events'
-import type { AddressInfo } from 'node:net'
+import { isIP, type AddressInfo } from 'node:net'
 import { looksLikeUtp } from './utp/packet.js'
 
 export type UdpFamily = 'udp4' | 'udp6'
@@ -12,6 +13,33 @@ export interface DatagramSocket {
   on: (event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void) => unknown
   off: (event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void) => unknown
   send: (buf: Uint8Array | readonly Uint8Array[], port: number, address: string) => void
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void
+type Lookup = (hostname: string, options: LookupOneOptions | number, callback: LookupCallback) => void
+
+/**
+ * dgram's `lookup` option: an IP literal (every address uTP and the DHT send to) answers at once
+ * when `now()` says so, else on the next tick. Node's default puts each datagram's address through
+ * dns.lookup, a cost paid per datagram, which at 1400 bytes is many per second. Until the socket
+ * listens the answer waits a tick as Node's would: bind() looks its address up too, and an
+ * answer at once would emit 'listening' before a caller of bind() could listen for it.
+ */
+export function literalLookup (now: () => boolean = () => true): Lookup {
+  return (hostname, options, callback) => {
+    const family = isIP(hostname)
+    if (family === 0) dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback)
+    else if (now()) callback(null, hostname, family)
+    else process.nextTick(callback, null, hostname, family)
+  }
+}
+
+/** A dgram socket of `type` that looks up no IP literal once it listens (literalLookup). */
+export function udpSocket (type: UdpFamily, options: Omit<dgram.SocketOptions, 'type' | 'lookup'> = {}): dgram.Socket {
+  let listening = false
+  const socket = dgram.createSocket({ ...options, type, lookup: literalLookup(() => listening) })
+  socket.once('listening', () => { listening = true })
+  return socket
 }
 
 /** 'd': a bencoded dictionary, which every KRPC message is. */
@@ -53,7 +81,7 @@ export class UdpPort {
 
   /** A socket of `family` bound to `port` (0: any free one) on `host` (default: every address). */
   static async bind (family: UdpFamily, port: number, host?: string): Promise<UdpPort> {
-    const raw = dgram.createSocket({ type: family, reuseAddr: false })
+    const raw = udpSocket(family, { reuseAddr: false })
     await new Promise<void>((resolve, reject) => {
       raw.once('error', (err) => {
         raw.close()

@@ -2,7 +2,7 @@ import bencode, { type BencodeValue, type EncodableValue } from 'bencode'
 import { decodePrefix, isDict, type BencodeDict } from '../metainfo/bencode.js'
 import { fail } from '../errors.js'
 import type { ExtendedHandshake } from './messages.js'
-import { ipToCompact } from './compact-ip.js'
+import { ipFromBytes, ipToCompact } from './compact-ip.js'
 
 /** Largest extended handshake accepted; real ones are a few hundred bytes. */
 export const MAX_EXTENDED_HANDSHAKE = 64 * 1024
@@ -47,6 +47,27 @@ export function encodeExtendedHandshake (h: ExtendedHandshake): Buffer {
 export function youripField (remoteAddress: string | undefined): { yourip?: Buffer } {
   const bytes = remoteAddress === undefined ? null : ipToCompact(remoteAddress)
   return bytes === null ? {} : { yourip: bytes }
+}
+
+/**
+ * BEP7's `ipv6` for a peer at `remoteAddress`: our global IPv6 address `own`, told to a peer
+ * that reached us over IPv4 (over IPv6 it has one already); nothing otherwise.
+ */
+export function ipv6Field (remoteAddress: string | undefined, own: string | null | undefined): { ipv6?: Buffer } {
+  const theirs = remoteAddress === undefined ? null : ipToCompact(remoteAddress)
+  const ours = own == null ? null : ipToCompact(own)
+  return theirs?.length === 4 && ours?.length === 16 ? { ipv6: ours } : {}
+}
+
+/**
+ * The address ("[v6]:port") at which a peer that reached us over IPv4 says it also listens (its
+ * BEP7 `ipv6` with its `p`), if global unicast (2000::/3): a hint to dial, as PEX gives; null
+ * for none, or anything else.
+ */
+export function ipv6Hint (h: ExtendedHandshake | null | undefined, remoteAddress: string | undefined): string | null {
+  if (h?.ipv6?.length !== 16 || h.p === undefined || remoteAddress === undefined || ipToCompact(remoteAddress)?.length !== 4) return null
+  if ((h.ipv6[0]! & 0xe0) !== 0x20) return null
+  return `[${ipFromBytes(h.ipv6, 0, 16)}]:${h.p}`
 }
 
 /**

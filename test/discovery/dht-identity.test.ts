@@ -67,3 +67,32 @@ test('reportExternalAddress (BEP10 yourip) votes the same way', async (t) => {
   node.reportExternalAddress(EXTERNAL, '127.0.2.1')
   assert.ok(isBep42Valid(EXTERNAL, node.node!.nodeId))
 })
+
+test('the IPv6 node takes a BEP42 id for its voted IPv6 address, voters counted by /64, and keeps it for another address of that /64', async (t) => {
+  const node = new DhtDiscovery({ bootstrap: [], port: 0, host: '::1', peerPort: 7001, onPeer: () => {}, family: 6 })
+  t.after(() => node.close())
+  await node.start()
+  const external = '2001:db8:77:1::5'
+  for (let i = 0; i < 3 * VOTES_NEEDED; i++) node.reportExternalAddress(external, `2a00:5:5:5::${i}`)
+  assert.ok(!isBep42Valid(external, node.node!.nodeId), 'one /64 is one voter')
+  for (let i = 1; i < VOTES_NEEDED; i++) node.reportExternalAddress(external, `2a00:5:5:${i + 5}::1`)
+  assert.ok(isBep42Valid(external, node.node!.nodeId))
+  assert.equal(node.externalAddress, external)
+  const id = Buffer.from(node.node!.nodeId)
+  for (let i = 0; i < VOTES_NEEDED; i++) node.reportExternalAddress('2001:db8:77:1::9', `2a00:6:${i}::1`)
+  assert.equal(node.externalAddress, '2001:db8:77:1::9')
+  assert.deepEqual(node.node!.nodeId, id, 'a new address in the same /64: the id holds')
+})
+
+test('our IPv6 responses carry BEP42\'s ip as 18 bytes', async (t) => {
+  const node = new DhtDiscovery({ bootstrap: [], port: 0, host: '::1', peerPort: 7001, onPeer: () => {}, family: 6 })
+  t.after(() => node.close())
+  const port = await node.start()
+  const asker = await krpcSocket('::1')
+  t.after(() => asker.close())
+  assert.notEqual(await asker.query(port, 'ping', { id: randomBytes(20) }), null)
+  const ip = Buffer.from(asker.last?.ip as Uint8Array)
+  assert.equal(ip.length, 18)
+  assert.deepEqual(ip.subarray(0, 16), Buffer.from('00000000000000000000000000000001', 'hex'))
+  assert.equal(ip.readUInt16BE(16), asker.port)
+})

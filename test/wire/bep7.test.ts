@@ -3,7 +3,7 @@ import net from 'node:net'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { ipFromBytes, ipToBytes, ipToCompact } from '../../lib/wire/compact-ip.js'
-import { decodeExtendedHandshake, encodeExtendedHandshake, youripField } from '../../lib/wire/extended.js'
+import { decodeExtendedHandshake, encodeExtendedHandshake, ipv6Field, ipv6Hint, youripField } from '../../lib/wire/extended.js'
 import { parseMagnet } from '../../lib/metainfo/magnet.js'
 import { RawPeer, scene } from '../hostile/raw-peer.js'
 
@@ -16,6 +16,24 @@ describe('BEP7 addresses in the extended handshake', () => {
     assert.deepEqual(youripField('2001:db8::7').yourip, Buffer.from('20010db8000000000000000000000007', 'hex'))
     assert.deepEqual(youripField(undefined), {})
     assert.deepEqual(youripField('peer.example'), {})
+  })
+
+  it('ipv6 is ours, told only to a peer that reached us over IPv4, and read back only from one, only a global unicast address', () => {
+    const ours = Buffer.from('20010db8000000000000000000000005', 'hex')
+    assert.deepEqual(ipv6Field('10.1.2.3', '2001:db8::5'), { ipv6: ours })
+    assert.deepEqual(ipv6Field('::ffff:10.1.2.3', '2001:db8::5'), { ipv6: ours })
+    assert.deepEqual(ipv6Field('2001:db8::9', '2001:db8::5'), {}, 'an IPv6 peer sees our address already')
+    assert.deepEqual(ipv6Field('10.1.2.3', null), {})
+    assert.deepEqual(ipv6Field(undefined, '2001:db8::5'), {})
+    assert.equal(ipv6Hint({ m: {}, ipv6: ours, p: 6881 }, '10.1.2.3'), '[2001:db8::5]:6881')
+    assert.equal(ipv6Hint({ m: {}, ipv6: ours }, '10.1.2.3'), null, 'no port, no address')
+    assert.equal(ipv6Hint({ m: {}, ipv6: ours, p: 6881 }, '2001:db8::9'), null)
+    assert.equal(ipv6Hint(null, '10.1.2.3'), null)
+    fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 1, max: 65535 }), (bytes, p) => {
+      const hint = ipv6Hint({ m: {}, ipv6: Buffer.from(bytes), p }, '10.1.2.3')
+      assert.equal(hint !== null, (bytes[0]! & 0xe0) === 0x20, 'loopback, local, multicast, mapped and unspecified addresses are no hint')
+      if (hint !== null) assert.ok(net.isIPv6(hint.slice(1, hint.lastIndexOf(']'))))
+    }), { numRuns: 300 })
   })
 
   it('round-trips ipv6 and ipv4, and drops either when it has the wrong length', () => {

@@ -1,9 +1,9 @@
-import dgram from 'node:dgram'
+import type dgram from 'node:dgram'
 import { isIPv6 } from 'node:net'
 import type { PeerStream, Transport, TransportDialOptions } from '../types.js'
 import type { UtpConnection } from './connection.js'
 import { UtpSocket, type UtpSocketOptions } from './socket.js'
-import { UdpPort, type UdpFamily } from '../udp-port.js'
+import { UdpPort, udpSocket, type UdpFamily } from '../udp-port.js'
 
 export type UtpTransportOptions = UtpSocketOptions
 
@@ -57,7 +57,7 @@ export class UtpTransport implements Transport {
   }
 
   private socketFor (family: UdpFamily): UtpSocket {
-    return this.sockets.get(family)?.utp ?? this.adopt(family, new UdpPort(dgram.createSocket(family)))
+    return this.sockets.get(family)?.utp ?? this.adopt(family, new UdpPort(udpSocket(family)))
   }
 
   private adopt (family: UdpFamily, port: UdpPort): UtpSocket {
