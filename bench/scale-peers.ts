@@ -5,7 +5,7 @@
  * finds the rest by PEX. Measures the time until every downloader has every piece, the seeder's CPU
  * seconds and peak RSS (from /proc), and the groups' RSS per client. A report, not a test.
  *
- *   node dist/bench/scale-peers.js [--json]     BENCH_PEERS=200 BENCH_MB=16 BENCH_GROUPS=4 BENCH_TOLD=10
+ *   node dist/bench/scale-peers.js [--json]     BENCH_PEERS=200 BENCH_MB=16 BENCH_GROUPS=4 BENCH_TOLD=10 BENCH_TRANSPORT=tcp|utp
  *
  * Run as `scale-peers.js group <torrent> <dir> <clients>` it is one process of downloaders.
  */
@@ -46,7 +46,8 @@ function emit (record: object): void {
 async function group (torrentPath: string, dir: string, count: number): Promise<void> {
   const torrent = await readFile(torrentPath)
   const clients = Array.from({ length: count }, (_, i) => new Torrent({
-    dht: false, lsd: false, pex: true, storage: directoryStorage(join(dir, String(i))), torrentPort: 0, host: '127.0.0.1', natTraversal: false
+    dht: false, lsd: false, pex: true, storage: directoryStorage(join(dir, String(i))), torrentPort: 0, host: '127.0.0.1', natTraversal: false,
+    tcp: process.env.BENCH_TRANSPORT !== 'utp', utp: process.env.BENCH_TRANSPORT !== 'tcp'
   }))
   await Promise.all(clients.map(async (c) => await c.start()))
   emit({ ports: clients.map((c) => c.port), idleRssBytes: process.memoryUsage().rss })
