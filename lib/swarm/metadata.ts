@@ -7,7 +7,8 @@ import { TrackerlessError } from '../errors.js'
 import { MetadataAttempt } from './metadata-attempt.js'
 import { DEFAULT_LIMITS } from './connection-slots.js'
 
-/** Larger info dictionaries are refused: libtorrent's default limit is smaller still. */
+/** Larger info dictionaries are refused: room for about 800,000 piece hashes (libtorrent's default
+ *  max_metadata_size is 30 MiB; bench/README.md, Scale, fetches one of 65,536 pieces). */
 export const MAX_METADATA_SIZE = 16 * 1024 * 1024
 /** Sizes fetched at once: each holds a buffer of up to MAX_METADATA_SIZE. Honest peers agree on
  *  one size, so more than one is a liar's; three leave room for two liars and the truth. */

@@ -341,8 +341,11 @@ export class UtpConnection extends EventEmitter implements PeerStream {
     this.writableLength = 0
     this.recv.clear()
     this.link.removed(this)
+    // A connection the peer opened is handed to a listener only once established: before that
+    // nobody listens, and an 'error' without a listener would end the process.
+    const unseen = this.initiatedByPeer && !this.wasEstablished
     process.nextTick(() => {
-      if (err !== undefined) this.emit('error', err)
+      if (err !== undefined && !unseen) this.emit('error', err)
       this.emit('close', err !== undefined)
     })
   }
