@@ -48,6 +48,14 @@ const MAX_BACKOFF = 5 * 60_000
 /** How often a torrent is asked whether it still wants peers (cheap: no network unless it does). */
 const POLL = 2000
 const SAVE_INTERVAL = 10 * 60_000
+
+/**
+ * A wait of 75–100 % of `ms`: torrents that join together (a client seeding 1,000 archives at
+ * start) would otherwise stay in step for ever and send every announce and lookup in one burst.
+ */
+export function jittered (ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (0.75 + 0.25 * random()))
+}
 /** As long as bittorrent-dht waits for any answer. */
 const PROBE_TIMEOUT = 2000
 
@@ -214,7 +222,7 @@ export class DhtDiscovery {
         j.busy = true
         dht.announce(j.infoHash, this.opts.announcePort?.() ?? this.opts.peerPort, (err) => {
           j.busy = false
-          j.nextAnnounce = Date.now() + (err === null ? ANNOUNCE_INTERVAL : j.backoff)
+          j.nextAnnounce = Date.now() + jittered(err === null ? ANNOUNCE_INTERVAL : j.backoff)
           this.afterLookup(j)
           j.firstAnnounce()
         })
@@ -234,7 +242,7 @@ export class DhtDiscovery {
 
   /** An announce includes a lookup (bittorrent-dht walks to the closest nodes first). */
   private afterLookup (j: Joined): void {
-    j.nextLookup = Date.now() + j.backoff
+    j.nextLookup = Date.now() + jittered(j.backoff)
     j.backoff = Math.min(j.backoff * 2, MAX_BACKOFF)
   }
 }
