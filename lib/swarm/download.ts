@@ -14,7 +14,7 @@ import { FileSelection, type FilePriority, type FileSpec } from './selection.js'
 import { Scheduler } from './scheduler.js'
 import { Uploader } from './uploader.js'
 import { requestKey, type BlockRequest, type Peer } from './peer.js'
-import { UNLIMITED, type TorrentRates } from './rate-limit.js'
+import { UNLIMITED, requestedBytes, type TorrentRates } from './rate-limit.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { PieceWaiters } from './waiters.js'
 import { DEFAULT_MEMORY, MAX_REQUEST, MIN_QUEUE, QUEUE_SECONDS, STALL_TIMEOUT, START_QUEUE, UPLOAD_QUEUE } from './tuning.js'
@@ -156,6 +156,7 @@ export class Download {
   }
 
   onChoked (peer: Peer): void {
+    this.opts.rates?.down.refund(requestedBytes(this.scheduler.requests(peer).values()))
     this.scheduler.release(peer, true)
   }
 
@@ -179,6 +180,7 @@ export class Download {
   }
 
   onRejected (peer: Peer, req: BlockRequest): void {
+    if (this.wasAsked(peer, req.index, req.begin)) this.opts.rates?.down.refund(req.length)
     this.scheduler.giveBack(peer, req)
   }
 
@@ -220,6 +222,7 @@ export class Download {
   /** The peer left (it is no longer in `peers`). */
   onClose (peer: Peer): void {
     this.onUnavailable(peer)
+    this.opts.rates?.down.refund(requestedBytes(this.scheduler.requests(peer).values()))
     this.scheduler.release(peer, true)
     this.strikes.delete(peer)
     this.windows.delete(peer)
@@ -385,6 +388,7 @@ export class Download {
     for (const peer of this.peers) {
       const since = Math.max(peer.lastBlockAt, this.releasedAt.get(peer) ?? 0)
       if (this.scheduler.requests(peer).size > 0 && now - since > STALL_TIMEOUT) {
+        this.opts.rates?.down.refund(requestedBytes(this.scheduler.requests(peer).values()))
         this.scheduler.release(peer, true)
         this.releasedAt.set(peer, now)
         for (const other of this.peers) if (other !== peer) this.fill(other)
