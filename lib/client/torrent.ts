@@ -1,6 +1,6 @@
 import RandomAccessMemory from 'random-access-memory'
 import { Archive, type ArchiveBacking } from '../archive/archive.js'
-import { formatMagnet, parseMagnet, parseInfoHash } from '../metainfo/magnet.js'
+import { formatMagnet } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/types.js'
 import type { StorageFactory } from '../storage/types.js'
 import { Swarm } from '../swarm/swarm.js'
@@ -12,7 +12,7 @@ import { Listener } from './listener.js'
 import { DEFAULT_ENCRYPTION } from '../transport/mse/policy.js'
 import { resolveTarget } from './resolve.js'
 import { buildMetainfo, readTree, renamed, sourceStorage, type TreeSource } from './build-torrent.js'
-import { encodeTorrentFile } from '../metainfo/create.js'
+import { torrentFileOf } from './torrent-file.js'
 import { resolveWithin, joined, deadline, saltBytes } from './mutable.js'
 import type { MagnetLink } from '../metainfo/types.js'
 import type { PieceSource } from '../storage/reuse.js'
@@ -27,7 +27,7 @@ import { ResumeKeeper } from './resume.js'
 import { clientStats, deleteTorrentData, describeTorrent, dialDiscovered, dialNamed, type ClientStats, type RemoveOptions, type TorrentInfo } from './torrent-list.js'
 import { abortIfNeeded, waitReady } from './wait-ready.js'
 import { ClientTransports } from './transports.js'
-import { ClientRates, checkRateLimits } from '../swarm/rate-limit.js'
+import { ClientRates, checkRateLimits, type RateLimits } from '../swarm/rate-limit.js'
 import { applyFiles, initialFiles } from './select-files.js'
 import { ExternalAddress } from './external-address.js'
 
@@ -43,9 +43,7 @@ const ANNOUNCE_WAIT = 5_000
 /** `announced` settles once discovery's first announce of the torrent is done. */
 interface Entry { swarm: Swarm, archives: number, announced: Promise<void>, resume: ResumeKeeper | null }
 
-/**
- * A client: one TCP port shared by all its torrents, and the torrents themselves.
- */
+/** A client: one TCP port shared by all its torrents, and the torrents themselves. */
 export class Torrent {
   static readonly Archive = Archive
   static readonly createKeypair = createKeypair
@@ -180,6 +178,10 @@ export class Torrent {
   stats (): ClientStats {
     return clientStats([...this.swarms.values()].map((e) => e.swarm))
   }
+
+  /** The client-wide limits (bytes/s, 0: none); setLimits() changes them now, as the constructor's options (undefined keeps one; a bad value throws ERR_INVALID_ARG_VALUE before any change). */
+  get limits (): Required<RateLimits> { return this.rates.limits }
+  setLimits (limits: RateLimits): void { this.rates.set(limits) }
 
   /**
    * Closes every archive of a torrent (`url` as lookup() takes it, but not a btpk link) and stops
@@ -324,9 +326,7 @@ export class Torrent {
    * `link` is its magnet link or infohash. Null when it is not open here.
    */
   torrentFile (link: string): Buffer | null {
-    const infoHash = link.toLowerCase().startsWith('magnet:') ? parseMagnet(link).infoHash : parseInfoHash(link)
-    const meta = infoHash === undefined ? null : this.swarms.get(infoHash.toString('hex'))?.swarm.metainfo ?? null
-    return meta === null ? null : encodeTorrentFile(meta, { 'created by': `trackerless ${VERSION}` })
+    return torrentFileOf(link, (key) => this.swarms.get(key)?.swarm.metainfo ?? null, `trackerless ${VERSION}`)
   }
 
   private dhtFor (what: string): NonNullable<Discovery['dht']> {

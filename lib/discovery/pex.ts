@@ -21,6 +21,8 @@ export interface PexPeer {
   readonly outgoing: boolean
   readonly wire: PexWire
   readonly isSeed: boolean
+  /** It said BEP21 upload_only: like a seed, it has nothing to fetch from a peer we tell of it. */
+  readonly uploadOnly?: boolean
 }
 
 export interface PeerExchangeOptions<P extends PexPeer = PexPeer> {
@@ -134,7 +136,7 @@ export class PeerExchange<P extends PexPeer> {
     for (const [other, s] of this.peers) {
       if (other === peer || s.dialable === null) continue
       // As libtorrent: uTP only for a peer connected over it (0 says nothing either way).
-      const flags = (other.isSeed ? PEX_FLAGS.seed : 0) | (other.outgoing ? PEX_FLAGS.reachable : 0) | (other.wire.transport === 'utp' ? PEX_FLAGS.utp : 0)
+      const flags = (other.isSeed || other.uploadOnly === true ? PEX_FLAGS.seed : 0) | (other.outgoing ? PEX_FLAGS.reachable : 0) | (other.wire.transport === 'utp' ? PEX_FLAGS.utp : 0)
         | ((other.wire.peerExtensions?.m.ut_holepunch ?? 0) !== 0 ? PEX_FLAGS.holepunch : 0)
       current.set(s.dialable, { ...hostPort(s.dialable), flags })
     }

@@ -8,17 +8,17 @@ import { BLOCK_SIZE } from '../wire/messages.js'
 import type { Metainfo } from '../metainfo/types.js'
 import type { TorrentStorage } from '../storage/torrent-storage.js'
 import type { Bitfield } from '../util/bitfield.js'
-import { TrackerlessError } from '../errors.js'
+import { badRequest } from './request-check.js'
 import { PiecePicker } from './picker.js'
 import { FileSelection, type FilePriority, type FileSpec } from './selection.js'
 import { Scheduler } from './scheduler.js'
 import { Uploader } from './uploader.js'
 import { requestKey, type BlockRequest, type Peer } from './peer.js'
-import { UNLIMITED, type TorrentRates } from './rate-limit.js'
+import { UNLIMITED, requestedBytes, type TorrentRates } from './rate-limit.js'
 import type { PartialPiece } from './partial-piece.js'
 import type { PieceWaiters } from './waiters.js'
 import { attachWebSeeds, type WebSeeds } from '../webseed/attach.js'
-import { DEFAULT_MEMORY, MAX_REQUEST, MIN_QUEUE, QUEUE_SECONDS, STALL_TIMEOUT, START_QUEUE, UPLOAD_QUEUE } from './tuning.js'
+import { DEFAULT_MEMORY, MIN_QUEUE, QUEUE_SECONDS, STALL_TIMEOUT, START_QUEUE } from './tuning.js'
 
 export interface DownloadOptions {
   meta: Metainfo
@@ -90,12 +90,10 @@ export class Download {
     this.reached = this.complete
     this.saidUploadOnly = this.uploadOnly
     this.scheduler = new Scheduler(this.picker, {
-      pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, length: meta.length, memoryBudget: opts.memoryBudget ?? DEFAULT_MEMORY,
-      padding: meta.files.filter((f) => f.pad)
+      pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, length: meta.length, memoryBudget: opts.memoryBudget ?? DEFAULT_MEMORY, padding: meta.files.filter((f) => f.pad)
     })
     this.uploader = new Uploader(storage, (err) => events.error(err), opts.rates?.up)
-    this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3)
-    this.stallTimer.unref()
+    this.stallTimer = setInterval(() => this.releaseStalled(), STALL_TIMEOUT / 3).unref()
     this.webSeeds = attachWebSeeds(this, opts.memoryBudget ?? DEFAULT_MEMORY, { received: (n) => { this.downloaded += n }, stored: (i) => this.onPieceStored(i), failed: (err) => this.stopDownloading(err), abandoned: () => { for (const p of this.peers) this.fill(p) } })
   }
 
@@ -160,7 +158,7 @@ export class Download {
   }
 
   onChoked (peer: Peer): void {
-    this.scheduler.release(peer, true)
+    this.releaseAll(peer)
   }
 
   onUnchoked (peer: Peer): void {
@@ -183,18 +181,14 @@ export class Download {
   }
 
   onRejected (peer: Peer, req: BlockRequest): void {
+    if (this.wasAsked(peer, req.index, req.begin)) this.opts.rates?.down.refund(req.length)
     this.scheduler.giveBack(peer, req)
   }
 
   onRequest (peer: Peer, req: BlockRequest): void {
-    // Asking for what cannot exist, or more than the reqq we announced, is a broken or hostile
-    // peer; asking for a piece we lack is an ordinary race with our HAVEs, answered by a reject.
-    const inRange = req.index < this.meta.pieceCount && req.length > 0 &&
-      req.length <= MAX_REQUEST && req.begin + req.length <= this.scheduler.pieceSize(req.index)
-    if (!inRange || this.uploader.queued(peer) >= UPLOAD_QUEUE) {
-      peer.destroy(new TrackerlessError('EPROTO', inRange
-        ? `peer ${peer.address} sent more than the ${UPLOAD_QUEUE} requests we accept at once; disconnected`
-        : `peer ${peer.address} asked for bytes ${req.begin}+${req.length} of piece ${req.index}, outside the torrent; disconnected`))
+    const bad = badRequest(req, this.meta.pieceCount, (i) => this.scheduler.pieceSize(i), this.uploader.queued(peer), peer.address)
+    if (bad !== null) {
+      peer.destroy(bad)
       return
     }
     if (!this.have.get(req.index) || peer.amChoking) {
@@ -224,7 +218,7 @@ export class Download {
   /** The peer left (it is no longer in `peers`). */
   onClose (peer: Peer): void {
     this.onUnavailable(peer)
-    this.scheduler.release(peer, true)
+    this.releaseAll(peer)
     this.strikes.delete(peer)
     this.windows.delete(peer)
     this.releasedAt.delete(peer)
@@ -386,12 +380,18 @@ export class Download {
     for (const peer of this.peers) this.fill(peer)
   }
 
+  /** Gives back every block asked of `peer`, and what they took of the download limit. */
+  private releaseAll (peer: Peer): void {
+    this.opts.rates?.down.refund(requestedBytes(this.scheduler.requests(peer).values()))
+    this.scheduler.release(peer, true)
+  }
+
   private releaseStalled (): void {
     const now = Date.now()
     for (const peer of this.peers) {
       const since = Math.max(peer.lastBlockAt, this.releasedAt.get(peer) ?? 0)
       if (this.scheduler.requests(peer).size > 0 && now - since > STALL_TIMEOUT) {
-        this.scheduler.release(peer, true)
+        this.releaseAll(peer)
         this.releasedAt.set(peer, now)
         for (const other of this.peers) if (other !== peer) this.fill(other)
       }

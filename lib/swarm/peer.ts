@@ -48,6 +48,8 @@ export class Peer implements ChokeCandidate {
   bitfield: Bitfield | null = null
   /** Sent have-all or a full bitfield: counted as a seed, not per piece. */
   isSeed = false
+  /** Said BEP21 upload_only last (extended handshake or message; upload-only.ts): flagged as a seed in PEX. */
+  uploadOnly = false
   /** The swarm has been told of the first whole set (onAvailable -1). */
   availabilityKnown = false
   amChoking = true

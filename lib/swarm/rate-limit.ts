@@ -30,12 +30,22 @@ export interface RateGate {
   allow (key: object, wake: () => void): boolean
   /** A block of `bytes` moved (after allow() said true). */
   spend (bytes: number): void
+  /** `bytes` spent on requests that will not be answered (the peer choked us, rejected them,
+   *  stalled or left) come back: otherwise a choke-heavy swarm runs below the limit. */
+  refund (bytes: number): void
   /** The peer left: it waits no more. */
   forget (key: object): void
 }
 
 /** The gate of a transfer nothing limits. */
-export const UNLIMITED: RateGate = { allow: () => true, spend: () => {}, forget: () => {} }
+export const UNLIMITED: RateGate = { allow: () => true, spend: () => {}, refund: () => {}, forget: () => {} }
+
+/** Bytes asked for in `requests`: what refund() gives back when they will not be answered. */
+export function requestedBytes (requests: Iterable<{ readonly length: number }>): number {
+  let bytes = 0
+  for (const req of requests) bytes += req.length
+  return bytes
+}
 
 /** Seconds of the rate a bucket saves up while idle: covers a busy event loop's delays without
  *  letting a burst exceed a 10 s average by more than a few percent. */
@@ -83,6 +93,12 @@ export class Throttle {
   spend (buckets: readonly TokenBucket[], bytes: number): void {
     const now = this.clock.now()
     for (const b of buckets) b.spend(bytes, now)
+  }
+
+  refund (buckets: readonly TokenBucket[], bytes: number): void {
+    const now = this.clock.now()
+    for (const b of buckets) b.refund(bytes, now)
+    if (this.waiters.size > 0) this.reschedule()
   }
 
   forget (key: object): void {
@@ -180,6 +196,10 @@ class Direction implements RateGate {
 
   spend (bytes: number): void {
     if (!(this.own.unlimited && this.client.unlimited)) this.throttle.spend(this.buckets, bytes)
+  }
+
+  refund (bytes: number): void {
+    if (bytes > 0 && !(this.own.unlimited && this.client.unlimited)) this.throttle.refund(this.buckets, bytes)
   }
 
   forget (key: object): void {

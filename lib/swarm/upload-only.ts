@@ -14,8 +14,6 @@ export class UploadOnly {
   private readonly peers: ReadonlySet<Peer>
   /** We want nothing of anyone (Download.uploadOnly). */
   private readonly ours: () => boolean
-  /** What each peer said last, by handshake or message. */
-  private readonly said = new WeakMap<Peer, boolean>()
 
   constructor (peers: ReadonlySet<Peer>, ours: () => boolean) {
     this.peers = peers
@@ -24,20 +22,20 @@ export class UploadOnly {
 
   /** The peer only uploads: it is a seed or said upload_only. */
   uploadsOnly (peer: Peer): boolean {
-    return peer.isSeed || this.said.get(peer) === true
+    return peer.isSeed || peer.uploadOnly
   }
 
   /** The peer's extended handshake (its fields merged over the earlier ones). */
   onHandshake (peer: Peer): void {
     const value = peer.wire.peerExtensions?.uploadOnly
-    if (value !== undefined) this.said.set(peer, value)
+    if (value !== undefined) peer.uploadOnly = value
     this.check(peer)
   }
 
   /** libtorrent's upload_only message: one byte, nonzero for true. */
   onMessage (peer: Peer, payload: Buffer): void {
     if (payload.length < 1) throw new TrackerlessError('EPROTO', 'peer sent an empty upload_only message; disconnected')
-    this.said.set(peer, payload[0] !== 0)
+    peer.uploadOnly = payload[0] !== 0
     this.check(peer)
   }
 

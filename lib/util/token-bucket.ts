@@ -46,6 +46,14 @@ export class TokenBucket {
     this.tokens -= bytes
   }
 
+  /** Gives back `bytes` spent on a transfer that did not happen (up to the burst, as if it had
+   *  never been spent while the bucket was full). */
+  refund (bytes: number, now: number): void {
+    if (this.unlimited) return
+    this.refill(now)
+    this.tokens = Math.min(this.capacity, this.tokens + bytes)
+  }
+
   /** Milliseconds until ready(); 0 when it is now. */
   wait (now: number): number {
     if (this.unlimited) return 0

@@ -132,3 +132,42 @@ test('limits are validated: a negative, NaN or non-number limit is ERR_INVALID_A
   assert.throws(() => torrent.set({ uploadLimit: 7, downloadLimit: -1 }), { code: 'ERR_INVALID_ARG_VALUE' })
   assert.deepEqual(torrent.limits, { downloadLimit: 5, uploadLimit: 0 }, 'a refused set changes nothing')
 })
+
+/**
+ * A downloader as download.ts paces it: it spends a block's worth on each request, and a peer that
+ * chokes it every other block answers only half of them; the rest are given back (refund).
+ */
+function chokedRequester (gate: RateGate, refund: boolean): { readonly received: number } {
+  const key = {}
+  let received = 0
+  let asked = 0
+  const pump = (): void => {
+    for (let i = 0; i < 10_000; i++) {
+      if (!gate.allow(key, pump)) return
+      gate.spend(BLOCK)
+      if (asked++ % 2 === 0) received += BLOCK
+      else if (refund) gate.refund(BLOCK)
+    }
+  }
+  pump()
+  return { get received () { return received } }
+}
+
+test('requests a choking peer never answers are refunded: the download still runs at the limit', () => {
+  for (const refund of [true, false]) {
+    const clock = new FakeClock()
+    const torrent = new ClientRates({ downloadLimit: RATE }, clock).torrent()
+    const r = chokedRequester(torrent.down, refund)
+    clock.tick(10_000)
+    if (refund) within(r.received, RATE, 10, 'received with refunds')
+    else assert.ok(r.received <= RATE * 10 * 0.6, `without refunds half the limit is lost: ${r.received}`)
+  }
+})
+
+test('a refund to an unlimited gate or of nothing changes nothing', () => {
+  const clock = new FakeClock()
+  const torrent = new ClientRates({}, clock).torrent()
+  torrent.down.refund(BLOCK)
+  torrent.down.refund(0)
+  assert.equal(torrent.down.allow({}, () => assert.fail('never woken')), true)
+})

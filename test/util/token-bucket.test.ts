@@ -61,3 +61,17 @@ test('whatever the blocks and times, what passes in T ms is at most rate * T + b
     }
   ))
 })
+
+test('a refund pays back a debt at once, and never saves more than the burst', () => {
+  const b = new TokenBucket(1000, 0, BURST)
+  b.spend(16384, 0)
+  assert.equal(b.wait(0), 16384)
+  b.refund(16384, 0)
+  assert.equal(b.ready(0), true, 'the block never came: its debt is gone')
+  b.refund(1e9, 0)
+  b.spend(251, 0)
+  assert.equal(b.ready(0), false, 'a refund saves at most the burst (250 bytes at 1000 B/s)')
+  const unlimited = new TokenBucket(0, 0, BURST)
+  unlimited.refund(1e9, 0)
+  assert.equal(unlimited.unlimited, true)
+})

@@ -6,9 +6,10 @@ import { diskName } from '../../storage/ownership.js'
 import { addCommonOptions, addPeerOption, addTimeoutOption, type CommonOptions } from '../common.js'
 import { formatBytes, showProgress } from '../progress.js'
 import { runSession, untilStopped } from '../session.js'
+import { addSelectOptions, inFlagWords, selectedFiles, type SelectOptions } from '../select.js'
 import { addNoTimeoutOption, withWhatWasTried, lookupTimeout, noticeNoPeers, triedText, untilComplete, type Patience } from '../waiting.js'
 
-export interface GetOptions extends CommonOptions {
+export interface GetOptions extends CommonOptions, SelectOptions {
   output: string
   force?: boolean
   peer?: string[]
@@ -30,6 +31,7 @@ export function addDownloadOptions (cmd: Command): Command {
     .option('-o, --output <dir>', 'folder to save the archive under; its folder or file is created there and never replaces an existing one (a leading "." becomes "_": .git is saved as _git)', '.')
     .option('--force', 'use a folder or file of the archive\'s name already in the output folder: verify it, keep what matches, overwrite the rest (never through a symbolic link)')
     .option('--seed', 'keep seeding once the download is complete, until Ctrl-C')
+  addSelectOptions(cmd)
   addPeerOption(cmd)
   addTimeoutOption(cmd, 30_000)
   cmd.addHelpText('after', WHERE_FILES_GO)
@@ -55,8 +57,9 @@ export async function fetchArchive (source: string | { torrentFile: string }, o:
     let found = 0
     const tried = (): string => triedText(o, found)
     const waiting = noticeNoPeers(out, o.timeout, 'with the file list', tried)
-    const archive = await client.lookup(url, { download: 'all', peers: o.peer, timeout: lookupTimeout(o.timeout), signal })
-      .catch((err: unknown) => { throw withWhatWasTried(err, tried()) })
+    const chosen = selectedFiles(o)
+    const archive = await client.lookup(url, { download: 'all', ...(chosen !== undefined ? { files: chosen } : {}), peers: o.peer, timeout: lookupTimeout(o.timeout), signal })
+      .catch((err: unknown) => { throw withWhatWasTried(inFlagWords(err, o), tried()) })
       .finally(() => waiting.stop())
     found = archive.peers.length
     const infoHash = archive.infoHash
