@@ -11,7 +11,7 @@ import { fail } from '../errors.js'
 import { Listener } from './listener.js'
 import { DEFAULT_ENCRYPTION } from '../transport/mse/policy.js'
 import { resolveTarget } from './resolve.js'
-import { buildMetainfo, readTree, renamed, sourceStorage, type TreeSource } from './build-torrent.js'
+import { buildMetainfo, DEFAULT_SEED_VERSION, readTree, renamed, sourceStorage, type TreeSource } from './build-torrent.js'
 import { encodeTorrentFile } from '../metainfo/create.js'
 import { resolveWithin, joined, deadline, saltBytes } from './mutable.js'
 import type { MagnetLink } from '../metainfo/types.js'
@@ -258,7 +258,7 @@ export class Torrent {
       tree = { name, multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
       factory = (p) => new RandomAccessMemory(data.get(p) ?? Buffer.alloc(0))
     }
-    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress })
+    const meta = await buildMetainfo(tree, factory, { ...opts, version: opts.version ?? DEFAULT_SEED_VERSION })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
     entry.swarm.rates?.set(opts)
     for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)

@@ -3,6 +3,7 @@ import type { Wire } from '../wire/wire.js'
 import type { ExtensionName } from '../wire/messages.js'
 import type { Handshake } from '../wire/handshake.js'
 import { parseInfo } from '../metainfo/torrent.js'
+import { refuseV2Only } from '../metainfo/v2-support.js'
 import type { Metainfo } from '../metainfo/types.js'
 import { TorrentStorage } from '../storage/torrent-storage.js'
 import type { StorageFactory } from '../storage/types.js'
@@ -212,6 +213,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     let meta: Metainfo
     try {
       meta = parseInfo(info, this.infoHash)
+      refuseV2Only(meta)
     } catch (err) {
       this.emit('error', err as Error)
       return
