@@ -227,7 +227,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     const factory = await storageFor(this.opts.storage, meta)
     if (this.closed) return
     const storage = new TorrentStorage({
-      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.pieceHashes, factory,
+      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.version === 2 ? null : meta.pieceHashes, factory,
       reuseWhen: this.sentByAll
     })
     this.opening = storage
