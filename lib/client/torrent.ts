@@ -1,6 +1,6 @@
 import RandomAccessMemory from 'random-access-memory'
 import { Archive, type ArchiveBacking } from '../archive/archive.js'
-import { formatMagnet, parseMagnet, parseInfoHash } from '../metainfo/magnet.js'
+import { formatMagnet, magnetInfoHash, parseMagnet, parseInfoHash, torrentMagnet } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/types.js'
 import type { StorageFactory } from '../storage/types.js'
 import { Swarm } from '../swarm/swarm.js'
@@ -269,7 +269,7 @@ export class Torrent {
     // A draft holds its own reference (its close() stops seeding); a path is seeded until stop().
     if (typeof source === 'string') entry.archives++
     else this.track(source).seededAs(this.backingOf(entry))
-    return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [] })
+    return torrentMagnet(meta)
   }
 
   /**
@@ -324,7 +324,7 @@ export class Torrent {
    * `link` is its magnet link or infohash. Null when it is not open here.
    */
   torrentFile (link: string): Buffer | null {
-    const infoHash = link.toLowerCase().startsWith('magnet:') ? parseMagnet(link).infoHash : parseInfoHash(link)
+    const infoHash = link.toLowerCase().startsWith('magnet:') ? magnetInfoHash(parseMagnet(link)) : parseInfoHash(link)
     const meta = infoHash === undefined ? null : this.swarms.get(infoHash.toString('hex'))?.swarm.metainfo ?? null
     return meta === null ? null : encodeTorrentFile(meta, { 'created by': `trackerless ${VERSION}` })
   }

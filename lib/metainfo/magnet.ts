@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { fail } from '../errors.js'
 import { asInfoHash, type InfoHash } from '../util/ids.js'
-import type { MagnetLink } from './types.js'
+import type { MagnetLink, Metainfo } from './types.js'
 import { MAX_FILES } from './torrent.js'
 
 /** Far longer than any real link (a thousand x.pe peers fit), short enough to parse at once. */
@@ -224,4 +224,22 @@ export function formatMagnet (link: MagnetLink): string {
     params.push(`so=${formatSelect(link.select)}`)
   }
   return `magnet:?${params.join('&')}`
+}
+
+/** The link of a torrent: btih for v1, btih and btmh for a hybrid, btmh alone for v2-only (whose
+ *  truncated hash in a btih would be taken for a v1 infohash by v1 clients). */
+export function torrentMagnet (meta: Pick<Metainfo, 'version' | 'infoHash' | 'infoHashV2' | 'name'>): string {
+  return formatMagnet({
+    ...(meta.version !== 2 ? { infoHash: meta.infoHash } : {}),
+    ...(meta.version !== 1 && meta.infoHashV2 !== undefined ? { infoHashV2: meta.infoHashV2 } : {}),
+    name: meta.name,
+    peers: []
+  })
+}
+
+/** The 20-byte hash a link's torrent is known by on the wire and the DHT: its btih, or for a
+ *  v2-only link its btmh truncated (BEP52). */
+export function magnetInfoHash (link: MagnetLink): InfoHash | undefined {
+  if (link.infoHash !== undefined) return link.infoHash
+  return link.infoHashV2 === undefined ? undefined : asInfoHash(link.infoHashV2.subarray(0, 20))
 }
