@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'EBUSY'
   | 'EPORTMAP'
   | 'EINVAL'
+  /** Something valid that this version cannot do yet: downloading a BitTorrent v2-only torrent. */
+  | 'EUNSUPPORTED'
   /** An option's value out of its range, as node's error of this code: a negative `downloadLimit`. */
   | 'ERR_INVALID_ARG_VALUE'
   /** Memory storage reached the client's `memoryLimit`. */

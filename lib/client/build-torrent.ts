@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { choosePieceLength, layoutFiles, createMetainfo, type FileInput } from '../metainfo/create.js'
-import type { Metainfo } from '../metainfo/types.js'
+import type { Metainfo, MetainfoVersion } from '../metainfo/types.js'
+import { FileMerkleHasher } from '../metainfo/merkle.js'
 import { TorrentStorage } from '../storage/torrent-storage.js'
 import { directoryStorage } from '../storage/factories.js'
 import type { StorageFactory } from '../storage/types.js'
@@ -60,18 +61,51 @@ export function sourceStorage (source: string, tree: TreeSource): StorageFactory
  * Hashes the files the factory gives and returns the torrent. Deterministic: layoutFiles sorts
  * the files, the piece length follows from the total size, and no date goes into the info.
  */
-export async function buildMetainfo (source: TreeSource, factory: StorageFactory, opts: { padToPieces?: boolean, onProgress?: (hashedBytes: number, totalBytes: number) => void, webSeeds?: readonly string[] | undefined } = {}): Promise<Metainfo> {
+/** What seed() creates unless told otherwise (bench/README.md, "v1, v2 and hybrid creation"). */
+export const DEFAULT_SEED_VERSION: MetainfoVersion = 'hybrid'
+
+export interface BuildOptions {
+  /** BEP47 pad files (`seed({ pad })`); v2 and hybrid torrents always have them. */
+  pad?: boolean
+  padToPieces?: boolean
+  /** Default DEFAULT_SEED_VERSION, what seed() makes. */
+  version?: MetainfoVersion
+  onProgress?: (hashedBytes: number, totalBytes: number) => void
+  /** BEP19 mirrors written as `url-list`. */
+  webSeeds?: readonly string[] | undefined
+}
+
+export async function buildMetainfo (source: TreeSource, factory: StorageFactory, opts: BuildOptions = {}): Promise<Metainfo> {
+  const version = opts.version ?? DEFAULT_SEED_VERSION
   const total = source.files.reduce((sum, f) => sum + f.length, 0)
   const pieceLength = choosePieceLength(total)
-  const files = layoutFiles(source.files, pieceLength, { padToPieces: opts.padToPieces === true })
+  const v2 = version !== 1
+  const files = layoutFiles(source.files, pieceLength, { padToPieces: v2 || opts.padToPieces === true || opts.pad === true, treeOrder: v2 })
   const length = files.reduce((sum, f) => sum + f.length, 0)
   const storage = new TorrentStorage({
     layout: { pieceLength, length, files }, name: source.name, multiFile: source.multiFile, pieceHashes: null, factory
   })
   try {
     const onProgress = opts.onProgress
-    const pieceHashes = await storage.hashAll(onProgress === undefined ? undefined : (hashed) => onProgress(hashed, length))
-    return createMetainfo({ name: source.name, files, pieceLength, pieceHashes, multiFile: source.multiFile, ...(opts.webSeeds !== undefined ? { webSeeds: opts.webSeeds } : {}) })
+    const hashers = new Map<number, FileMerkleHasher>()
+    const onFileData = v2
+      ? (file: number, data: Buffer) => {
+          let hasher = hashers.get(file)
+          if (hasher === undefined) hashers.set(file, hasher = new FileMerkleHasher())
+          hasher.update(data)
+        }
+      : undefined
+    const pieceHashes = await storage.hashAll(onProgress === undefined ? undefined : (hashed) => onProgress(hashed, length), {
+      ...(onFileData !== undefined ? { onFileData } : {}), sha1: version !== 2
+    })
+    const pieceLayers = new Map<string, Buffer>()
+    for (const [i, hasher] of hashers) {
+      const { root, pieceLayer } = hasher.digest(pieceLength)
+      if (root === undefined) continue
+      files[i]!.root = root
+      if (pieceLayer.length > 0) pieceLayers.set(root.toString('hex'), pieceLayer)
+    }
+    return createMetainfo({ name: source.name, files, pieceLength, pieceHashes, multiFile: source.multiFile, version, pieceLayers, ...(opts.webSeeds !== undefined ? { webSeeds: opts.webSeeds } : {}) })
   } finally {
     await storage.close()
   }

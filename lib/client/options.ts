@@ -110,6 +110,9 @@ export interface SeedOptions {
   name?: string
   /** BEP47 pad files so that every file starts a piece: versions of an archive then share pieces. */
   pad?: boolean
+  /** The torrent's BitTorrent version: 1, 2 (BEP52 only: v1-only clients cannot fetch it) or
+   *  'hybrid' (both, pad files included; the default). */
+  version?: 1 | 2 | 'hybrid'
   /** Extra peers to connect to, "host:port". */
   peers?: string[]
   /** Leaves out the files and folders (paths '/'-separated, under the seeded folder) it returns true for. */

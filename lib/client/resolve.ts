@@ -4,6 +4,7 @@ import { parseTorrent } from '../metainfo/torrent.js'
 import type { MagnetLink, Metainfo } from '../metainfo/types.js'
 import type { InfoHash } from '../util/ids.js'
 import { fail } from '../errors.js'
+import { refuseV2Only, refuseV2OnlyMagnet } from '../metainfo/v2-support.js'
 
 /** What lookup() was given, reduced to what opening a torrent needs. */
 export type Target =
@@ -15,11 +16,13 @@ export type Target =
 export async function resolveTarget (url: string | Uint8Array): Promise<Target> {
   if (typeof url !== 'string') {
     const metainfo = parseTorrent(url)
+    refuseV2Only(metainfo)
     return { kind: 'torrent', infoHash: metainfo.infoHash, metainfo, peers: [] }
   }
   const text = url.trim()
   if (text.toLowerCase().startsWith('magnet:')) {
     const link = parseMagnet(text)
+    refuseV2OnlyMagnet(link)
     if (link.infoHash === undefined) return { kind: 'mutable', link }
     return { kind: 'infohash', infoHash: link.infoHash, ...(link.name !== undefined ? { name: link.name } : {}), peers: link.peers, ...(link.select !== undefined ? { select: link.select } : {}), ...(link.webSeeds !== undefined ? { webSeeds: link.webSeeds } : {}) }
   }
@@ -31,5 +34,6 @@ export async function resolveTarget (url: string | Uint8Array): Promise<Target> 
     fail('EINVALIDURL', `"${text.slice(0, 200)}" is not a magnet link, an infohash or a readable .torrent file`)
   }
   const metainfo = parseTorrent(bytes)
+  refuseV2Only(metainfo)
   return { kind: 'torrent', infoHash: metainfo.infoHash, metainfo, peers: [] }
 }

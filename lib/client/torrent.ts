@@ -1,6 +1,6 @@
 import RandomAccessMemory from 'random-access-memory'
 import { Archive, type ArchiveBacking } from '../archive/archive.js'
-import { formatMagnet } from '../metainfo/magnet.js'
+import { formatMagnet, torrentMagnet } from '../metainfo/magnet.js'
 import type { Metainfo } from '../metainfo/types.js'
 import type { StorageFactory } from '../storage/types.js'
 import { Swarm } from '../swarm/swarm.js'
@@ -11,7 +11,7 @@ import { fail } from '../errors.js'
 import { Listener } from './listener.js'
 import { DEFAULT_ENCRYPTION } from '../transport/mse/policy.js'
 import { resolveTarget } from './resolve.js'
-import { buildMetainfo, readTree, renamed, sourceStorage, type TreeSource } from './build-torrent.js'
+import { buildMetainfo, DEFAULT_SEED_VERSION, readTree, renamed, sourceStorage, type TreeSource } from './build-torrent.js'
 import { torrentFileOf } from './torrent-file.js'
 import { resolveWithin, joined, deadline, saltBytes } from './mutable.js'
 import type { MagnetLink } from '../metainfo/types.js'
@@ -260,7 +260,7 @@ export class Torrent {
       tree = { name, multiFile: true, files: files.map((f) => ({ path: f.path, length: f.data.length })) }
       factory = (p) => new RandomAccessMemory(data.get(p) ?? Buffer.alloc(0))
     }
-    const meta = await buildMetainfo(tree, factory, { padToPieces: opts.pad === true, onProgress: opts.onProgress, webSeeds: opts.webSeeds })
+    const meta = await buildMetainfo(tree, factory, { ...opts, version: opts.version ?? DEFAULT_SEED_VERSION })
     const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
     entry.swarm.rates?.set(opts)
     for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)
@@ -271,7 +271,7 @@ export class Torrent {
     // A draft holds its own reference (its close() stops seeding); a path is seeded until stop().
     if (typeof source === 'string') entry.archives++
     else this.track(source).seededAs(this.backingOf(entry))
-    return formatMagnet({ infoHash: meta.infoHash, name: meta.name, peers: [], ...(meta.webSeeds !== undefined ? { webSeeds: meta.webSeeds } : {}) })
+    return torrentMagnet(meta)
   }
 
   /**

@@ -65,7 +65,7 @@ function find (buf: Buffer, ch: number, from: number, limit: number, code: Benco
 }
 
 /** Returns the end of the string starting at `pos` and puts the span of its bytes in `out`. */
-function scanString (buf: Buffer, pos: number, code: BencodeErrorCode, out: ByteSpan): number {
+export function scanString (buf: Buffer, pos: number, code: BencodeErrorCode, out: ByteSpan): number {
   const colon = find(buf, CH_COLON, pos, pos + MAX_LENGTH_DIGITS, code)
   const length = readDigits(buf, pos, colon, code)
   const start = colon + 1

@@ -1,7 +1,8 @@
 import bencode from 'bencode'
 import type { EncodableValue } from 'bencode'
 import { fail } from '../errors.js'
-import type { FileEntry, Metainfo } from './types.js'
+import type { FileEntry, Metainfo, MetainfoVersion } from './types.js'
+import { checkedPieceLayers, compareTreePaths, encodePieceLayers, fileTree } from './create-v2.js'
 import { checkPathConflicts, splitPath, validateName, type PathContext } from './paths.js'
 import { checkPortable } from './portable.js'
 import { MAX_FILES, MAX_PIECE_LENGTH, parseInfo } from './torrent.js'
@@ -44,6 +45,8 @@ export interface LayoutOptions {
   /** Insert BEP47 pad files so that every non-empty file after the first starts a piece, which
    *  lets identical files share pieces across torrents and keeps each piece within one file. */
   padToPieces?: boolean
+  /** BEP52 order (names compared folder by folder), which v2 and hybrid torrents need. */
+  treeOrder?: boolean
 }
 
 function checkPieceLength (pieceLength: number): void {
@@ -74,7 +77,7 @@ export function layoutFiles (files: readonly FileInput[], pieceLength: number, o
     checkUserFile(file.path, segments, attr)
     checkLength(file.length, `length of ${JSON.stringify(file.path)}`)
     return { path: segments.join('/'), key: Buffer.from(file.path, 'utf8'), length: file.length, attr }
-  }).sort((a, b) => Buffer.compare(a.key, b.key))
+  }).sort(options.treeOrder === true ? (a, b) => compareTreePaths(a.path, b.path) : (a, b) => Buffer.compare(a.key, b.key))
   checkPathConflicts(sorted.map((f) => f.path), CREATING)
   // Before any hashing: a seed of a big folder should not end in this refusal.
   checkPortable(undefined, sorted.map((f) => f.path), CREATING)
@@ -106,6 +109,12 @@ export interface CreateMetainfoOptions {
   private?: boolean
   /** BEP19 web seeds (http: or https: URLs) written as `url-list`; a bad one fails with EINVAL. */
   webSeeds?: readonly string[]
+  /** Default 1. 2 and 'hybrid' need every non-empty file's `root` and the piece layers of files of
+   *  more than one piece; 'hybrid' also the pieces and pad files (layoutFiles with padToPieces and
+   *  treeOrder); 2 ignores `pieceHashes`. */
+  version?: MetainfoVersion
+  /** By hex root, as FileMerkleHasher gives them. */
+  pieceLayers?: ReadonlyMap<string, Buffer>
 }
 
 function fileDict (file: FileEntry): EncodableValue {
@@ -123,7 +132,9 @@ function fileDict (file: FileEntry): EncodableValue {
  * varies between runs) and reads it back, so a created torrent is exactly what a parser accepts.
  */
 export function createMetainfo (options: CreateMetainfoOptions): Metainfo {
-  const { name, files, pieceLength, pieceHashes, multiFile } = options
+  const { name, files, pieceLength, multiFile } = options
+  const version = options.version ?? 1
+  const pieceHashes = version === 2 ? Buffer.alloc(Math.ceil(files.reduce((n, f) => n + f.length, 0) / pieceLength) * 20) : options.pieceHashes
   validateName(name, CREATING)
   checkPieceLength(pieceLength)
   if (files.length === 0) bad('a torrent needs at least one file')
@@ -152,7 +163,15 @@ export function createMetainfo (options: CreateMetainfoOptions): Metainfo {
   }
   if (options.private === true) info['private'] = 1
   const webSeeds = checkWebSeeds(options.webSeeds ?? [])
-  return { ...parseInfo(bencode.encode(info)), ...(webSeeds.length > 0 ? { webSeeds } : {}) }
+  const mirrors = webSeeds.length > 0 ? { webSeeds } : {}
+  if (version === 1) return { ...parseInfo(bencode.encode(info)), ...mirrors }
+  info['meta version'] = 2
+  info['file tree'] = fileTree(files, multiFile, name, pieceLength)
+  if (version === 2) {
+    for (const key of ['pieces', 'files', 'length', 'attr']) Reflect.deleteProperty(info, key)
+  }
+  const pieceLayers = checkedPieceLayers(files, pieceLength, options.pieceLayers ?? new Map())
+  return { ...parseInfo(bencode.encode(info)), pieceLayers, ...mirrors }
 }
 
 /** Top-level fields a caller may add to a .torrent file, such as "created by" or "comment". */
@@ -169,15 +188,17 @@ export function encodeTorrentFile (meta: Metainfo, extras: TorrentFileExtras = {
     if (key === 'info') bad('"info" comes from the metainfo and cannot be given as an extra field')
     if (typeof value === 'number' && !Number.isSafeInteger(value)) bad(`extra field ${JSON.stringify(key)} must be an integer, got ${value}`)
   }
+  if (keys.includes('piece layers')) bad('"piece layers" comes from the metainfo and cannot be given as an extra field')
+  const layers = meta.pieceLayers !== undefined && meta.pieceLayers.size > 0 ? ['piece layers'] : []
   // BEP19: a torrent's web seeds go in the file, outside the info (they are not hashed).
   const urlList = meta.webSeeds !== undefined && meta.webSeeds.length > 0 && !keys.includes('url-list') ? ['url-list'] : []
-  const entries = ['info', ...keys, ...urlList]
+  const entries = ['info', ...layers, ...keys, ...urlList]
     .map((key) => ({ key, bytes: Buffer.from(key, 'utf8') }))
     .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
   const parts: Uint8Array[] = [Buffer.from('d')]
   for (const { key, bytes } of entries) {
     parts.push(Buffer.from(`${bytes.length}:`), bytes)
-    parts.push(key === 'info' ? meta.info : bencode.encode(key === 'url-list' && urlList.length > 0 ? meta.webSeeds! : extras[key]!))
+    parts.push(key === 'info' ? meta.info : key === 'piece layers' ? encodePieceLayers(meta.pieceLayers!) : bencode.encode(key === 'url-list' && urlList.length > 0 ? meta.webSeeds! : extras[key]!))
   }
   parts.push(Buffer.from('e'))
   return Buffer.concat(parts)

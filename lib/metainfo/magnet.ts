@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { fail } from '../errors.js'
 import { asInfoHash, type InfoHash } from '../util/ids.js'
-import type { MagnetLink } from './types.js'
+import type { MagnetLink, Metainfo } from './types.js'
 import { MAX_FILES } from './torrent.js'
 import { acceptWebSeeds, checkWebSeeds } from './url-list.js'
 
@@ -13,6 +13,8 @@ const EXAMPLE = 'a valid link looks like magnet:?xt=urn:btih:<40 hex digits>&dn=
 const HEX40 = /^[0-9a-fA-F]{40}$/
 const BASE32_32 = /^[A-Za-z2-7]{32}$/
 const HEX64 = /^[0-9a-fA-F]{64}$/
+/** BEP52 btmh: a multihash of SHA-256 (code 0x12, length 0x20) in hex. */
+const BTMH = /^1220([0-9a-fA-F]{64})$/
 const HEX = /^(?:[0-9a-fA-F]{2})*$/
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 const PORT = /^[0-9]{1,5}$/
@@ -117,7 +119,7 @@ function setOnce<T extends Buffer> (current: T | undefined, next: T, what: strin
 
 /**
  * Reads a magnet link. Trackers (tr) and other unknown parameters are ignored; of several xt only
- * btih is used (a v2 btmh alone is not enough); several x.pe and so are combined.
+ * btih and btmh (BEP52) are read; several x.pe and so are combined.
  */
 export function parseMagnet (uri: string): MagnetLink {
   if (uri.length > MAX_MAGNET_LENGTH) invalid(`it is ${uri.length} characters long, over the limit of ${MAX_MAGNET_LENGTH}`)
@@ -135,6 +137,16 @@ export function parseMagnet (uri: string): MagnetLink {
     // so= is a hint (libtorrent ignores one it cannot read): no value of it fails the link.
     const value = key === 'so' || key === 'ws' ? tryDecode(raw) : decodeValue(raw, key)
     if (key === 'xt' || /^xt\.[0-9]+$/.test(key)) {
+      if (value.slice(0, 9).toLowerCase() === 'urn:btmh:') {
+        const match = BTMH.exec(value.slice(9))
+        // Another hash function than SHA-256 is no torrent we know: ignored, as an unknown xt.
+        if (match === null) {
+          if (value.slice(9, 13) === '1220') invalid(`xt=${JSON.stringify(value.slice(0, 90))} does not end in 1220 and 64 hex digits`)
+          continue
+        }
+        link.infoHashV2 = setOnce(link.infoHashV2, Buffer.from(match[1]!, 'hex'), 'v2 infohashes')
+        continue
+      }
       if (value.slice(0, 9).toLowerCase() !== 'urn:btih:') continue
       const hash = value.slice(9)
       if (!HEX40.test(hash) && !BASE32_32.test(hash)) invalid(`xt=${JSON.stringify(value.slice(0, 80))} does not end in 40 hex digits or 32 base32 characters`)
@@ -161,7 +173,7 @@ export function parseMagnet (uri: string): MagnetLink {
       webSeeds.push(value)
     }
   }
-  if (link.infoHash === undefined && link.publicKey === undefined) invalid('it has neither xt=urn:btih: nor xs=urn:btpk:')
+  if (link.infoHash === undefined && link.publicKey === undefined && link.infoHashV2 === undefined) invalid('it has neither xt=urn:btih: nor xt=urn:btmh: nor xs=urn:btpk:')
   if (hasSelect) link.select = [...selected].sort((a, b) => a - b)
   const mirrors = acceptWebSeeds(webSeeds)
   if (mirrors.length > 0) link.webSeeds = mirrors
@@ -192,10 +204,14 @@ function encodeName (name: string): string {
 /** The canonical text of a link; parseMagnet gives the same link back. */
 export function formatMagnet (link: MagnetLink): string {
   const params: string[] = []
-  if (link.infoHash === undefined && link.publicKey === undefined) invalid('a link needs an infohash or a public key')
+  if (link.infoHash === undefined && link.publicKey === undefined && link.infoHashV2 === undefined) invalid('a link needs an infohash or a public key')
   if (link.infoHash !== undefined) {
     if (link.infoHash.length !== 20) invalid('an infohash is 20 bytes')
     params.push(`xt=urn:btih:${link.infoHash.toString('hex')}`)
+  }
+  if (link.infoHashV2 !== undefined) {
+    if (link.infoHashV2.length !== 32) invalid('a v2 infohash is 32 bytes')
+    params.push(`xt=urn:btmh:1220${link.infoHashV2.toString('hex')}`)
   }
   if (link.publicKey !== undefined) {
     if (link.publicKey.length !== 32) invalid('a public key is 32 bytes')
@@ -216,4 +232,23 @@ export function formatMagnet (link: MagnetLink): string {
   }
   for (const url of checkWebSeeds(link.webSeeds ?? [])) params.push(`ws=${encodeURIComponent(url)}`)
   return `magnet:?${params.join('&')}`
+}
+
+/** The link of a torrent: btih for v1, btih and btmh for a hybrid, btmh alone for v2-only (whose
+ *  truncated hash in a btih would be taken for a v1 infohash by v1 clients). */
+export function torrentMagnet (meta: Pick<Metainfo, 'version' | 'infoHash' | 'infoHashV2' | 'name' | 'webSeeds'>): string {
+  return formatMagnet({
+    ...(meta.version !== 2 ? { infoHash: meta.infoHash } : {}),
+    ...(meta.version !== 1 && meta.infoHashV2 !== undefined ? { infoHashV2: meta.infoHashV2 } : {}),
+    name: meta.name,
+    peers: [],
+    ...(meta.webSeeds !== undefined ? { webSeeds: meta.webSeeds } : {})
+  })
+}
+
+/** The 20-byte hash a link's torrent is known by on the wire and the DHT: its btih, or for a
+ *  v2-only link its btmh truncated (BEP52). */
+export function magnetInfoHash (link: MagnetLink): InfoHash | undefined {
+  if (link.infoHash !== undefined) return link.infoHash
+  return link.infoHashV2 === undefined ? undefined : asInfoHash(link.infoHashV2.subarray(0, 20))
 }

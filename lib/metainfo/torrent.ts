@@ -9,6 +9,7 @@ import {
 import { checkPathConflicts, FROM_TORRENT, validateName, validatePath } from './paths.js'
 import { portablePaths, portableSegment } from './portable.js'
 import { readUrlList } from './url-list.js'
+import { hybridMetainfo, readPieceLayers, readV2Info, truncatedInfoHash, v2Metainfo } from './v2-parse.js'
 
 export const MAX_TORRENT_BYTES = 64 * 1024 * 1024
 export const MAX_BENCODE_DEPTH = 64
@@ -40,7 +41,9 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
   if (span === undefined) return bad('torrent file has no info dictionary')
   const raw = Buffer.from(bytes.subarray(span.start, span.end))
   const webSeeds = Object.hasOwn(root, 'url-list') ? readUrlList(root['url-list']) : []
-  return { ...fromInfoDict(info, raw, sha1(raw)), ...(webSeeds.length > 0 ? { webSeeds } : {}) }
+  const meta = fromInfoDict(info, raw, sha1(raw))
+  const pieceLayers = readPieceLayers(bytes, meta)
+  return { ...meta, ...(pieceLayers !== undefined ? { pieceLayers } : {}), ...(webSeeds.length > 0 ? { webSeeds } : {}) }
 }
 
 /**
@@ -49,7 +52,8 @@ export function parseTorrent (bytes: Uint8Array): Metainfo {
  */
 export function parseInfo (info: Uint8Array, expected?: InfoHash): Metainfo {
   const infoHash = sha1(info)
-  if (expected !== undefined && !infoHash.equals(expected)) {
+  // A v2-only torrent is named by its truncated SHA-256; fromInfoDict recomputes which applies.
+  if (expected !== undefined && !infoHash.equals(expected) && !truncatedInfoHash(createHash('sha256').update(info).digest()).equals(expected)) {
     fail('EBADTORRENT', `metadata hashes to ${infoHash.toString('hex')}, not the expected ${expected.toString('hex')}; it is corrupt or forged, fetch it from another peer`)
   }
   const dict = asDict(decodeBounded(info, LIMITS), 'info')
@@ -126,25 +130,20 @@ function readFiles (list: BencodeValue[]): FileEntry[] {
   return files
 }
 
-function checkVersion (info: BencodeDict): void {
-  if (Object.hasOwn(info, 'pieces')) return
-  const version = getInt(info, 'meta version', { where: 'info' })
-  if ((version !== undefined && version >= 2) || Object.hasOwn(info, 'file tree')) {
-    bad('torrent is BitTorrent v2 only, which is not supported; use a v1 or hybrid torrent')
-  }
-  bad('info dictionary has no "pieces" field')
-}
-
 function fromInfoDict (info: BencodeDict, raw: Buffer, infoHash: InfoHash): Metainfo {
-  checkVersion(info)
+  const v2 = readV2Info(info, raw, MAX_FILES)
+  if (v2 === undefined && !Object.hasOwn(info, 'pieces')) bad('info dictionary has no "pieces" field')
   const pieceLength = getInt(info, 'piece length', { required: true, where: 'info' })
   if (pieceLength <= 0 || pieceLength > MAX_PIECE_LENGTH) {
     bad(`piece length ${pieceLength} is not between 1 and ${MAX_PIECE_LENGTH}`)
   }
-  const pieceHashes = getBytes(info, 'pieces', { required: true, where: 'info' })
   const plainName = Object.hasOwn(info, 'name') ? info['name']! : bad('info dictionary has no "name"')
-  const name = portableSegment(validateName(readText(plainName, Object.hasOwn(info, 'name.utf-8') ? info['name.utf-8'] : undefined, 'info field "name"')))
+  const rawName = validateName(readText(plainName, Object.hasOwn(info, 'name.utf-8') ? info['name.utf-8'] : undefined, 'info field "name"'))
+  const name = portableSegment(rawName)
+  const isPrivate = getInt(info, 'private', { where: 'info' }) === 1
+  if (v2 !== undefined && !Object.hasOwn(info, 'pieces')) return v2Metainfo(v2, { name, rawName, pieceLength, raw, private: isPrivate })
 
+  const pieceHashes = getBytes(info, 'pieces', { required: true, where: 'info' })
   const hasLength = Object.hasOwn(info, 'length')
   const hasFiles = Object.hasOwn(info, 'files')
   if (hasLength === hasFiles) bad('info dictionary must have exactly one of "length" (one file) and "files" (several)')
@@ -161,6 +160,6 @@ function fromInfoDict (info: BencodeDict, raw: Buffer, infoHash: InfoHash): Meta
   if (pieceHashes.length !== pieceCount * 20) {
     bad(`"pieces" is ${pieceHashes.length} bytes but ${pieceCount} pieces need ${pieceCount * 20}`)
   }
-  const isPrivate = getInt(info, 'private', { where: 'info' }) === 1
-  return { infoHash, name, pieceLength, length, files, pieceCount, pieceHashes, info: raw, multiFile, private: isPrivate }
+  const meta: Metainfo = { version: 1, infoHash, name, pieceLength, length, files, pieceCount, pieceHashes, info: raw, multiFile, private: isPrivate }
+  return v2 === undefined ? meta : hybridMetainfo(meta, v2, rawName)
 }

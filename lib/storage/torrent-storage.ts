@@ -157,6 +157,11 @@ export class TorrentStorage {
   }
 
   /** True when `data` is piece `index` as the torrent's hashes say. */
+  /** False for a storage opened without SHA-1 piece hashes (creating, or a v2-only torrent). */
+  hasHashes (): boolean {
+    return this.pieceHashes !== null
+  }
+
   async verify (index: number, data: Uint8Array): Promise<boolean> {
     this.assertOpen()
     const hashes = this.requireHashes('verify')
@@ -190,9 +195,11 @@ export class TorrentStorage {
 
   /** Concatenated SHA-1s of all pieces, for creating a torrent from files already stored. */
   /** `onProgress` hears the bytes hashed so far (pad bytes included) after each read. */
-  async hashAll (onProgress?: (hashedBytes: number) => void): Promise<Buffer> {
+  /** `opts.onFileData` sees every file's bytes in order (for v2 merkle trees); `opts.sha1: false`
+   *  skips the SHA-1 pieces (a v2-only torrent has none) and returns an empty buffer. */
+  async hashAll (onProgress?: (hashedBytes: number) => void, opts: { onFileData?: (file: number, data: Buffer) => void, sha1?: boolean } = {}): Promise<Buffer> {
     this.assertOpen()
-    const hasher = new PieceHasher(this.map.layout.pieceLength, this.pieceCount)
+    const hasher = new PieceHasher(this.map.layout.pieceLength, opts.sha1 === false ? 0 : this.pieceCount)
     const files = this.map.layout.files
     let zeros: Buffer | null = null
     const chunks = function * (): Generator<{ file: number, offset: number, length: number }> {
@@ -213,20 +220,23 @@ export class TorrentStorage {
       return p
     }
     let current: Promise<Buffer> | null = null
+    let currentFile = -1
     let hashed = 0
-    const update = (data: Buffer): void => {
-      hasher.update(data)
+    const update = (data: Buffer, file: number): void => {
+      if (opts.sha1 !== false) hasher.update(data)
+      if (!files[file]!.pad) opts.onFileData?.(file, data)
       hashed += data.length
       onProgress?.(hashed)
     }
     for (const c of chunks()) {
       this.assertOpen()
       const ahead = start(c)
-      if (current !== null) update(await current)
+      if (current !== null) update(await current, currentFile)
       current = ahead
+      currentFile = c.file
     }
-    if (current !== null) update(await current)
-    return hasher.digest()
+    if (current !== null) update(await current, currentFile)
+    return opts.sha1 === false ? Buffer.alloc(0) : hasher.digest()
   }
 
   /** Creates the zero-length files (those `only` accepts), which no piece covers; existing files are left untouched. */

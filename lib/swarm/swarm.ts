@@ -3,6 +3,7 @@ import type { Wire } from '../wire/wire.js'
 import type { ExtensionName } from '../wire/messages.js'
 import type { Handshake } from '../wire/handshake.js'
 import { parseInfo } from '../metainfo/torrent.js'
+import { refuseV2Only } from '../metainfo/v2-support.js'
 import type { Metainfo } from '../metainfo/types.js'
 import { TorrentStorage } from '../storage/torrent-storage.js'
 import type { StorageFactory } from '../storage/types.js'
@@ -214,6 +215,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     let meta: Metainfo
     try {
       meta = { ...parseInfo(info, this.infoHash), ...(this.opts.webSeeds !== undefined ? { webSeeds: [...this.opts.webSeeds] } : {}) }
+      refuseV2Only(meta)
     } catch (err) {
       this.emit('error', err as Error)
       return
@@ -227,7 +229,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     const factory = await storageFor(this.opts.storage, meta)
     if (this.closed) return
     const storage = new TorrentStorage({
-      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.pieceHashes, factory,
+      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.version === 2 ? null : meta.pieceHashes, factory,
       reuseWhen: this.sentByAll
     })
     this.opening = storage

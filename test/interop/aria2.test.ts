@@ -22,7 +22,9 @@ const ARIA2_LIMIT_S = 90
 async function torrentOf (dir: string, size: number): Promise<{ file: string, torrentFile: string, infoHash: string }> {
   const file = path.join(dir, 'src', 'data.bin')
   await writeRandomFile(file, size)
-  const meta = await buildMetainfo(await readTree(file), directoryStorage(path.dirname(file)))
+  // v1: aria2 1.x hashes its own re-encoding of the info fields it knows, so a hybrid's infohash
+  // comes out different there (it does so for libtorrent's hybrids too) and no handshake matches.
+  const meta = await buildMetainfo(await readTree(file), directoryStorage(path.dirname(file)), { version: 1 })
   const torrentFile = path.join(dir, 'data.torrent')
   await fs.writeFile(torrentFile, encodeTorrentFile(meta))
   return { file, torrentFile, infoHash: meta.infoHash.toString('hex') }
@@ -33,7 +35,7 @@ test('we seed; aria2 downloads a multi-MiB torrent from us, byte for byte', { sk
   const { file, torrentFile, infoHash } = await torrentOf(dir, 6 * 1024 * 1024 + 5)
   const port = await freePort()
   const seeder = await localClient(t)
-  const magnet = await seeder.seed(file, { peers: [`127.0.0.1:${port}`] })
+  const magnet = await seeder.seed(file, { peers: [`127.0.0.1:${port}`], version: 1 })
   assert.match(magnet, new RegExp(infoHash, 'i'))
   const out = path.join(dir, 'out')
   const aria2 = startAria2(t, torrentFile, out, port, ARIA2_LIMIT_S)

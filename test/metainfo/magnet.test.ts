@@ -27,11 +27,18 @@ test('parseInfoHash rejects anything else', () => {
   }
 })
 
-test('several xt: btih is used, others such as btmh are ignored', () => {
-  const link = parseMagnet(`magnet:?xt=urn:btmh:1220${'00'.repeat(32)}&xt=urn:btih:${HEX}&xt.2=urn:btih:${BASE32}&tr=http%3A%2F%2Ft.invalid`)
+test('several xt: btih and btmh (BEP52) are both read, unknown ones ignored', () => {
+  const link = parseMagnet(`magnet:?xt=urn:btmh:1220${'ab'.repeat(32)}&xt=urn:btih:${HEX}&xt.2=urn:btih:${BASE32}&xt.3=urn:btmh:1114${'00'.repeat(20)}&tr=http%3A%2F%2Ft.invalid`)
   assert.equal(link.infoHash?.toString('hex'), HEX)
+  assert.equal(link.infoHashV2?.toString('hex'), 'ab'.repeat(32))
+  assert.equal(formatMagnet(link), `magnet:?xt=urn:btih:${HEX}&xt=urn:btmh:1220${'ab'.repeat(32)}`)
+  const v2only = parseMagnet(`magnet:?xt=urn:btmh:1220${'CD'.repeat(32)}`)
+  assert.equal(v2only.infoHash, undefined)
+  assert.equal(v2only.infoHashV2?.toString('hex'), 'cd'.repeat(32))
   invalid(() => parseMagnet(`magnet:?xt=urn:btih:${HEX}&xt=urn:btih:${'0'.repeat(40)}`), /two different infohashes/)
-  invalid(() => parseMagnet(`magnet:?xt=urn:btmh:1220${'00'.repeat(32)}`), /neither xt=urn:btih: nor xs=urn:btpk:/)
+  invalid(() => parseMagnet(`magnet:?xt=urn:btmh:1220${'00'.repeat(32)}&xt=urn:btmh:1220${'01'.repeat(32)}`), /two different v2 infohashes/)
+  invalid(() => parseMagnet(`magnet:?xt=urn:btmh:1220${'00'.repeat(31)}`), /1220 and 64 hex digits/)
+  invalid(() => parseMagnet(`magnet:?xt=urn:btmh:1114${'00'.repeat(20)}`), /neither xt=urn:btih: nor xt=urn:btmh: nor xs=urn:btpk:/)
   invalid(() => parseMagnet('magnet:?xt=urn:btih:1234'), /does not end in 40 hex digits/)
 })
 

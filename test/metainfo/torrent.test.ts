@@ -108,10 +108,17 @@ test('an empty torrent has no pieces and an empty "pieces" string', () => {
   rejects(() => parseTorrent(torrent(single({ length: 0, pieces: Buffer.alloc(20) }))), /0 pieces need 0/)
 })
 
-test('a hybrid v1+v2 torrent is read as v1; a v2-only one is refused clearly', () => {
-  const hybrid = parseTorrent(torrent(single({ 'meta version': 2, 'file tree': { 'file.txt': { '': { length: 100 } } } })))
+test('a hybrid v1+v2 torrent is read with its v2 root; a broken v2 part is refused clearly', () => {
+  const root = Buffer.alloc(32, 7)
+  const tree = { 'file.txt': { '': { length: 100, 'pieces root': root } } }
+  const hybrid = parseTorrent(torrent(single({ 'piece length': 16384, pieces: Buffer.alloc(20, 1), 'meta version': 2, 'file tree': tree })))
+  assert.equal(hybrid.version, 'hybrid')
   assert.equal(hybrid.length, 100)
-  rejects(() => parseTorrent(torrent({ name: 'x', 'piece length': 16384, 'meta version': 2, 'file tree': {} })), /v2 only/)
+  assert.deepEqual(hybrid.files[0]!.root, root)
+  rejects(() => parseTorrent(torrent(single({ 'meta version': 2, 'file tree': tree }))), /power of two of at least 16 KiB/)
+  rejects(() => parseTorrent(torrent(single({ 'piece length': 16384, pieces: Buffer.alloc(20, 1), 'meta version': 2, 'file tree': { 'file.txt': { '': { length: 100 } } } }))), /no "pieces root"/)
+  rejects(() => parseTorrent(torrent({ name: 'x', 'piece length': 16384, 'meta version': 2, 'file tree': {} })), /file tree is empty/)
+  rejects(() => parseTorrent(torrent({ name: 'x', 'piece length': 16384, 'meta version': 3, 'file tree': {} })), /meta version 3/)
   rejects(() => parseTorrent(torrent(single({ pieces: undefined }))), /no "pieces"/)
 })
 
