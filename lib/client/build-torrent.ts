@@ -68,13 +68,13 @@ export interface BuildOptions {
   /** BEP47 pad files (`seed({ pad })`); v2 and hybrid torrents always have them. */
   pad?: boolean
   padToPieces?: boolean
-  /** Default 1 here; seed() chooses its own default. */
+  /** Default DEFAULT_SEED_VERSION, what seed() makes. */
   version?: MetainfoVersion
   onProgress?: (hashedBytes: number, totalBytes: number) => void
 }
 
 export async function buildMetainfo (source: TreeSource, factory: StorageFactory, opts: BuildOptions = {}): Promise<Metainfo> {
-  const version = opts.version ?? 1
+  const version = opts.version ?? DEFAULT_SEED_VERSION
   const total = source.files.reduce((sum, f) => sum + f.length, 0)
   const pieceLength = choosePieceLength(total)
   const v2 = version !== 1

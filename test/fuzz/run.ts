@@ -10,7 +10,10 @@
  */
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { targets } from './targets.js'
+import { targets as v1Targets } from './targets.js'
+import { v2Targets } from './v2-target.js'
+
+const targets = [...v1Targets, ...v2Targets]
 
 const seconds = Number(process.env.FUZZ_SECONDS ?? 60)
 const only = process.env.FUZZ_TARGET ?? ''

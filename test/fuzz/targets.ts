@@ -87,12 +87,12 @@ const metainfoTargets: FuzzTarget[] = [
     anyString(300),
     fc.array(fc.tuple(
       fc.constantFrom('xt', 'xt.1', 'xs', 's', 'dn', 'x.pe', 'so', 'tr', 'XT', '', '%'),
-      fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('urn:btih:', 'urn:btpk:').map((p) => p + 'a'.repeat(40)), fc.stringMatching(/^[0-9,-]{0,30}$/),
+      fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('urn:btih:', 'urn:btpk:', 'urn:btmh:1220').map((p) => p + 'a'.repeat(40)), fc.constant('urn:btmh:1220' + 'b'.repeat(64)), fc.stringMatching(/^[0-9,-]{0,30}$/),
         fc.constantFrom('[::1]:1', '1.2.3.4:0', 'host:65536', '%E0%A4%A', '0-99999', '99999-0'))
     ).map(([k, v]) => `${k}=${v}`), { maxLength: 8 }).map((ps) => `magnet:?${ps.join('&')}`)
   ), (uri) => {
     const link = onlyFails(['EINVALIDURL'], () => parseMagnet(uri))
-    if (link !== undefined) assert.ok(link.infoHash !== undefined || link.publicKey !== undefined)
+    if (link !== undefined) assert.ok(link.infoHash !== undefined || link.publicKey !== undefined || link.infoHashV2 !== undefined)
   })
 ]
 
