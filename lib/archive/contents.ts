@@ -3,7 +3,7 @@
  * a torrent read through its TorrentPort (lookup(), or a draft once seeded). The Archive holds
  * one of the two behind ArchiveContents and swaps the draft for the torrent when it is seeded.
  */
-import { formatMagnet } from '../metainfo/magnet.js'
+import { formatMagnet, torrentMagnet } from '../metainfo/magnet.js'
 import { BLOCK_SIZE } from '../wire/messages.js'
 import { FileTree, segmentsOf, type FileNode } from './tree.js'
 import { readRange, prefetchRange, throwIfAborted } from './reader.js'
@@ -86,7 +86,7 @@ export class TorrentContents implements ArchiveContents {
   get uploaded (): number { return this.port.uploaded }
   get progress (): number { return this.port.progress }
   get blockSize (): number { return this.pieceLength }
-  get magnet (): string { return formatMagnet({ infoHash: this.port.infoHash, name: this.name, peers: [] }) }
+  get magnet (): string { return this.port.metainfo !== null ? torrentMagnet(this.port.metainfo) : formatMagnet({ infoHash: this.port.infoHash, name: this.name, peers: [] }) }
 
   source (file: FileNode): FileSource {
     const port = this.port

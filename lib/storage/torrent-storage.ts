@@ -157,6 +157,11 @@ export class TorrentStorage {
   }
 
   /** True when `data` is piece `index` as the torrent's hashes say. */
+  /** False for a storage opened without SHA-1 piece hashes (creating, or a v2-only torrent). */
+  hasHashes (): boolean {
+    return this.pieceHashes !== null
+  }
+
   async verify (index: number, data: Uint8Array): Promise<boolean> {
     this.assertOpen()
     const hashes = this.requireHashes('verify')

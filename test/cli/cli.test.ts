@@ -81,7 +81,7 @@ describe('a seeder and its leechers, no discovery at all', () => {
     magnet = event.magnet
     peer = `127.0.0.1:${event.port}`
     assert.equal(event.torrentFile, torrentFile)
-    assert.match(magnet, new RegExp(`^magnet:\\?xt=urn:btih:${event.infoHash}&dn=site&x\\.pe=127\\.0\\.0\\.1(:|%3A)${event.port}$`))
+    assert.match(magnet, new RegExp(`^magnet:\\?xt=urn:btih:${event.infoHash}&xt=urn:btmh:1220[0-9a-f]{64}&dn=site&x\\.pe=127\\.0\\.0\\.1(:|%3A)${event.port}$`))
   })
 
   after(async () => {
