@@ -1,5 +1,6 @@
 import type { Wire } from '../wire/wire.js'
 import type { Message, ExtensionName } from '../wire/messages.js'
+import type { HashRange } from '../wire/hash-messages.js'
 import { Bitfield } from '../util/bitfield.js'
 import { Rate } from '../util/rate.js'
 import type { ChokeCandidate } from './choker.js'
@@ -26,6 +27,8 @@ export interface PeerHost {
   onCancel (peer: Peer, request: BlockRequest): void
   onExtendedHandshake (peer: Peer): void
   onExtended (peer: Peer, name: ExtensionName, payload: Buffer): void
+  /** BEP52: the peer asks hashes of one of our files' merkle trees. */
+  onHashRequest (peer: Peer, request: HashRange): void
   onClose (peer: Peer, err?: Error): void
 }
 
@@ -182,6 +185,9 @@ export class Peer implements ChokeCandidate {
         break
       case 'reject':
         this.host.onRejected(this, blockOf(msg))
+        break
+      case 'hash-request':
+        this.host.onHashRequest(this, msg)
         break
       default:
         // keep-alive, port, suggest, allowed-fast: nothing to do (we do not act on hints).

@@ -23,6 +23,8 @@ import type { FileSpec } from './selection.js'
 import type { TorrentPort, TorrentPortListeners } from '../archive/port.js'
 import type { TorrentRates } from './rate-limit.js'
 import { namedPeers } from '../archive/torrent-stats.js'
+import { HashServer } from './hash-server.js'
+import type { HashRange } from '../wire/hash-messages.js'
 
 /** The connections' options (all but `info`, which comes from `metainfo`) and the download's. */
 export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
@@ -84,6 +86,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   private readonly saidNone = new WeakSet<Peer>()
   /** The storage from its creation on, while the scan runs and after: close() closes it. */
   private opening: TorrentStorage | null = null
+  /** BEP52 hash requests are answered from the piece layers the metainfo carries. */
+  private hashes: HashServer<Peer> | null = null
   private closed = false
 
   constructor (opts: SwarmOptions) {
@@ -92,7 +96,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.infoHash = opts.infoHash
     this.metainfo = opts.metainfo
     this.rates = opts.rates ?? null
-    this.connections = new Connections({ ...opts, info: opts.metainfo?.info ?? null }, this)
+    this.connections = new Connections({ ...opts, info: opts.metainfo?.info ?? null, v2: opts.metainfo?.infoHashV2 !== undefined && opts.metainfo.pieceLayers !== undefined }, this)
     this.uploadOnly = new UploadOnly(this.peers, () => this.wantsNothing())
     this.rechoker = new Rechoker(this.peers, () => this.isSeed(), (peer) => this.download?.choked(peer))
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
@@ -346,6 +350,12 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   onRequest (peer: Peer, req: BlockRequest): void {
     if (this.download !== null) this.download.onRequest(peer, req)
     else if (peer.wire.peerSupportsFast) peer.send({ type: 'reject', ...req })
+  }
+
+  onHashRequest (peer: Peer, req: HashRange): void {
+    if (this.metainfo === null) return peer.send({ type: 'hash-reject', ...req })
+    this.hashes ??= new HashServer(this.metainfo)
+    peer.send(this.hashes.answer(peer, req))
   }
 
   onExtended (peer: Peer, name: ExtensionName, payload: Buffer): void {

@@ -1,4 +1,5 @@
 import { fail, TrackerlessError } from '../errors.js'
+import { decodeHashMessage, encodeHashMessage } from './hash-messages.js'
 import { decodeHandshake, HANDSHAKE_LENGTH, type Handshake } from './handshake.js'
 import { BLOCK_SIZE, type Message, type MessageType } from './messages.js'
 
@@ -8,7 +9,7 @@ import { BLOCK_SIZE, type Message, type MessageType } from './messages.js'
  */
 export const DEFAULT_MAX_FRAME = 1024 * 1024 + 13
 
-const ID: Record<Exclude<MessageType, 'keep-alive'>, number> = {
+const ID: Record<Exclude<MessageType, 'keep-alive' | 'hash-request' | 'hashes' | 'hash-reject'>, number> = {
   choke: 0,
   unchoke: 1,
   interested: 2,
@@ -85,7 +86,12 @@ export function writeMessage (msg: Message, write: (bytes: Buffer) => void): voi
       out.writeUInt8(msg.id, 5)
       write(out)
       if (msg.payload.length > 0) write(msg.payload)
+      return
     }
+    case 'hash-request':
+    case 'hashes':
+    case 'hash-reject':
+      write(encodeHashMessage(msg))
   }
 }
 
@@ -142,6 +148,9 @@ export function decodeMessage (frame: Buffer): Message | null {
     case 16: return { type: 'reject', index: frame.readUInt32BE(1), begin: frame.readUInt32BE(5), length: frame.readUInt32BE(9) }
     case 17: return { type: 'allowed-fast', index: frame.readUInt32BE(1) }
     case 20: return { type: 'extended', id: frame[1]!, payload: frame.subarray(2) }
+    case 21:
+    case 22:
+    case 23: return decodeHashMessage(frame)
     default: return null
   }
 }

@@ -1,4 +1,6 @@
-/** Every peer wire message after the handshake (BEP3, BEP6 fast extension, BEP10 extended). */
+import type { HashMessage } from './hash-messages.js'
+
+/** Every peer wire message after the handshake (BEP3, BEP6 fast extension, BEP10 extended, BEP52 hashes). */
 export type Message =
   | { type: 'keep-alive' }
   | { type: 'choke' }
@@ -17,6 +19,7 @@ export type Message =
   | { type: 'reject', index: number, begin: number, length: number }
   | { type: 'allowed-fast', index: number }
   | { type: 'extended', id: number, payload: Buffer }
+  | HashMessage
 
 export type MessageType = Message['type']
 

@@ -59,13 +59,19 @@ describe('handshake', () => {
       { extended: true, fast: false, dht: false },
       { extended: false, fast: true, dht: false },
       { extended: false, fast: false, dht: true },
-      { extended: false, fast: false, dht: false }
+      { extended: false, fast: false, dht: false },
+      { extended: false, fast: false, dht: false, v2: true }
     ]) {
       const decoded = decodeHandshake(encodeHandshake({ infoHash, peerId, ...flags }))
-      assert.deepEqual({ extended: decoded.extended, fast: decoded.fast, dht: decoded.dht }, flags)
+      assert.deepEqual({ extended: decoded.extended, fast: decoded.fast, dht: decoded.dht, v2: decoded.v2 }, { v2: false, ...flags })
       assert.ok(decoded.infoHash.equals(infoHash))
       assert.ok(decoded.peerId.equals(peerId))
     }
+  })
+
+  it('announces BEP52 v2 support as 0x10 in the last reserved byte, as libtorrent does', () => {
+    const bytes = encodeHandshake({ infoHash, peerId, extended: false, fast: false, dht: false, v2: true })
+    assert.deepEqual([...bytes.subarray(20, 28)], [0, 0, 0, 0, 0, 0, 0, 0x10])
   })
 
   it('rejects another protocol with EPROTO', () => {
@@ -104,7 +110,7 @@ describe('encodeMessage / decodeMessage', () => {
   })
 
   it('skips unknown message ids', () => {
-    assert.equal(decodeMessage(hex('15 0102')), null)
+    assert.equal(decodeMessage(hex('18 0102')), null)
     const parser = new FrameParser({ handshake: false })
     assert.deepEqual([...parser.push(hex('00000003 ff 0102 00000001 01'))], [{ type: 'unchoke' }])
   })

@@ -104,9 +104,9 @@ describe('Wire over TCP on 127.0.0.1', () => {
     a.sendHandshake(INFO_HASH)
     const [[ha], [hb]] = await handshakes
     assert.deepEqual({ ...ha, infoHash: [...ha.infoHash], peerId: ha.peerId.toString() },
-      { infoHash: [...INFO_HASH], peerId: ID_B.toString(), extended: true, fast: false, dht: true })
+      { infoHash: [...INFO_HASH], peerId: ID_B.toString(), extended: true, fast: false, dht: true, v2: false })
     assert.deepEqual({ ...hb, infoHash: [...hb.infoHash], peerId: hb.peerId.toString() },
-      { infoHash: [...INFO_HASH], peerId: ID_A.toString(), extended: true, fast: true, dht: false })
+      { infoHash: [...INFO_HASH], peerId: ID_A.toString(), extended: true, fast: true, dht: false, v2: false })
     assert.ok(a.peerId?.equals(ID_B))
     assert.ok(b.infoHash?.equals(INFO_HASH))
     assert.equal(a.peerSupportsFast, false)
