@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import DHT from 'bittorrent-dht'
+import { loopbackDht } from './loopback-dht.js'
 import { Torrent, Archive } from '../index.js'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
@@ -20,25 +20,6 @@ const LT_SCRIPT = fileURLToPath(new URL('../../bench/lt-magnet.py', import.meta.
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)]!
-}
-
-async function listen (dht: DHT): Promise<number> {
-  return new Promise((resolve) => dht.listen(0, '127.0.0.1', () => resolve(dht.address().port)))
-}
-
-/** A bootstrap node and NODES - 1 others joined through it. */
-async function loopbackDht (): Promise<{ nodes: DHT[], bootstrap: string, port: number }> {
-  const first = new DHT({ bootstrap: false })
-  const port = await listen(first)
-  const bootstrap = `127.0.0.1:${port}`
-  const nodes = [first]
-  for (let i = 1; i < NODES; i++) {
-    const node = new DHT({ bootstrap: [bootstrap] })
-    await listen(node)
-    await new Promise<void>((resolve) => node.once('ready', () => resolve()))
-    nodes.push(node)
-  }
-  return { nodes, bootstrap, port }
 }
 
 async function tlRun (bootstrap: string, infoHash: string): Promise<{ seconds: number, withStart: number }> {
@@ -69,7 +50,7 @@ async function ltRun (port: number, infoHash: string): Promise<{ seconds: number
 const json = process.argv.includes('--json')
 const log = (line: string): void => { if (!json) console.log(line) }
 
-const dht = await loopbackDht()
+const dht = await loopbackDht(NODES)
 const seeder = new Torrent({ dht: [dht.bootstrap], lsd: false, pex: false, host: '127.0.0.1' })
 await seeder.start()
 try {

@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import DHT from 'bittorrent-dht'
+import type DHT from 'bittorrent-dht'
+import { loopbackDht } from './loopback-dht.js'
 import { Archive, Torrent, directoryStorage } from '../index.js'
 import { KILL_GRACE_MS, killChildren, startChild } from './child.js'
 import { nextStdinLine } from './stdin.js'
@@ -71,21 +72,8 @@ interface DhtLab {
   readonly announced: Map<string, number>
 }
 
-async function listen (dht: DHT): Promise<number> {
-  return new Promise((resolve) => dht.listen(0, '127.0.0.1', () => resolve(dht.address().port)))
-}
-
-async function loopbackDht (): Promise<DhtLab> {
-  const first = new DHT({ bootstrap: false })
-  const port = await listen(first)
-  const bootstrap = `127.0.0.1:${port}`
-  const nodes = [first]
-  for (let i = 1; i < NODES; i++) {
-    const node = new DHT({ bootstrap: [bootstrap] })
-    await listen(node)
-    await new Promise<void>((resolve) => node.once('ready', () => resolve()))
-    nodes.push(node)
-  }
+async function loopbackLab (): Promise<DhtLab> {
+  const { nodes, bootstrap } = await loopbackDht(NODES)
   const ours = new Set(nodes.map((n) => n.address().port))
   const lab: DhtLab = { nodes, bootstrap, perSecond: [], since: performance.now(), announced: new Map() }
   for (const node of nodes) {
@@ -133,7 +121,7 @@ async function orchestrate (json: boolean): Promise<void> {
   process.once('exit', () => { killChildren(); rmSync(workDir, { recursive: true, force: true }) })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
   const loadBefore = loadavg()
-  const lab = await loopbackDht()
+  const lab = await loopbackLab()
   log(`${NODES}-node DHT on ${lab.bootstrap}; seeding ${ARCHIVES} archives of 1 KiB, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
   lab.since = performance.now()
   const child = startChild(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'seed', lab.bootstrap, String(ARCHIVES), workDir],
