@@ -124,4 +124,7 @@ export interface SeedOptions {
   /** BEP19 web seeds: http(s) URLs serving the same files, written into the torrent (`url-list`)
    *  and the magnet link (`ws=`); EINVAL for one that is not http: or https:. */
   webSeeds?: string[]
+  /** BEP16 super-seeding: peers are offered one piece at a time, each piece to one peer until
+   *  another has it, so the first full copy leaves us with almost nothing sent twice. Default false. */
+  superSeed?: boolean
 }

@@ -261,7 +261,7 @@ export class Torrent {
       factory = (p) => new RandomAccessMemory(data.get(p) ?? Buffer.alloc(0))
     }
     const meta = await buildMetainfo(tree, factory, { ...opts, version: opts.version ?? DEFAULT_SEED_VERSION })
-    const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory })
+    const entry = this.open(meta.infoHash, meta, { download: 'all', seed: true, complete: true, storage: factory, superSeed: opts.superSeed === true })
     entry.swarm.rates?.set(opts)
     for (const peer of opts.peers ?? []) dialNamed(entry.swarm, peer)
     await waitReady(entry.swarm, DEFAULT_TIMEOUT)
@@ -335,7 +335,7 @@ export class Torrent {
     return dht
   }
 
-  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource, files?: readonly FileSpec[], webSeeds?: string[] }): Entry {
+  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource, files?: readonly FileSpec[], webSeeds?: string[], superSeed?: boolean }): Entry {
     const key = infoHash.toString('hex')
     const existing = this.swarms.get(key)
     if (existing !== undefined) return existing
@@ -348,7 +348,7 @@ export class Torrent {
       metainfo,
       storage: o.storage ?? this.storage,
       download: o.download,
-      seed: o.seed,
+      seed: o.seed, superSeed: o.superSeed === true,
       complete: o.complete === true,
       ...(o.reuse !== undefined ? { reuse: o.reuse } : {}),
       ...(o.files !== undefined ? { files: o.files } : {}), ...(o.webSeeds !== undefined ? { webSeeds: o.webSeeds } : {}),

@@ -66,8 +66,10 @@ export class SuperSeed<P extends SuperSeedPeer> {
       // Alone with this piece's only copy: move on, or the swarm waits on a peer with nobody to pass it to.
       if ((this.seen[index] ?? 0) > 1 || !this.someoneLacks(index, peer)) this.release(peer, next)
     }
+    // The piece reached another peer: whoever it was offered to passed it on, announced or not
+    // (clients send no HAVE to a peer that has the piece, and we told it we have it).
     for (const [other, state] of this.peers) {
-      if (other !== peer && state.current === index && state.held) this.release(other, next)
+      if (other !== peer && state.current === index) this.release(other, next)
     }
     return next
   }

@@ -10,6 +10,7 @@ import type { StorageFactory } from '../storage/types.js'
 import { storageFor } from '../storage/factories.js'
 import { reusePieces, type PieceSource } from '../storage/reuse.js'
 import { Bitfield } from '../util/bitfield.js'
+import { SuperSeeding } from './super-seeding.js'
 import type { InfoHash } from '../util/ids.js'
 import { TrackerlessError } from '../errors.js'
 import { Rechoker } from './rechoker.js'
@@ -37,6 +38,8 @@ export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
   files?: readonly FileSpec[]
   /** Keep uploading once complete. */
   seed: boolean
+  /** BEP16 super-seeding while we are a seed (super-seeding.ts). */
+  superSeed?: boolean
   /** BEP19 mirrors a magnet named (ws=), added to the metadata when it arrives. */
   webSeeds?: readonly string[]
   /** The data is known to be complete (we just hashed it to create the torrent): skip the scan. */
@@ -82,6 +85,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   private uploadedByGone = 0
   /** Peers told our pieces; the rest get them once storage is ready. */
   private readonly informed = new WeakSet<Peer>()
+  private superSeeding: SuperSeeding | null = null
   /** Peers told HAVE-NONE before we had metadata: later they can only get HAVEs. */
   private readonly saidNone = new WeakSet<Peer>()
   /** The storage from its creation on, while the scan runs and after: close() closes it. */
@@ -263,6 +267,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
       ban: (peer) => this.connections.ban(peer)
     })
     this.download = download
+    if (this.opts.superSeed === true && download.complete) this.superSeeding = new SuperSeeding(meta.pieceCount)
     if (download.complete) await storage.createEmptyFiles((file) => download.selection.selected(file))
     for (const index of this.waiters.indices()) if (have.get(index)) this.waiters.resolve(index)
     this.emit('ready')
@@ -287,7 +292,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
 
   /** Complete, and no read waits for a piece: what BEP21 upload_only tells peers. */
   wantsNothing (): boolean {
-    return this.download?.uploadOnly === true
+    // A super-seed hides that it is one (libtorrent too): peers must keep telling it their HAVEs.
+    return this.superSeeding === null && this.download?.uploadOnly === true
   }
 
   busy (peer: Peer): boolean {
@@ -311,7 +317,9 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     const have = this.have
     if (this.informed.has(peer) || have === null) return
     this.informed.add(peer)
-    if (this.saidNone.has(peer)) {
+    if (this.superSeeding !== null) {
+      this.superSeeding.inform(peer)
+    } else if (this.saidNone.has(peer)) {
       for (let i = 0; i < have.length; i++) if (have.get(i)) peer.send({ type: 'have', index: i })
     } else if (peer.wire.peerSupportsFast && have.full) {
       peer.send({ type: 'have-all' })
@@ -326,6 +334,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
 
   onAvailable (peer: Peer, index: number): void {
     this.download?.onAvailable(peer, index)
+    this.superSeeding?.onAvailable(peer, index)
     if (index === -1) this.uploadOnly.check(peer)
   }
 
@@ -348,6 +357,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   }
 
   onRequest (peer: Peer, req: BlockRequest): void {
+    if (this.superSeeding !== null && !this.superSeeding.mayServe(peer, req)) return
     if (this.download !== null) this.download.onRequest(peer, req)
     else if (peer.wire.peerSupportsFast) peer.send({ type: 'reject', ...req })
   }
@@ -372,6 +382,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     if (!this.connections.remove(peer)) return
     this.uploadedByGone += peer.upload.total
     this.download?.onClose(peer)
+    this.superSeeding?.onClose(peer)
   }
 
   private onDontHave (peer: Peer, payload: Buffer): void {

@@ -20,6 +20,7 @@ interface SeedCommandOptions extends CommonOptions {
   salt?: string
   webSeed?: string[]
   torrentVersion?: 1 | 2 | 'hybrid'
+  superSeed?: boolean
 }
 
 function collectUrl (text: string, previous: string[] | undefined): string[] {
@@ -47,6 +48,7 @@ export function register (program: Command): void {
     .option('--salt <text>', 'with --publish: salt, so one key can publish several links')
     .addOption(new Option('--torrent-version <version>', 'BitTorrent version of the torrent: hybrid (v1 and v2, the default), 1, or 2 (v2-only: clients without v2 cannot fetch it)')
       .argParser(parseTorrentVersion))
+    .option('--super-seed', 'offer peers one piece at a time, each to one peer until another has it (BEP16): the first full copy goes out with little sent twice')
     .addOption(new Option('--ignore <glob>', 'leave out files matching this glob ("*.log", "drafts/**"; repeatable)').argParser(collectGlob))
     .addOption(new Option('--web-seed <url>', 'an http(s) URL serving the same files, written into the torrent and link (BEP19; repeatable)').argParser(collectUrl))
   addPeerOption(cmd)
@@ -60,7 +62,7 @@ async function seed (source: string, o: SeedCommandOptions): Promise<void> {
     out.info(`hashing ${source}`)
     const { ignore, skipped } = ignoreFilter({ includeHidden: o.includeHidden === true, globs: o.ignore ?? [] })
     const hashing = showHashing(out)
-    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(o.webSeed !== undefined ? { webSeeds: o.webSeed } : {}), ...(o.torrentVersion !== undefined ? { version: o.torrentVersion } : {}), ignore, onProgress: hashing.update })
+    const seeded = await client.seed(source, { ...(o.peer !== undefined ? { peers: o.peer } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(o.webSeed !== undefined ? { webSeeds: o.webSeed } : {}), ...(o.torrentVersion !== undefined ? { version: o.torrentVersion } : {}), ...(o.superSeed === true ? { superSeed: true } : {}), ignore, onProgress: hashing.update })
       .finally(() => hashing.stop())
     if (skipped.length > 0) out.info(`left out ${skipped.length} hidden, junk or --ignore'd path${skipped.length === 1 ? '' : 's'} (--include-hidden to keep hidden ones): ${skipped.join(', ')}`)
     const link = parseMagnet(seeded)
