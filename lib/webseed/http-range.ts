@@ -1,8 +1,8 @@
 /**
  * One HTTP Range request of a web seed, into a caller's buffer: never more than asked is kept
  * (the response is cut off at the requested length), redirects are followed a bounded number of
- * times and only to http: or https:, and both the wait for headers and every pause in the body
- * are timed out.
+ * times and only to http: or https:, and the wait for headers, every pause in the body and the
+ * whole body (at `minRate`) are timed out.
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -14,12 +14,15 @@ export interface RangeLimits {
   headersTimeout: number
   /** Milliseconds the body may pause before the request fails. */
   idleTimeout: number
+  /** Bytes per second below which a body is given up: a mirror trickling a byte now and then
+   *  would otherwise hold its piece (which peers are not asked for) for ever. */
+  minRate: number
   maxRedirects: number
   /** For https: extra trusted certificates (tests with a self-signed server). */
   ca?: string | Buffer
 }
 
-export const DEFAULT_RANGE_LIMITS: RangeLimits = { headersTimeout: 15_000, idleTimeout: 20_000, maxRedirects: 5 }
+export const DEFAULT_RANGE_LIMITS: RangeLimits = { headersTimeout: 15_000, idleTimeout: 20_000, minRate: 16 * 1024, maxRedirects: 5 }
 
 /** Why a web seed request failed: what the user reads in `webSeeds` of the stats. */
 export class WebSeedError extends TrackerlessError {
@@ -55,12 +58,14 @@ async function once (url: string, start: number, length: number, into: Buffer, a
       if (settled) return
       settled = true
       clearTimeout(headersTimer)
+      clearTimeout(bodyTimer)
       signal?.removeEventListener('abort', onAbort)
       // Whatever is left of the body is not wanted: closing the socket stops it at the sender.
       req.destroy()
       if (err !== null) reject(err)
       else resolve(redirect)
     }
+    let bodyTimer: NodeJS.Timeout | undefined
     const onAbort = (): void => finish(new TrackerlessError('EABORTED', `request to ${url} aborted`))
     const options = { headers, agent: false as const, ...(limits.ca !== undefined ? { ca: limits.ca } : {}) }
     const req = get(target, options, (res) => {
@@ -79,6 +84,8 @@ async function once (url: string, start: number, length: number, into: Buffer, a
         return
       }
       let got = 0
+      const bodyMs = Math.max(limits.idleTimeout, Math.ceil(length * 1000 / limits.minRate))
+      bodyTimer = setTimeout(() => finish(new WebSeedError(`${url} sent ${got} of ${length} bytes in ${bodyMs} ms, slower than ${limits.minRate} bytes/s`)), bodyMs)
       res.setTimeout(limits.idleTimeout, () => finish(new WebSeedError(`${url} sent nothing for ${limits.idleTimeout} ms`)))
       res.on('data', (chunk: Buffer) => {
         const take = Math.min(chunk.length, length - got)

@@ -16,6 +16,8 @@ export type MirrorMode =
   | { kind: 'corrupt' }
   | { kind: 'status', status: number }
   | { kind: 'silent' }
+  /** Answers 206 with the right range, then one byte every `everyMs`. */
+  | { kind: 'trickle', everyMs: number }
   /** Answers 206 with the right range but keeps sending past it, `extra` bytes in all. */
   | { kind: 'oversend', extra: number }
   | { kind: 'redirect', to: (path: string) => string, status?: number }
@@ -51,6 +53,12 @@ export async function startMirror (t: TestContext, files: Map<string, Buffer>, m
     let body = Buffer.from(data.subarray(start, end + 1))
     if (m.kind === 'corrupt') body = Buffer.from(body.map((b) => b ^ 0xff))
     res.writeHead(range === null ? 200 : 206, range === null ? {} : { 'content-range': `bytes ${start}-${end}/${data.length}` })
+    if (m.kind === 'trickle') {
+      let i = 0
+      const timer = setInterval(() => { if (i < body.length && !res.destroyed) res.write(body.subarray(i, ++i)); else clearInterval(timer) }, m.everyMs)
+      res.on('close', () => { clearInterval(timer); if (!res.writableFinished) mirror.hungUp++ })
+      return
+    }
     if (m.kind === 'short') return void res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy())
     if (m.kind !== 'oversend') {
       mirror.written += body.length

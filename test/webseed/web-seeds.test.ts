@@ -84,6 +84,15 @@ test('a silent mirror times out, is backed off and dropped', async (t) => {
   assert.match(r.seeds.states[0]!.reason!, /did not answer within 50 ms/)
 })
 
+test('a mirror that trickles a byte now and then, never pausing long enough to idle out, is given up at the minimum rate', async (t) => {
+  const mirror = await mirrored(t, { kind: 'trickle', everyMs: 20 })
+  const { meta } = torrentOf(NAME, FILES, PIECE, [mirror.url])
+  const r = run(t, meta, { range: { ...DEFAULT_RANGE_LIMITS, idleTimeout: 1_000, minRate: 1024 * 1024 * 1024 } })
+  await until(() => r.seeds.states[0]!.state === 'dropped', 15_000, 'dropped')
+  assert.match(r.seeds.states[0]!.reason!, /slower than 1073741824 bytes\/s/)
+  assert.ok(mirror.hungUp >= 1, 'we hung up on it')
+})
+
 test('a mirror serving bad data is dropped at once, and a good one completes the download', async (t) => {
   const bad = await mirrored(t, { kind: 'corrupt' })
   const good = await mirrored(t)
