@@ -38,6 +38,8 @@ interface Tree {
 export class HashServer<P extends object> {
   private readonly trees = new Map<string, Tree | null>()
   private readonly budgets = new WeakMap<P, { start: number, used: number }>()
+  /** Files by hex root, built at the first request: a search per request of a 100,000-file torrent is a peer's CPU lever. */
+  private byRoot: Map<string, HashSource['files'][number]> | null = null
 
   constructor (private readonly source: HashSource) {}
 
@@ -70,14 +72,15 @@ export class HashServer<P extends object> {
     let tree = this.trees.get(key)
     if (tree !== undefined) return tree
     tree = null
-    const file = this.source.files.find((f) => f.root?.equals(root) === true)
+    this.byRoot ??= new Map(this.source.files.flatMap((f) => f.root !== undefined ? [[f.root.toString('hex'), f] as const] : []))
+    const file = this.byRoot.get(key)
     const layer = this.source.pieceLayers?.get(key)
     if (file !== undefined && layer !== undefined) {
       const base = pieceLayerIndex(this.source.pieceLength)
       const pieces = filePieceCount(file.length, this.source.pieceLength)
       tree = { layers: treeLayers(layer, nextPow2(pieces), base), base, height: treeHeight(file.length) }
     }
-    // Only roots of this torrent get here (files.find), so the cache is bounded by its file count.
+    // Only roots of this torrent get here (byRoot), so the cache is bounded by its file count.
     if (file !== undefined) this.trees.set(key, tree)
     return tree
   }
