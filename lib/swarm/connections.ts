@@ -98,6 +98,8 @@ export class Connections {
       ? null
       : new PeerExchange<Peer>({ connect: (address, from, flags) => {
         this.holepunch.introduced(address, from)
+        // Told of on a hybrid's other hash: the peer may know only that one.
+        if (from.wire.infoHash !== null) opts.hashes?.foundUnder(address, from.wire.infoHash)
         if (this.connect(address, 'pex') === 'dialled') this.holepunch.dialled(address, flags)
       }, isSeed: () => host.isSeed(), ...(opts.speaksUtp !== undefined ? { speaksUtp: opts.speaksUtp } : {}) })
     const dialUtp = opts.dialUtp

@@ -7,13 +7,15 @@ import DHT from 'bittorrent-dht'
 import { buildMetainfo, readTree } from '../../lib/client/build-torrent.js'
 import { directoryStorage } from '../../lib/storage/factories.js'
 import { formatMagnet } from '../../lib/metainfo/magnet.js'
-import { infoMatches } from '../../lib/swarm/swarm-hashes.js'
+import { SwarmHashes, infoMatches } from '../../lib/swarm/swarm-hashes.js'
 import { encodeMetadataMessage, decodeMetadataMessage } from '../../lib/wire/ut-metadata.js'
 import { asInfoHash, type InfoHash } from '../../lib/util/ids.js'
 import type { Metainfo } from '../../lib/metainfo/types.js'
 import { BLOCK_SIZE } from '../../lib/wire/messages.js'
+import { encodeExtendedHandshake } from '../../lib/wire/extended.js'
 import { until } from '../helpers/fixtures.js'
-import { MiB, RAW_EXTENSIONS, RawPeer, scene } from '../hostile/raw-peer.js'
+import { MiB, RAW_EXTENSIONS, RawPeer, rawServer, scene } from '../hostile/raw-peer.js'
+import { encodePexMessage } from '../../lib/wire/ut-pex.js'
 
 /** A hybrid's 20-byte name in the v2 swarm (BEP52: the SHA-256 infohash truncated). */
 function v2Hash (meta: Metainfo): InfoHash {
@@ -79,6 +81,10 @@ test('a btmh-only magnet finds the hybrid seed through a local DHT (announced un
   archive.on('peer', (address) => peers.add(address))
   assert.ok((await archive.readFile(`/${s.meta.name}`) as Buffer).equals(await fs.readFile(s.file)))
   assert.ok(peers.has(s.seederAddress), `found the seeder in the DHT: ${[...peers].join(', ')}`)
+  // The metadata said hybrid: the leecher answers on the v1 hash too, with that hash.
+  const v1 = await RawPeer.dial(s.leecher.port, { infoHash: s.meta.infoHash })
+  t.after(() => v1.destroy())
+  assert.deepEqual(v1.handshake?.infoHash, s.meta.infoHash)
 })
 
 test('a peer serving an info dictionary whose SHA-256 is not the btmh is banned as a bad metadata source; the seeder supplies the true one', async (t) => {
@@ -107,4 +113,40 @@ test('a peer serving an info dictionary whose SHA-256 is not the btmh is banned 
   t.after(() => archive.close())
   await lookup
   assert.equal(archive.name, s.meta.name)
+})
+
+test('a hybrid\'s hashes: the other one is learned from the metadata, addresses keep the hash they were found under, within a bound', async (t) => {
+  const s = await scene(t, 64 * 1024)
+  const hashes = new SwarmHashes(v2Hash(s.meta), s.meta.infoHashV2)
+  assert.deepEqual(hashes.metadataHash, s.meta.infoHashV2)
+  assert.deepEqual(hashes.aliases, [])
+  assert.deepEqual(hashes.learn(s.meta), [s.meta.infoHash])
+  assert.deepEqual(hashes.learn(s.meta), [])
+  assert.equal(hashes.answers(s.meta.infoHash), true)
+  assert.equal(hashes.answers(randomBytes(20)), false)
+  // A v1 swarm of the same hybrid: metadata by SHA-1, the v2 hash as the alias.
+  const v1 = new SwarmHashes(s.meta.infoHash, s.meta.infoHashV2)
+  assert.deepEqual(v1.metadataHash, s.meta.infoHash)
+  assert.deepEqual(v1.aliases, [v2Hash(s.meta)])
+  // Found under the v2 hash: dialled with it; past the bound the oldest fall back to the primary.
+  for (let i = 0; i < 5000; i++) v1.foundUnder(`10.0.${i >> 8}.${i & 255}:1`, v2Hash(s.meta))
+  assert.deepEqual(v1.forAddress('10.0.19.135:1'), v2Hash(s.meta))
+  assert.deepEqual(v1.forAddress('10.0.0.0:1'), s.meta.infoHash)
+  v1.foundUnder('10.0.19.135:1', s.meta.infoHash)
+  assert.deepEqual(v1.forAddress('10.0.19.135:1'), s.meta.infoHash)
+})
+
+test('a peer that PEX names on the hybrid\'s v2 hash is dialled with that hash', async (t) => {
+  const s = await scene(t, MiB, { pex: true, encryption: 'disable' })
+  let named: Buffer | null = null
+  const target = await rawServer(t, (socket) => {
+    socket.once('data', (chunk: Buffer) => { named = chunk.subarray(28, 48) })
+  })
+  const peer = await RawPeer.dial(s.seeder.port, { infoHash: v2Hash(s.meta) })
+  t.after(() => peer.destroy())
+  peer.send({ type: 'extended', id: 0, payload: encodeExtendedHandshake({ m: { ut_pex: 7 } }) })
+  await until(() => peer.extensions?.m.ut_pex !== undefined, 5_000, "the seeder's extended handshake")
+  peer.send({ type: 'extended', id: peer.extensions!.m.ut_pex!, payload: encodePexMessage({ added: [{ host: '127.0.0.1', port: target.port, flags: 0 }], dropped: [] }) })
+  await until(() => named !== null, 10_000, 'the dial of the peer PEX named')
+  assert.deepEqual(named, v2Hash(s.meta))
 })
