@@ -2,6 +2,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
+import fsSync from 'node:fs'
 import path from 'node:path'
 import DHT from 'bittorrent-dht'
 import { buildMetainfo, readTree } from '../../lib/client/build-torrent.js'
@@ -13,7 +14,8 @@ import { asInfoHash, type InfoHash } from '../../lib/util/ids.js'
 import type { Metainfo } from '../../lib/metainfo/types.js'
 import { BLOCK_SIZE } from '../../lib/wire/messages.js'
 import { encodeExtendedHandshake } from '../../lib/wire/extended.js'
-import { until } from '../helpers/fixtures.js'
+import { once, tmpDir, until } from '../helpers/fixtures.js'
+import { resumePath } from '../../lib/storage/resume-data.js'
 import { MiB, RAW_EXTENSIONS, RawPeer, rawServer, scene } from '../hostile/raw-peer.js'
 import { encodePexMessage } from '../../lib/wire/ut-pex.js'
 
@@ -149,4 +151,19 @@ test('a peer that PEX names on the hybrid\'s v2 hash is dialled with that hash',
   peer.send({ type: 'extended', id: peer.extensions!.m.ut_pex!, payload: encodePexMessage({ added: [{ host: '127.0.0.1', port: target.port, flags: 0 }], dropped: [] }) })
   await until(() => named !== null, 10_000, 'the dial of the peer PEX named')
   assert.deepEqual(named, v2Hash(s.meta))
+})
+
+test('remove({ deleteData }) of a btmh magnet deletes the download and the resume data kept under the v2 hash', async (t) => {
+  const dir = await tmpDir(t)
+  const out = path.join(dir, 'out')
+  const stateDir = path.join(dir, 'state')
+  const s = await scene(t, MiB, {}, { storage: out, stateDir })
+  const link = btmhOnly(s.meta, [s.seederAddress])
+  const archive = await s.leecher.lookup(link, { download: 'all', timeout: 20_000 })
+  if (archive.progress < 1) await once(archive, 'done', 20_000)
+  const resume = resumePath(stateDir, v2Hash(s.meta).toString('hex'))
+  // Written at completion.
+  await until(() => fsSync.existsSync(resume), 10_000, 'the resume data')
+  assert.deepEqual(await s.leecher.remove(link, { deleteData: true }), [path.join(out, s.meta.name)])
+  await assert.rejects(fs.access(resume), { code: 'ENOENT' })
 })
