@@ -81,7 +81,9 @@ export function dialDiscovered (swarm: Swarm, address: string): void {
  */
 export async function deleteTorrentData (storage: StorageFactory, stateDir: string | undefined, meta: Metainfo): Promise<string[]> {
   const infoHash = meta.infoHash.toString('hex')
-  if (stateDir !== undefined) await fs.rm(resumePath(stateDir, infoHash), { force: true })
+  // Resume data is kept under the hash the torrent was opened by: a hybrid's v2 one for a btmh magnet.
+  const opened = [infoHash, ...(meta.infoHashV2 !== undefined ? [meta.infoHashV2.subarray(0, 20).toString('hex')] : [])]
+  if (stateDir !== undefined) for (const hash of opened) await fs.rm(resumePath(stateDir, hash), { force: true })
   const remove = (storage as TorrentStorageFactory).deleteTorrent
   return remove === undefined ? [] : await remove({ infoHash, name: meta.name, multiFile: meta.multiFile, files: meta.files })
 }

@@ -30,6 +30,8 @@ import { ClientTransports } from './transports.js'
 import { ClientRates, checkRateLimits, type RateLimits } from '../swarm/rate-limit.js'
 import { applyFiles, initialFiles } from './select-files.js'
 import { ExternalAddress } from './external-address.js'
+import { SwarmIndex } from './swarm-index.js'
+import { SwarmHashes } from '../swarm/swarm-hashes.js'
 
 export type { TorrentOptions, LookupOptions, PublishOptions, SeedOptions } from './options.js'
 export type { RemoveOptions, TorrentInfo, ClientStats } from './torrent-list.js'
@@ -41,7 +43,7 @@ const DEFAULT_UPDATE_INTERVAL = 60_000
 const ANNOUNCE_WAIT = 5_000
 
 /** `announced` settles once discovery's first announce of the torrent is done. */
-interface Entry { swarm: Swarm, archives: number, announced: Promise<void>, resume: ResumeKeeper | null }
+interface Entry { swarm: Swarm, hashes: SwarmHashes, archives: number, announced: Promise<void>, resume: ResumeKeeper | null }
 
 /** A client: one TCP port shared by all its torrents, and the torrents themselves. */
 export class Torrent {
@@ -52,7 +54,7 @@ export class Torrent {
   readonly nat: PortMapper
   private readonly opts: TorrentOptions
   private readonly storage: StorageFactory
-  private readonly swarms = new Map<string, Entry>()
+  private readonly swarms = new SwarmIndex<Entry>()
   /** Every open Archive of this client (lookups and seeded drafts), for remove(). */
   private readonly archives = new Set<Archive>()
   private listener: Listener | null = null
@@ -98,12 +100,7 @@ export class Torrent {
   async start (): Promise<void> {
     if (this.state === 'started') return
     if (this.state === 'stopped') fail('ECLOSED', 'this client was stopped; create a new Torrent to start again')
-    const listener = new Listener(this.peerId, (wire, hs) => {
-      const entry = this.swarms.get(hs.infoHash.toString('hex'))
-      if (entry === undefined) return false
-      entry.swarm.accept(wire, hs)
-      return true
-    }, this.slots.limits, this.transports.list, { policy: this.opts.encryption ?? DEFAULT_ENCRYPTION, infoHashes: () => [...this.swarms.values()].map((e) => e.swarm.infoHash) })
+    const listener = new Listener(this.peerId, this.swarms.route, this.slots.limits, this.transports.list, { policy: this.opts.encryption ?? DEFAULT_ENCRYPTION, infoHashes: this.swarms.infoHashes })
     this.boundPort = await listener.listen(this.opts.torrentPort ?? 0, this.opts.host)
     this.listener = listener
     const o = this.opts
@@ -166,7 +163,7 @@ export class Torrent {
     const target = await resolveTarget(url)
     if (target.kind === 'mutable') return await this.lookupMutable(target.link, opts)
     const metainfo = target.kind === 'torrent' ? target.metainfo : null
-    return this.track(new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts, { select: target.kind === 'infohash' ? target.select : undefined, webSeeds: target.kind === 'infohash' ? target.webSeeds : undefined })))
+    return this.track(new Archive(await this.openBacking(target.infoHash, metainfo, target.peers, opts, { select: target.kind === 'infohash' ? target.select : undefined, webSeeds: target.kind === 'infohash' ? target.webSeeds : undefined, infoHashV2: target.kind === 'infohash' ? target.infoHashV2 : undefined })))
   }
 
   /** The open torrents: looked up, seeded, or still waiting for their metadata. */
@@ -307,8 +304,8 @@ export class Torrent {
   }
 
   /** Opens (or joins) the torrent, connects the named peers, waits for its metadata and storage. */
-  private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource, select?: number[] | undefined, webSeeds?: string[] | undefined } = {}): Promise<ArchiveBacking> {
-    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}), ...(extra.webSeeds !== undefined ? { webSeeds: extra.webSeeds } : {}), ...initialFiles(opts.files, extra.select) })
+  private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource, select?: number[] | undefined, webSeeds?: string[] | undefined, infoHashV2?: Buffer | undefined } = {}): Promise<ArchiveBacking> {
+    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}), ...(extra.webSeeds !== undefined ? { webSeeds: extra.webSeeds } : {}), ...(extra.infoHashV2 !== undefined ? { infoHashV2: extra.infoHashV2 } : {}), ...initialFiles(opts.files, extra.select) })
     entry.swarm.rates?.set(opts)
     for (const peer of [...peers, ...(opts.peers ?? [])]) dialNamed(entry.swarm, peer)
     try {
@@ -335,13 +332,14 @@ export class Torrent {
     return dht
   }
 
-  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource, files?: readonly FileSpec[], webSeeds?: string[], superSeed?: boolean }): Entry {
+  private open (infoHash: InfoHash, metainfo: Metainfo | null, o: { download: 'all' | 'lazy', seed: boolean, complete?: boolean, storage?: StorageFactory, reuse?: PieceSource, files?: readonly FileSpec[], webSeeds?: string[], superSeed?: boolean, infoHashV2?: Buffer }): Entry {
     const key = infoHash.toString('hex')
     const existing = this.swarms.get(key)
     if (existing !== undefined) return existing
     const resume = this.opts.stateDir !== undefined && o.complete !== true ? new ResumeKeeper(this.opts.stateDir, key) : null
+    const hashes = new SwarmHashes(infoHash, o.infoHashV2 ?? metainfo?.infoHashV2)
     const swarm = new Swarm({
-      infoHash,
+      infoHash, hashes,
       peerId: this.peerId,
       port: this.boundPort,
       advertisedPort: () => this.advertisedPort,
@@ -364,8 +362,9 @@ export class Torrent {
     swarm.on('error', () => {})
     resume?.attach(swarm)
     const announced = this.discovery?.join(infoHash, (address) => dialDiscovered(swarm, address), () => swarm.wantsPeers) ?? Promise.resolve()
-    const entry = { swarm, archives: 0, announced, resume }
+    const entry = { swarm, hashes, archives: 0, announced, resume }
     this.swarms.set(key, entry)
+    this.swarms.track(entry, () => this.discovery)
     return entry
   }
 
@@ -385,10 +384,7 @@ export class Torrent {
 
   private async release (entry: Entry): Promise<void> {
     const key = entry.swarm.infoHash.toString('hex')
-    if (this.swarms.get(key) === entry) {
-      this.swarms.delete(key)
-      this.discovery?.leave(entry.swarm.infoHash)
-    }
+    if (this.swarms.get(key) === entry) this.swarms.remove(entry, this.discovery)
     await entry.resume?.close()
     await entry.swarm.close()
   }

@@ -23,9 +23,12 @@ import { formatAddress, isLocalAddress, unmapped } from '../discovery/address.js
 import { Holepunch } from './holepunch.js'
 import { ipFromBytes } from '../wire/compact-ip.js'
 import { CONNECT_TIMEOUT, DEFAULT_MAX_PEERS, UPLOAD_QUEUE, WANTED_PEERS } from './tuning.js'
+import type { SwarmHashes } from './swarm-hashes.js'
 
 export interface ConnectionsOptions {
   infoHash: InfoHash
+  /** A hybrid's other hash (BEP52): which one each handshake names, what metadata hashes to. */
+  hashes?: SwarmHashes
   peerId: PeerId
   /** Our TCP listen port, told to peers in the extended handshake. */
   port: number
@@ -89,12 +92,14 @@ export class Connections {
     this.host = host
     this.room = { peers: this.peers, forget: (peer) => host.onClose(peer), busy: (peer) => host.busy(peer) }
     opts.slots?.rooms.add(this.room)
-    this.metadata = new MetadataExchange(opts.infoHash, opts.info, (info) => host.onMetadata(info), (peer) => this.ban(peer), opts.slots?.limits.metadataTimeout)
+    this.metadata = new MetadataExchange(opts.hashes?.metadataHash ?? opts.infoHash, opts.info, (info) => host.onMetadata(info), (peer) => this.ban(peer), opts.slots?.limits.metadataTimeout)
     this.peerList = new PeerList({ redial: (address, source) => source === 'named' || this.wantsPeers ? this.connect(address, source) : 'full', self: () => reportedSelf(this.peers, opts.port) })
     this.pex = opts.pex === false
       ? null
       : new PeerExchange<Peer>({ connect: (address, from, flags) => {
         this.holepunch.introduced(address, from)
+        // Told of on a hybrid's other hash: the peer may know only that one.
+        if (from.wire.infoHash !== null) opts.hashes?.foundUnder(address, from.wire.infoHash)
         if (this.connect(address, 'pex') === 'dialled') this.holepunch.dialled(address, flags)
       }, isSeed: () => host.isSeed(), ...(opts.speaksUtp !== undefined ? { speaksUtp: opts.speaksUtp } : {}) })
     const dialUtp = opts.dialUtp
@@ -154,7 +159,7 @@ export class Connections {
       this.pending.delete(wire)
       this.attach(wire, hs, address, true)
     })
-    wire.sendHandshake(this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2 === true })
+    wire.sendHandshake(this.opts.hashes?.forAddress(address) ?? this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2 === true })
     return 'dialled'
   }
 
@@ -175,7 +180,8 @@ export class Connections {
     }
     const slots = this.opts.slots
     if (slots !== undefined) wire.once('close', () => slots.give())
-    wire.sendHandshake(this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2 === true })
+    // Answered with the hash the peer named: a hybrid's v1 or truncated v2 (the listener routed it here).
+    wire.sendHandshake(this.opts.hashes?.answers(hs.infoHash) === true ? hs.infoHash : this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2 === true })
     this.attach(wire, hs, formatAddress(unmapped(wire.remoteAddress ?? '?'), wire.remotePort ?? 0), false)
   }
 

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto'
 import { encodeMetadataMessage, decodeMetadataMessage } from '../wire/ut-metadata.js'
 import { BLOCK_SIZE } from '../wire/messages.js'
-import type { InfoHash } from '../util/ids.js'
 import type { Peer } from './peer.js'
 import { TrackerlessError } from '../errors.js'
 import { MetadataAttempt } from './metadata-attempt.js'
 import { DEFAULT_LIMITS } from './connection-slots.js'
+import { infoMatches } from './swarm-hashes.js'
 
 /** Larger info dictionaries are refused: room for about 800,000 piece hashes (libtorrent's default
  *  max_metadata_size is 30 MiB; bench/README.md, Scale, fetches one of 65,536 pieces). */
@@ -16,7 +15,8 @@ const MAX_ATTEMPTS = 3
 
 /**
  * BEP9: fetches the info dictionary from every peer that offers it, one 16 KiB piece per request
- * spread over the peers, and checks it against the infohash; serves it once known.
+ * spread over the peers, and checks it against the infohash (SHA-1, or SHA-256 for a v2 infohash:
+ * swarm-hashes.ts); serves it once known.
  *
  * Peers may lie, about the size or the bytes, or answer so slowly that they hold up the rest.
  * Each size announced is fetched in parallel with the others (up to MAX_ATTEMPTS; more wait for
@@ -29,7 +29,8 @@ const MAX_ATTEMPTS = 3
  */
 export class MetadataExchange {
   info: Buffer | null
-  private readonly infoHash: InfoHash
+  /** 20 bytes (v1, or a v2 hash truncated) or the full 32-byte v2 infohash of a btmh magnet. */
+  private readonly infoHash: Buffer
   private readonly onComplete: (info: Buffer) => void
   private readonly onLiar: (peer: Peer) => void
   private readonly timeout: number
@@ -41,7 +42,7 @@ export class MetadataExchange {
   private readonly late = new WeakSet<Peer>()
   private timer: NodeJS.Timeout | null = null
 
-  constructor (infoHash: InfoHash, info: Buffer | null, onComplete: (info: Buffer) => void, onLiar: (peer: Peer) => void, requestTimeout: number = DEFAULT_LIMITS.metadataTimeout) {
+  constructor (infoHash: Buffer, info: Buffer | null, onComplete: (info: Buffer) => void, onLiar: (peer: Peer) => void, requestTimeout: number = DEFAULT_LIMITS.metadataTimeout) {
     this.infoHash = infoHash
     this.info = info
     this.onComplete = onComplete
@@ -172,7 +173,7 @@ export class MetadataExchange {
 
   private check (attempt: MetadataAttempt<Peer>): void {
     const { info, contributors } = attempt.take()
-    if (createHash('sha1').update(info).digest().equals(this.infoHash)) {
+    if (infoMatches(info, this.infoHash)) {
       this.info = info
       this.close()
       this.onComplete(info)
