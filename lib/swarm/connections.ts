@@ -31,8 +31,9 @@ export interface ConnectionsOptions {
   port: number
   /** The info dictionary when known up front (a .torrent); null for a magnet link. */
   info: Buffer | null
-  /** BEP52: we answer hash requests for this torrent (we hold its piece layers): say so in handshakes. */
-  v2?: boolean
+  /** BEP52: we speak hash messages for this torrent (we hold its piece layers, or ask for them):
+   *  say so in handshakes. Asked at each handshake. */
+  v2?: () => boolean
   maxPeers?: number
   slots?: ConnectionSlots
   pex?: boolean
@@ -154,7 +155,7 @@ export class Connections {
       this.pending.delete(wire)
       this.attach(wire, hs, address, true)
     })
-    wire.sendHandshake(this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2 === true })
+    wire.sendHandshake(this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2?.() === true })
     return 'dialled'
   }
 
@@ -175,7 +176,7 @@ export class Connections {
     }
     const slots = this.opts.slots
     if (slots !== undefined) wire.once('close', () => slots.give())
-    wire.sendHandshake(this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2 === true })
+    wire.sendHandshake(this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2?.() === true })
     this.attach(wire, hs, formatAddress(unmapped(wire.remoteAddress ?? '?'), wire.remotePort ?? 0), false)
   }
 
