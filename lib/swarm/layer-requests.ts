@@ -25,7 +25,9 @@ export function layerRequests (root: Buffer, length: number, pieceLength: number
   const pieces = filePieceCount(length, pieceLength)
   const base = pieceLayerIndex(pieceLength)
   const run = Math.min(LAYER_BATCH, nextPow2(pieces))
-  const proofLayers = treeHeight(length) - base - Math.log2(run)
+  // libtorrent counts proof layers from the base layer and refuses more than reach just below
+  // the root (unclesOf); for this value its server and ours both send the uncles up to the root.
+  const proofLayers = treeHeight(length) - base - 1
   const out: HashRange[] = []
   for (let index = 0; index < pieces; index += run) out.push({ root, baseLayer: base, index, length: run, proofLayers })
   return out
@@ -38,10 +40,19 @@ export function layerRequests (root: Buffer, length: number, pieceLength: number
  * payload: the run, then the uncles bottom up.
  */
 export function provenHashes (req: HashRange, hashes: Buffer, length: number, pieceLength: number): Buffer | null {
-  if (hashes.length !== (req.length + req.proofLayers) * HASH_SIZE) return null
+  if (hashes.length !== (req.length + unclesOf(req)) * HASH_SIZE) return null
   const run = hashes.subarray(0, req.length * HASH_SIZE)
   const top = rootOf(run, req.length, req.baseLayer)
   if (!climbProof(top, req.index / req.length, hashes.subarray(run.length)).equals(req.root)) return null
   const pieces = filePieceCount(length, pieceLength)
   return run.subarray(0, Math.min(req.length, pieces - req.index) * HASH_SIZE)
+}
+
+/**
+ * The uncle hashes an answer to one of our requests carries, as libtorrent 2.0.8 counts them:
+ * proof layers are counted from the base layer, and the run's subtree covers log2(length) - 1 of
+ * them (measured: 512 hashes with proof layers 10 come with 2 uncles, with 2 with none).
+ */
+export function unclesOf (req: HashRange): number {
+  return Math.max(0, req.proofLayers + 1 - Math.log2(req.length))
 }

@@ -24,7 +24,7 @@ export interface PieceLayerFetchOptions<P> {
   meta: Metainfo
   /** The swarm's connected peers (read at each step; the set may change between them). */
   peers: Iterable<P>
-  /** The peer set the BEP52 bit in its handshake: only those are asked. */
+  /** The peer speaks BEP52 hash messages: only those are asked. */
   speaksV2: (peer: P) => boolean
   send: (peer: P, msg: HashMessage) => void
   /** The peer answered wrongly: disconnect it, and with `ban`, never again. */
@@ -259,7 +259,9 @@ export function withPieceLayers (meta: Metainfo, peers: Set<Peer>, ban: (peer: P
     meta,
     peers,
     finish: (layers) => layers instanceof Error ? ready(layers) : opened({ ...meta, pieceLayers: layers }),
-    speaksV2: (peer) => peer.wire.peerSupportsV2,
+    // Only v2 peers share a v2-only torrent's infohash, and libtorrent 2.0.8 answers hash
+    // requests without setting the v2 bit in its handshake: every peer is asked.
+    speaksV2: (peer) => meta.version === 2 || peer.wire.peerSupportsV2,
     send: (peer, msg) => peer.send(msg),
     drop: (peer, reason, banned) => {
       if (banned) ban(peer, reason)

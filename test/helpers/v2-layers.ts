@@ -40,3 +40,13 @@ export function deliverMetadata (torrent: Torrent, meta: Metainfo): Promise<Resu
     }
   })
 }
+
+/** The torrent has a swarm for the infohash (lookup() has registered it). */
+export function hasSwarm (torrent: Torrent, meta: Metainfo): boolean {
+  return (torrent as unknown as { swarms: Map<string, unknown> }).swarms.has(meta.infoHash.toString('hex'))
+}
+
+/** Peers connected in the torrent's swarm. */
+export function peerCount (torrent: Torrent, meta: Metainfo): number {
+  return (swarmOf(torrent, meta) as unknown as { peers: Set<unknown> }).peers.size
+}

@@ -8,6 +8,7 @@ import type { Metainfo } from '../../lib/metainfo/types.js'
 import { encodeHashMessage, HASHES_ID } from '../../lib/wire/hash-messages.js'
 import type { Frame } from '../../lib/wire/codec.js'
 import { BAD_PROOF } from '../../lib/swarm/piece-layers.js'
+import { unclesOf } from '../../lib/swarm/layer-requests.js'
 import { deliverMetadata, swarmOf } from '../helpers/v2-layers.js'
 import { tmpDir, writeRandomFile } from '../helpers/fixtures.js'
 import { MiB, RawPeer } from './raw-peer.js'
@@ -59,7 +60,7 @@ test('a peer whose piece layer hashes do not prove the file root is banned; an h
   let answered = 0
   const { peer, layers } = await hostilePeer(s, (p, req) => {
     answered++
-    p.send({ ...req, type: 'hashes', hashes: randomBytes((req.length + req.proofLayers) * 32) })
+    p.send({ ...req, type: 'hashes', hashes: randomBytes((req.length + unclesOf(req)) * 32) })
   })
   await peer.waitClosed()
   assert.ok(answered > 0, 'the leecher asked the liar for hashes')
@@ -71,7 +72,7 @@ test('a hashes message longer than the request allows closes the connection; an 
   const s = await v2Scene(t)
   const { peer, layers } = await hostilePeer(s, (p, req) => {
     // The asked hashes and uncles, and a hundred more.
-    const frame = encodeHashMessage({ ...req, type: 'hashes', hashes: randomBytes((req.length + req.proofLayers + 100) * 32) })
+    const frame = encodeHashMessage({ ...req, type: 'hashes', hashes: randomBytes((req.length + unclesOf(req) + 100) * 32) })
     assert.equal(frame[4], HASHES_ID)
     p.sendRaw(frame)
   })
@@ -82,7 +83,7 @@ test('a hashes message longer than the request allows closes the connection; an 
 test('hashes nobody asked for close the connection, without a ban; an honest peer supplies the layer', async (t) => {
   const s = await v2Scene(t)
   const { peer, layers } = await hostilePeer(s, (p, req) => {
-    p.send({ ...req, index: req.index + req.length, type: 'hashes', hashes: randomBytes((req.length + req.proofLayers) * 32) })
+    p.send({ ...req, index: req.index + req.length, type: 'hashes', hashes: randomBytes((req.length + unclesOf(req)) * 32) })
   })
   await peer.waitClosed()
   assert.equal(banReason(s, peer), undefined)

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { HASH_SIZE, rootFromPieceLayer } from '../../lib/metainfo/merkle.js'
 import type { FileEntry, Metainfo } from '../../lib/metainfo/types.js'
 import { HashServer } from '../../lib/swarm/hash-server.js'
-import { LAYER_BATCH, layerRequests, needsPieceLayers, provenHashes } from '../../lib/swarm/layer-requests.js'
+import { LAYER_BATCH, layerRequests, needsPieceLayers, provenHashes, unclesOf } from '../../lib/swarm/layer-requests.js'
 import { BAD_PROOF, LAYER_REQUESTS_PER_PEER, PieceLayerFetch, UNASKED_HASHES, type PieceLayerFetchOptions } from '../../lib/swarm/piece-layers.js'
 import type { HashMessage } from '../../lib/wire/hash-messages.js'
 import type { InfoHash } from '../../lib/util/ids.js'
@@ -79,10 +79,10 @@ function run (meta: Metainfo, layers: Map<string, Buffer>, list: FakePeer[], opt
         if (answer.type === 'hashes') {
           const hashes = Buffer.from(answer.hashes)
           if (p.behaviour === 'flip') hashes[5]! ^= 1
-          if (p.behaviour === 'swap-uncle' && msg.proofLayers > 0) hashes.fill(7, hashes.length - HASH_SIZE)
+          if (p.behaviour === 'swap-uncle' && unclesOf(msg) > 0) hashes.fill(7, hashes.length - HASH_SIZE)
           if (p.behaviour === 'flip' || p.behaviour === 'swap-uncle') {
             // A liar whose run has no uncles corrupts the run's padding or first hash instead.
-            if (msg.proofLayers === 0) hashes[hashes.length - 1]! ^= 1
+            if (unclesOf(msg) === 0) hashes[hashes.length - 1]! ^= 1
           }
           const sent: HashMessage = p.behaviour === 'no-uncles'
             ? { ...answer, hashes: hashes.subarray(0, msg.length * HASH_SIZE) }
@@ -104,13 +104,13 @@ async function layersOf (r: Run): Promise<Map<string, Buffer>> {
 }
 
 describe('fetching piece layers by BEP52 hash requests', () => {
-  it('plans aligned runs of at most 512 hashes, each proven up to the root', () => {
+  it('plans aligned runs of at most 512 hashes, each proven up to the root (proof layers counted from the base layer, as libtorrent counts them)', () => {
     const { meta } = torrent()
     const big = meta.files[0]!
     const reqs = layerRequests(big.root!, big.length, PIECE)
-    assert.deepEqual(reqs.map((r) => [r.index, r.length, r.proofLayers, r.baseLayer]), [[0, 512, 2, 0], [512, 512, 2, 0], [1024, 512, 2, 0]])
+    assert.deepEqual(reqs.map((r) => [r.index, r.length, r.proofLayers, r.baseLayer]), [[0, 512, 10, 0], [512, 512, 10, 0], [1024, 512, 10, 0]])
     const six = meta.files[1]!
-    assert.deepEqual(layerRequests(six.root!, six.length, PIECE).map((r) => [r.index, r.length, r.proofLayers]), [[0, 8, 0]])
+    assert.deepEqual(layerRequests(six.root!, six.length, PIECE).map((r) => [r.index, r.length, r.proofLayers]), [[0, 8, 2]])
     assert.equal(needsPieceLayers(meta), true)
     assert.equal(needsPieceLayers({ ...meta, version: 'hybrid' }), false, 'a hybrid downloads by its SHA-1s')
   })
