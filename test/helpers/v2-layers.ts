@@ -50,3 +50,8 @@ export function hasSwarm (torrent: Torrent, meta: Metainfo): boolean {
 export function peerCount (torrent: Torrent, meta: Metainfo): number {
   return (swarmOf(torrent, meta) as unknown as { peers: Set<unknown> }).peers.size
 }
+
+/** Only stops the swarm's own BEP9 fetch (see deliverMetadata): peers may connect first. */
+export function holdMetadata (torrent: Torrent, meta: Metainfo): void {
+  swarmOf(torrent, meta).connections.metadata.info = meta.info
+}
