@@ -34,8 +34,9 @@ export interface ConnectionsOptions {
   port: number
   /** The info dictionary when known up front (a .torrent); null for a magnet link. */
   info: Buffer | null
-  /** BEP52: we answer hash requests for this torrent (we hold its piece layers): say so in handshakes. */
-  v2?: boolean
+  /** BEP52: we speak hash messages for this torrent (we hold its piece layers, or ask for them):
+   *  say so in handshakes. Asked at each handshake. */
+  v2?: () => boolean
   maxPeers?: number
   slots?: ConnectionSlots
   pex?: boolean
@@ -159,7 +160,7 @@ export class Connections {
       this.pending.delete(wire)
       this.attach(wire, hs, address, true)
     })
-    wire.sendHandshake(this.opts.hashes?.forAddress(address) ?? this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2 === true })
+    wire.sendHandshake(this.opts.hashes?.forAddress(address) ?? this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2?.() === true })
     return 'dialled'
   }
 
@@ -181,7 +182,7 @@ export class Connections {
     const slots = this.opts.slots
     if (slots !== undefined) wire.once('close', () => slots.give())
     // Answered with the hash the peer named: a hybrid's v1 or truncated v2 (the listener routed it here).
-    wire.sendHandshake(this.opts.hashes?.answers(hs.infoHash) === true ? hs.infoHash : this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2 === true })
+    wire.sendHandshake(this.opts.hashes?.answers(hs.infoHash) === true ? hs.infoHash : this.opts.infoHash, { extended: true, fast: true, dht: false, v2: this.opts.v2?.() === true })
     this.attach(wire, hs, formatAddress(unmapped(wire.remoteAddress ?? '?'), wire.remotePort ?? 0), false)
   }
 

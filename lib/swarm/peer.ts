@@ -1,6 +1,6 @@
 import type { Wire } from '../wire/wire.js'
 import type { Message, ExtensionName } from '../wire/messages.js'
-import type { HashRange } from '../wire/hash-messages.js'
+import type { HashMessage, HashRange } from '../wire/hash-messages.js'
 import { Bitfield } from '../util/bitfield.js'
 import { Rate } from '../util/rate.js'
 import type { ChokeCandidate } from './choker.js'
@@ -29,6 +29,8 @@ export interface PeerHost {
   onExtended (peer: Peer, name: ExtensionName, payload: Buffer): void
   /** BEP52: the peer asks hashes of one of our files' merkle trees. */
   onHashRequest (peer: Peer, request: HashRange): void
+  /** BEP52: the peer answers a hash request of ours (hashes or hash reject). */
+  onHashes (peer: Peer, answer: HashMessage): void
   onClose (peer: Peer, err?: Error): void
 }
 
@@ -188,6 +190,10 @@ export class Peer implements ChokeCandidate {
         break
       case 'hash-request':
         this.host.onHashRequest(this, msg)
+        break
+      case 'hashes':
+      case 'hash-reject':
+        this.host.onHashes(this, msg)
         break
       default:
         // keep-alive, port, suggest, allowed-fast: nothing to do (we do not act on hints).

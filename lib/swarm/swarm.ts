@@ -3,7 +3,6 @@ import type { Wire } from '../wire/wire.js'
 import type { ExtensionName } from '../wire/messages.js'
 import type { Handshake } from '../wire/handshake.js'
 import { parseInfo } from '../metainfo/torrent.js'
-import { refuseV2Only } from '../metainfo/v2-support.js'
 import type { Metainfo } from '../metainfo/types.js'
 import { TorrentStorage } from '../storage/torrent-storage.js'
 import type { StorageFactory } from '../storage/types.js'
@@ -25,7 +24,8 @@ import type { TorrentPort, TorrentPortListeners } from '../archive/port.js'
 import type { TorrentRates } from './rate-limit.js'
 import { namedPeers } from '../archive/torrent-stats.js'
 import { HashServer } from './hash-server.js'
-import type { HashRange } from '../wire/hash-messages.js'
+import type { HashMessage, HashRange } from '../wire/hash-messages.js'
+import { withPieceLayers, type PieceLayerFetch } from './piece-layers.js'
 
 /** The connections' options (all but `info`, which comes from `metainfo`) and the download's. */
 export interface SwarmOptions extends Omit<ConnectionsOptions, 'info'> {
@@ -92,6 +92,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   private opening: TorrentStorage | null = null
   /** BEP52 hash requests are answered from the piece layers the metainfo carries. */
   private hashes: HashServer<Peer> | null = null
+  /** BEP52: a v2-only torrent's piece layers being fetched after BEP9 (piece-layers.ts). */
+  private layers: PieceLayerFetch<Peer> | null = null
   private closed = false
 
   constructor (opts: SwarmOptions) {
@@ -100,7 +102,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.infoHash = opts.infoHash
     this.metainfo = opts.metainfo
     this.rates = opts.rates ?? null
-    this.connections = new Connections({ ...opts, info: opts.metainfo?.info ?? null, v2: opts.metainfo?.infoHashV2 !== undefined && opts.metainfo.pieceLayers !== undefined }, this)
+    this.connections = new Connections({ ...opts, info: opts.metainfo?.info ?? null, v2: () => this.layers !== null || (this.metainfo?.infoHashV2 !== undefined && this.metainfo.pieceLayers !== undefined) }, this)
     this.uploadOnly = new UploadOnly(this.peers, () => this.wantsNothing())
     this.rechoker = new Rechoker(this.peers, () => this.isSeed(), (peer) => this.download?.choked(peer))
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
@@ -211,6 +213,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     if (this.closed) return
     this.closed = true
     this.rechoker.close()
+    this.layers?.close()
     this.download?.close()
     this.connections.close()
     this.waiters.failAll(new TrackerlessError('ECLOSED', 'the torrent was closed while a read waited for its data'))
@@ -223,14 +226,16 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     let meta: Metainfo
     try {
       meta = { ...parseInfo(info, this.infoHash), ...(this.opts.webSeeds !== undefined ? { webSeeds: [...this.opts.webSeeds] } : {}) }
-      refuseV2Only(meta)
     } catch (err) {
       this.emit('error', err as Error)
       return
     }
-    this.metainfo = meta
     this.emit('metadata', meta)
-    this.open(meta).catch((err: Error) => this.emit('error', err))
+    this.layers = withPieceLayers(meta, this.peers, (peer, reason) => this.connections.ban(peer, reason), (full) => {
+      this.layers = null
+      if (full instanceof Error) this.emit('error', full)
+      else this.open(this.metainfo = full).catch((err: Error) => this.emit('error', err))
+    })
   }
 
   private async open (meta: Metainfo): Promise<void> {
@@ -302,6 +307,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
 
   onPeer (peer: Peer): void {
     peer.wire.on('drain', () => this.download?.pump(peer))
+    this.layers?.pump()
     if (this.download !== null) {
       this.inform(peer)
       peer.setPieceCount(this.download.meta.pieceCount)
@@ -350,7 +356,6 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.uploadOnly.onHandshake(peer)
   }
 
-
   onInterest (peer: Peer): void {
     if (this.isSeed() && !this.opts.seed) return
     this.rechoker.interestChanged(peer)
@@ -368,6 +373,8 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     peer.send(this.hashes.answer(peer, req))
   }
 
+  onHashes (peer: Peer, answer: HashMessage): void { this.layers?.onMessage(peer, answer) }
+
   onExtended (peer: Peer, name: ExtensionName, payload: Buffer): void {
     try {
       if (name === 'lt_donthave') this.onDontHave(peer, payload)
@@ -381,6 +388,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
   onClose (peer: Peer): void {
     if (!this.connections.remove(peer)) return
     this.uploadedByGone += peer.upload.total
+    this.layers?.remove(peer)
     this.download?.onClose(peer)
     this.superSeeding?.onClose(peer)
   }

@@ -67,6 +67,8 @@ export class Wire extends EventEmitter<WireEvents> {
   peerSupportsFast = false
   peerSupportsExtended = false
   peerSupportsDht = false
+  /** BEP52: the peer's handshake set the v2 bit (it speaks hash requests). */
+  peerSupportsV2 = false
   destroyed = false
   /** Piece payload bytes sent and received. */
   uploadedBytes = 0
@@ -276,6 +278,7 @@ export class Wire extends EventEmitter<WireEvents> {
     this.peerSupportsExtended = h.extended
     this.peerSupportsFast = h.fast
     this.peerSupportsDht = h.dht
+    this.peerSupportsV2 = h.v2 === true
     this.idleTimer = setTimeout(() => {
       this.destroy(new TrackerlessError('ETIMEDOUT', `the peer sent nothing for ${this.idleTimeout} ms; it is gone, try another`))
     }, this.idleTimeout).unref()

@@ -29,6 +29,8 @@ export interface RawPeerOptions {
   /** BEP10 and BEP6 bits in our handshake (default both on). */
   extended?: boolean
   fast?: boolean
+  /** BEP52 v2 bit (default off). */
+  v2?: boolean
 }
 
 /** One scripted connection. Frames the other side sends are parsed (and their buffers copied). */
@@ -56,7 +58,7 @@ export class RawPeer {
         socket.destroy()
       }
     })
-    socket.write(encodeHandshake({ infoHash: opts.infoHash, peerId: this.peerId, extended: opts.extended ?? true, fast: opts.fast ?? true, dht: false }))
+    socket.write(encodeHandshake({ infoHash: opts.infoHash, peerId: this.peerId, extended: opts.extended ?? true, fast: opts.fast ?? true, dht: false, v2: opts.v2 === true }))
   }
 
   /** Connects to `port` and sends our handshake, without waiting for anything. */
