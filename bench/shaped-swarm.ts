@@ -38,6 +38,8 @@ interface Config {
   readonly variants: readonly Variant[]
   readonly joinSeconds: number
   readonly leaveCopy: number
+  /** Both seeders super-seed (BEP16): BENCH_SUPER_SEED=1. */
+  readonly superSeed: boolean
   readonly burst: string
   readonly latency: string
   /** Leecher uplink use is shown in windows of this many seconds (the trace of slot use over time). */
@@ -100,6 +102,7 @@ function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     variants: pick('BENCH_VARIANTS', VARIANTS, 'base'),
     joinSeconds: positive(env, 'BENCH_JOIN_S', 60),
     leaveCopy: positive(env, 'BENCH_LEAVE_COPY', 1.1),
+    superSeed: env.BENCH_SUPER_SEED === '1',
     burst: env.BENCH_TBF_BURST ?? '64kb',
     latency: env.BENCH_TBF_LATENCY ?? '100ms',
     traceSeconds: positive(env, 'BENCH_TRACE_S', 5),
@@ -139,10 +142,10 @@ function peerCommand (kind: ClientKind, role: 'seed' | 'leech', p: Plan, config:
   const utp = p.transport === 'utp' ? ['--utp-only'] : []
   if (kind === 'lt') {
     return role === 'seed'
-      ? { env: {}, command: config.python, args: [LT_PEER, 'seed', torrent, dir, ...utp] }
+      ? { env: config.superSeed ? { LT_SUPER_SEED: '1' } : {}, command: config.python, args: [LT_PEER, 'seed', torrent, dir, ...utp] }
       : { env: {}, command: config.python, args: [ltSwarmPeer, torrent, dir, ...utp] }
   }
-  return { env: { BENCH_TRANSPORT: p.transport }, command: process.execPath, args: [tlPeer, role === 'seed' ? 'seed' : 'swarm', torrent, dir] }
+  return { env: { BENCH_TRANSPORT: p.transport, ...(role === 'seed' && config.superSeed ? { BENCH_SUPER_SEED: '1' } : {}) }, command: process.execPath, args: [tlPeer, role === 'seed' ? 'seed' : 'swarm', torrent, dir] }
 }
 
 function start (kind: ClientKind, role: 'seed' | 'leech', host: LabHost, p: Plan, config: Config, torrent: string, dir: string): Child {
@@ -282,7 +285,7 @@ async function main (): Promise<number> {
     const p = plan(variant, config)
     log(`\n${variant}: ${p.transport}, uplinks ${p.ups.map((u) => u.toFixed(1)).join(' ')} Mbit/s` +
       `${p.joinAt.some((t) => t > 0) ? `, joining at ${p.joinAt.map((t) => t.toFixed(0)).join(' ')} s` : ''}` +
-      `${p.leave ? `, seeder leaves after ${config.leaveCopy} copies on its uplink` : ''}; lower bound ${lowerBound(p, config).toFixed(2)} s`)
+      `${config.superSeed ? ', seeders super-seed' : ''}${p.leave ? `, seeder leaves after ${config.leaveCopy} copies on its uplink` : ''}; lower bound ${lowerBound(p, config).toFixed(2)} s`)
     const results: SwarmResult[] = []
     for (const kind of config.clients) {
       const result = await runSwarm(kind, p, config, torrent, seedDir, source, workDir)

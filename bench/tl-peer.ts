@@ -30,6 +30,8 @@ const ENCRYPTION = process.env.BENCH_TL_ENCRYPTION as EncryptionPolicy | undefin
 
 /** The address to listen on (the shaped benches run each peer at its own address in a namespace). */
 const HOST = process.env.BENCH_HOST ?? '127.0.0.1'
+/** BENCH_SUPER_SEED=1: the seeder super-seeds (BEP16). */
+const SUPER_SEED = process.env.BENCH_SUPER_SEED === '1'
 /** BENCH_TRANSPORT=utp: uTP only, TCP off both ways (as libtorrent's --utp-only); 'tcp': TCP only. */
 const TRANSPORT = process.env.BENCH_TRANSPORT
 
@@ -69,7 +71,7 @@ async function seed (torrentPath: string, dataDir: string): Promise<void> {
   const torrent = await readFile(torrentPath)
   const client = openClient(dataDir)
   await client.start()
-  const archive = await client.lookup(torrent, { download: 'all' })
+  const archive = await client.lookup(torrent, { download: 'all', superSeed: SUPER_SEED })
   await complete(archive, `verifying the data in ${dataDir}`)
   emit({ port: client.port })
   serveUntilTold(client)

@@ -96,6 +96,9 @@ export interface LookupOptions {
   downloadLimit?: number
   /** This torrent's upload limit, bytes per second (the client's applies too); 0: none. */
   uploadLimit?: number
+  /** BEP16 super-seeding, as `seed()`'s option, when the data is already complete as the torrent
+   *  opens (a seeder restarted on its files); ignored otherwise. Default false. */
+  superSeed?: boolean
 }
 
 /** Options of `client.publish()`. */

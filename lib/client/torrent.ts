@@ -305,7 +305,7 @@ export class Torrent {
 
   /** Opens (or joins) the torrent, connects the named peers, waits for its metadata and storage. */
   private async openBacking (infoHash: InfoHash, metainfo: Metainfo | null, peers: string[], opts: LookupOptions, extra: { link?: string, reuse?: PieceSource, select?: number[] | undefined, webSeeds?: string[] | undefined, infoHashV2?: Buffer | undefined } = {}): Promise<ArchiveBacking> {
-    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}), ...(extra.webSeeds !== undefined ? { webSeeds: extra.webSeeds } : {}), ...(extra.infoHashV2 !== undefined ? { infoHashV2: extra.infoHashV2 } : {}), ...initialFiles(opts.files, extra.select) })
+    const entry = this.open(infoHash, metainfo, { download: opts.download ?? 'lazy', seed: opts.seed ?? true, ...(extra.reuse !== undefined ? { reuse: extra.reuse } : {}), ...(extra.webSeeds !== undefined ? { webSeeds: extra.webSeeds } : {}), ...(extra.infoHashV2 !== undefined ? { infoHashV2: extra.infoHashV2 } : {}), ...(opts.superSeed === true ? { superSeed: true } : {}), ...initialFiles(opts.files, extra.select) })
     entry.swarm.rates?.set(opts)
     for (const peer of [...peers, ...(opts.peers ?? [])]) dialNamed(entry.swarm, peer)
     try {

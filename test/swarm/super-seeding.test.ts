@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import fs from 'node:fs/promises'
-import { Torrent } from '../../index.js'
+import { Torrent, directoryStorage } from '../../index.js'
 import { parseMagnet } from '../../lib/metainfo/magnet.js'
 import type { Frame } from '../../lib/wire/codec.js'
 import { RawPeer } from '../hostile/raw-peer.js'
@@ -80,4 +80,24 @@ test('two leechers complete from a super-seeding seed, passing pieces to each ot
   // A plain seed may send each leecher every piece (two copies); a super-seed gives each piece to
   // one peer until it is seen elsewhere, so the leechers must fill in the rest from each other.
   assert.ok(seeder.stats().uploaded < 2 * data.length, `the seed sent ${seeder.stats().uploaded} bytes of ${2 * data.length}`)
+})
+
+test('lookup({ superSeed }) on data already complete super-seeds too (a seeder restarted on its files)', async (t) => {
+  const { seeder, magnet, file } = await superSeeder(t)
+  const torrentFile = seeder.torrentFile(magnet)!
+  await seeder.stop()
+  const restarted = new Torrent({ dht: false, lsd: false, pex: false, natTraversal: false, host: '127.0.0.1', storage: directoryStorage(path.dirname(file), { overwrite: true }) })
+  t.after(() => restarted.stop())
+  await restarted.start()
+  const archive = await restarted.lookup(torrentFile, { download: 'all', superSeed: true })
+  await until(() => archive.progress === 1, 10_000, 'the data checked complete')
+  const peer = RawPeer.connect(restarted.port, { infoHash: parseMagnet(magnet).infoHash! })
+  t.after(() => peer.destroy())
+  const frames: Frame[] = []
+  peer.onFrame((f) => frames.push(f))
+  peer.send({ type: 'have-none' })
+  await until(() => frames.some((f) => f.type === 'have'), 10_000, 'a piece offered')
+  assert.ok(frames.some((f) => f.type === 'have-none'), 'told HAVE-NONE first')
+  assert.ok(!frames.some((f) => f.type === 'bitfield' || f.type === 'have-all'), 'the whole bitfield never shown')
+  assert.equal(frames.filter((f) => f.type === 'have').length, 1, 'one offer at a time')
 })
