@@ -108,9 +108,12 @@ test('hostile names in a file tree are refused as in v1', () => {
   }
 })
 
-test('a v2-only torrent or btmh-only magnet is refused for download with EUNSUPPORTED; hybrids open', async () => {
+test('a v2-only torrent without its piece layers or a btmh-only magnet is refused for download with EUNSUPPORTED; with layers and hybrids open', async () => {
   const v2 = await build(2)
-  await assert.rejects(resolveTarget(encodeTorrentFile(v2)), (err: unknown) => err instanceof TrackerlessError && err.code === 'EUNSUPPORTED' && /v2-only/.test(err.message))
+  const opened = await resolveTarget(encodeTorrentFile(v2))
+  assert.equal(opened.kind, 'torrent')
+  const withoutLayers = encodeTorrentFile({ ...v2, pieceLayers: new Map() })
+  await assert.rejects(resolveTarget(withoutLayers), (err: unknown) => err instanceof TrackerlessError && err.code === 'EUNSUPPORTED' && /v2-only torrent without its piece layers/.test(err.message))
   await assert.rejects(resolveTarget(`magnet:?xt=urn:btmh:1220${v2.infoHashV2!.toString('hex')}`), (err: unknown) => err instanceof TrackerlessError && err.code === 'EUNSUPPORTED')
   const hybrid = await build('hybrid')
   const target = await resolveTarget(`magnet:?xt=urn:btih:${hybrid.infoHash.toString('hex')}&xt=urn:btmh:1220${hybrid.infoHashV2!.toString('hex')}`)
