@@ -93,7 +93,13 @@ export function v2Metainfo (v2: V2Info, common: V2Common): Metainfo {
     stored.forEach((f, i) => { f.path = portable[i]! })
   }
   const last = files[files.length - 1]!
-  const length = last.offset + last.length
+  let length = last.offset + last.length
+  // The last piece is whole, its tail padding, as libtorrent lays v2-only torrents out: it asks
+  // that piece as a whole piece and would find a shorter one out of range.
+  if (length % pieceLength !== 0) {
+    files.push(gap(pieceLength - length % pieceLength, length))
+    length = files[files.length - 1]!.offset + files[files.length - 1]!.length
+  }
   return {
     version: 2,
     infoHash: truncatedInfoHash(v2.infoHashV2),

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { Bitfield } from '../util/bitfield.js'
 import type { FileMap, FileSegment } from './file-map.js'
 import { SHA1_LENGTH } from './hash.js'
+import type { V2Pieces } from './hash-v2.js'
 
 /** Largest read of a scan: a piece longer than this is hashed in parts, so that a scan of 16 or
  *  128 MiB pieces holds two such buffers, not two pieces. */
@@ -10,8 +11,9 @@ export const SCAN_READ_SIZE = 4 * 1024 * 1024
 /** What a scan needs of the storage. */
 export interface ScanSource {
   readonly map: FileMap
-  /** Concatenated 20-byte SHA-1s of the pieces. */
-  readonly hashes: Buffer
+  /** Concatenated 20-byte SHA-1s of the pieces; null for a v2-only torrent, checked by `v2`. */
+  readonly hashes: Buffer | null
+  readonly v2?: V2Pieces
   /** True when every stored segment lies within its file's current size (`sizes` caches them). */
   stored: (segments: FileSegment[], sizes: Float64Array) => Promise<boolean>
   /** Reads `segments` (`length` bytes) into `into`, or a buffer it may return instead. */
@@ -40,16 +42,22 @@ export async function scanPieces (src: ScanSource, files: number, onProgress?: (
   let flip = 0
   let checked = 0
   let hash: Hash | null = null
+  let v2: ReturnType<V2Pieces['hasher']> = null
   let inflight: Part | null = null
 
   const finish = async (part: Part): Promise<void> => {
     const data = await part.data
-    hash ??= createHash('sha1')
-    hash.update(data)
+    if (src.hashes === null) {
+      v2 ??= src.v2?.hasher(part.index) ?? null
+      v2?.update(data)
+    } else {
+      hash ??= createHash('sha1')
+      hash.update(data)
+    }
     if (!part.last) return
-    const expected = src.hashes.subarray(part.index * SHA1_LENGTH, (part.index + 1) * SHA1_LENGTH)
-    if (hash.digest().equals(expected)) have.set(part.index)
+    if (src.hashes === null ? v2?.matches() === true : hash!.digest().equals(src.hashes.subarray(part.index * SHA1_LENGTH, (part.index + 1) * SHA1_LENGTH))) have.set(part.index)
     hash = null
+    v2 = null
     onProgress?.(++checked, total)
   }
 

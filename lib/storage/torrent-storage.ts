@@ -3,6 +3,7 @@ import type { Layout } from '../metainfo/types.js'
 import { Bitfield } from '../util/bitfield.js'
 import { FileMap, type FileSegment } from './file-map.js'
 import { PieceHasher, SHA1_LENGTH, sha1Matches } from './hash.js'
+import { V2Pieces } from './hash-v2.js'
 import { scanPieces, type KnownPieces } from './scan.js'
 import type { FileStamp } from './resume-data.js'
 import { StorageError } from './storage-error.js'
@@ -18,6 +19,9 @@ export interface TorrentStorageOptions {
   multiFile: boolean
   /** Concatenated 20-byte SHA-1s; null when creating a torrent (then only hashAll is useful). */
   pieceHashes: Buffer | null
+  /** A v2-only torrent's piece layers (hex root → hashes): its pieces are verified by SHA-256
+   *  merkle (hash-v2.ts) instead of `pieceHashes`. */
+  pieceLayers?: ReadonlyMap<string, Buffer>
   factory: StorageFactory
   /** The read cache's budget; default: the one shared by the whole process (read-cache.ts). */
   readCache?: ReadBudget
@@ -52,6 +56,7 @@ export class TorrentStorage {
   readonly pieceCount: number
   private readonly name: string
   private readonly pieceHashes: Buffer | null
+  private readonly v2: V2Pieces | null
   private readonly files: OpenFiles
   /** Null when the cache is off. */
   private readonly cache: WindowCache | null
@@ -68,6 +73,7 @@ export class TorrentStorage {
     }
     this.name = opts.name
     this.pieceHashes = opts.pieceHashes
+    this.v2 = opts.pieceHashes === null && opts.pieceLayers !== undefined ? new V2Pieces(opts.layout, opts.pieceLayers) : null
     this.files = new OpenFiles({
       factory: opts.factory,
       paths: opts.layout.files.map((f) => opts.multiFile ? opts.name + '/' + f.path : opts.name),
@@ -159,11 +165,12 @@ export class TorrentStorage {
   /** True when `data` is piece `index` as the torrent's hashes say. */
   /** False for a storage opened without SHA-1 piece hashes (creating, or a v2-only torrent). */
   hasHashes (): boolean {
-    return this.pieceHashes !== null
+    return this.pieceHashes !== null || this.v2 !== null
   }
 
   async verify (index: number, data: Uint8Array): Promise<boolean> {
     this.assertOpen()
+    if (this.v2 !== null) return this.v2.matches(index, data)
     const hashes = this.requireHashes('verify')
     const size = this.map.pieceSize(index)
     if (size === 0 || data.length !== size) return false
@@ -176,10 +183,11 @@ export class TorrentStorage {
    */
   async scan (onProgress?: (checked: number, total: number) => void, known?: KnownPieces): Promise<Bitfield> {
     this.assertOpen()
-    const hashes = this.requireHashes('scan')
+    const hashes = this.v2 !== null ? null : this.requireHashes('scan')
     return scanPieces({
       map: this.map,
       hashes,
+      ...(this.v2 !== null ? { v2: this.v2 } : {}),
       stored: (segments, sizes) => this.segmentsStored(segments, sizes),
       read: (segments, length, into) => this.readSegments(segments, length, into),
       assertOpen: () => this.assertOpen()

@@ -242,7 +242,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     const factory = await storageFor(this.opts.storage, meta)
     if (this.closed) return
     const storage = new TorrentStorage({
-      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.version === 2 ? null : meta.pieceHashes, factory,
+      layout: meta, name: meta.name, multiFile: meta.multiFile, pieceHashes: meta.version === 2 ? null : meta.pieceHashes, ...(meta.version === 2 ? { pieceLayers: meta.pieceLayers ?? new Map<string, Buffer>() } : {}), factory,
       reuseWhen: this.sentByAll
     })
     this.opening = storage

@@ -74,7 +74,7 @@ test('connected to libtorrent before we knew the torrent was v2 (no v2 bit from 
   assert.equal(dropped, false, 'the connection without the v2 bit was kept')
 })
 
-test('libtorrent seeds a v2-only torrent; we download it by its btmh magnet', { skip: skip === false ? 'needs v2verify/v2edge' : skip }, async (t) => {
+test('libtorrent seeds a v2-only torrent; we download it by its btmh magnet', { skip }, async (t) => {
   const { meta, port, dir } = await ltV2Seed(t)
   const out = path.join(dir, 'out')
   const leecher = await localClient(t, out)

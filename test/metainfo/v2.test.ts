@@ -108,9 +108,12 @@ test('hostile names in a file tree are refused as in v1', () => {
   }
 })
 
-test('a v2-only torrent is refused for download with EUNSUPPORTED; btmh-only magnets and hybrids open', async () => {
+test('a v2-only torrent without its piece layers is refused for download with EUNSUPPORTED; with layers, btmh-only magnets and hybrids open', async () => {
   const v2 = await build(2)
-  await assert.rejects(resolveTarget(encodeTorrentFile(v2)), (err: unknown) => err instanceof TrackerlessError && err.code === 'EUNSUPPORTED' && /v2-only/.test(err.message))
+  const opened = await resolveTarget(encodeTorrentFile(v2))
+  assert.equal(opened.kind, 'torrent')
+  const withoutLayers = encodeTorrentFile({ ...v2, pieceLayers: new Map() })
+  await assert.rejects(resolveTarget(withoutLayers), (err: unknown) => err instanceof TrackerlessError && err.code === 'EUNSUPPORTED' && /v2-only torrent without its piece layers/.test(err.message))
   // A btmh-only magnet opens on its truncated v2 hash (the swarm's name), metadata checked against the full one.
   assert.deepEqual(await resolveTarget(`magnet:?xt=urn:btmh:1220${v2.infoHashV2!.toString('hex')}`), { kind: 'infohash', infoHash: v2.infoHash, infoHashV2: v2.infoHashV2, peers: [] })
   const hybrid = await build('hybrid')

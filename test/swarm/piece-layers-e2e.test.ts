@@ -5,12 +5,10 @@ import { tmpDir } from '../helpers/fixtures.js'
 import { STEP_MS, assertSameTree, downloaded, localClient, writeMultiFile } from '../interop/fixtures.js'
 import { writeRandomFile } from '../helpers/fixtures.js'
 
-// The whole path of a v2-only magnet: BEP9 checked by SHA-256 and btmh-only magnets (v2edge), the
-// piece layers by hash requests (here), pieces verified against them (v2verify). The merger
-// unskips it once all three are in.
-const NEEDS = 'needs v2verify/v2edge'
+// The whole path of a v2-only magnet: BEP9 checked by SHA-256, the piece layers by hash requests,
+// pieces verified against them.
 
-test('a magnet of a v2-only torrent downloads: metadata by BEP9, piece layers by hash requests, pieces by SHA-256', { skip: NEEDS }, async (t) => {
+test('a magnet of a v2-only torrent downloads: metadata by BEP9, piece layers by hash requests, pieces by SHA-256', async (t) => {
   const dir = await tmpDir(t)
   const src = path.join(dir, 'src')
   await writeMultiFile(src)
