@@ -156,9 +156,12 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.connections.paused = paused
   }
 
-  /** Discovery should find more peers for this torrent. */
+  /**
+   * Discovery should find more peers for this torrent. Not a seed (as libtorrent): its
+   * announces, each a get_peers walk, are all it looks for; leechers find it.
+   */
   get wantsPeers (): boolean {
-    return this.connections.wantsPeers
+    return this.connections.wantsPeers && !this.isSeed()
   }
 
   /** Why the address (or peer id, hex) is banned; undefined when it is not. */
