@@ -138,13 +138,15 @@ async function orchestrate (json: boolean): Promise<void> {
     log(`  seeder RSS ${mib(seeded.baselineRssBytes)} MiB after start(), ${mib(seeded.rssBytes)} MiB with ${ARCHIVES} archives: ${(perArchive / KIB).toFixed(1)} KiB per archive`)
     const startupPackets = lab.perSecond.reduce((a, b) => a + (b ?? 0), 0)
     const windowStart = Math.ceil((performance.now() - lab.since) / 1000)
-    log(`  ${startupPackets} packets to the DHT so far; counting ${WINDOW_S} s of steady state...`)
+    const startup = Array.from({ length: windowStart }, (_, i) => lab.perSecond[i] ?? 0)
+    log(`  ${startupPackets} packets to the DHT so far (max ${Math.max(...startup)} in one second); counting ${WINDOW_S} s of steady state...`)
     await sleep(WINDOW_S * 1000)
     const window = Array.from({ length: WINDOW_S }, (_, i) => lab.perSecond[windowStart + i] ?? 0)
     const steadyRate = window.reduce((a, b) => a + b, 0) / WINDOW_S
     child.send('rss')
     const { rssBytes: rssAfter } = await child.nextLine<{ rssBytes: number }>(Date.now() + 10_000, 'RSS after the window')
-    log(`  steady state: ${steadyRate.toFixed(1)} packets/s to the DHT (max ${Math.max(...window)} in one second); seeder RSS ${mib(rssAfter)} MiB`)
+    const perArchiveAfter = (rssAfter - seeded.baselineRssBytes) / ARCHIVES
+    log(`  steady state: ${steadyRate.toFixed(1)} packets/s to the DHT (max ${Math.max(...window)} in one second); seeder RSS ${mib(rssAfter)} MiB, ${(perArchiveAfter / KIB).toFixed(1)} KiB per archive`)
     const lookups = await lookupRandom(lab.bootstrap, seeded.infoHashes)
     log(`  lookup -> 1 KiB file of a random archive: median ${(median(lookups) * 1000).toFixed(0)} ms (${lookups.map((s) => (s * 1000).toFixed(0)).join(', ')})`)
     log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
@@ -152,7 +154,7 @@ async function orchestrate (json: boolean): Promise<void> {
       console.log(JSON.stringify({
         archives: ARCHIVES, nodes: NODES, seedSeconds: seeded.seedSeconds, allAnnouncedSeconds: allAnnouncedS, missing,
         baselineRssBytes: seeded.baselineRssBytes, rssBytes: seeded.rssBytes, rssAfterWindowBytes: rssAfter, rssPerArchiveBytes: perArchive,
-        startupPackets, steadyPacketsPerSecond: steadyRate, window, lookupSeconds: lookups, loadBefore, loadAfter: loadavg()
+        rssPerArchiveAfterWindowBytes: perArchiveAfter, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window, lookupSeconds: lookups, loadBefore, loadAfter: loadavg()
       }, null, 2))
     }
     process.exitCode = missing === 0 ? 0 : 1

@@ -9,6 +9,7 @@ import type { DhtGuardStats } from './dht-guard.js'
 import type { DhtIdentity } from './dht-identity.js'
 import { guardedDht, type GuardedDhtOptions } from './guarded-dht.js'
 import type { DhtFamily } from './dht-family.js'
+import { MAX_WALKS, WalkQueue } from './walk-queue.js'
 
 /**
  * The public mainline routers: the default bootstrap when the user names none. libtorrent's
@@ -39,6 +40,8 @@ export interface DhtDiscoveryOptions {
   family?: DhtFamily
   /** The node id to start with (default random). */
   nodeId?: Buffer
+  /** Announce and lookup walks in flight at once (default 16); the rest wait their turn. */
+  maxWalks?: number
 }
 
 /** BEP5 peers expire after about 30 minutes on most nodes: announce twice in that time. */
@@ -56,6 +59,12 @@ const SAVE_INTERVAL = 10 * 60_000
 export function jittered (ms: number, random: () => number = Math.random): number {
   return Math.round(ms * (0.75 + 0.25 * random()))
 }
+/**
+ * Closest-node tables bittorrent-dht keeps after a walk, for a put or an announce that follows
+ * it at once. Our announces always walk first (a table is kept only 5 minutes, they come every
+ * 15), so the library's default of 1,000 only held a dead table per torrent.
+ */
+const MAX_TABLES = 2 * MAX_WALKS
 /** As long as bittorrent-dht waits for any answer. */
 const PROBE_TIMEOUT = 2000
 
@@ -85,9 +94,11 @@ export class DhtDiscovery {
   private saveTimer: NodeJS.Timeout | null = null
   private closed = false
   private readonly probing = new AbortController()
+  private readonly walks: WalkQueue
 
   constructor (opts: DhtDiscoveryOptions) {
     this.opts = opts
+    this.walks = new WalkQueue(opts.maxWalks ?? MAX_WALKS)
   }
 
   /** The bittorrent-dht node (for BEP44 get/put); null before start() and after close(). */
@@ -120,7 +131,7 @@ export class DhtDiscovery {
     // Loaded here, not with the library: a client without the DHT never carries them.
     const [{ default: DhtNode }] = await Promise.all([import('bittorrent-dht'), loadEd25519()])
     // Our node stores and serves a BEP44 mutable item only if its signature holds.
-    const { dht, guard, identity } = guardedDht(DhtNode, { bootstrap: this.opts.bootstrap, verify, ...(this.opts.nodeId !== undefined ? { nodeId: this.opts.nodeId } : {}), ...(this.opts.socket !== undefined ? { socket: this.opts.socket } : {}) }, this.opts.guard, family)
+    const { dht, guard, identity } = guardedDht(DhtNode, { bootstrap: this.opts.bootstrap, verify, maxTables: MAX_TABLES, ...(this.opts.nodeId !== undefined ? { nodeId: this.opts.nodeId } : {}), ...(this.opts.socket !== undefined ? { socket: this.opts.socket } : {}) }, this.opts.guard, family)
     this.dht = dht
     this.guard = guard
     this.identity = identity
@@ -196,6 +207,7 @@ export class DhtDiscovery {
     if (this.closed) return
     this.closed = true
     this.probing.abort()
+    this.walks.close()
     for (const timer of [this.pollTimer, this.saveTimer]) if (timer !== null) clearInterval(timer)
     for (const j of this.joined.values()) j.firstAnnounce()
     this.joined.clear()
@@ -220,24 +232,41 @@ export class DhtDiscovery {
       if (j.busy) continue
       if (now >= j.nextAnnounce) {
         j.busy = true
-        dht.announce(j.infoHash, this.opts.announcePort?.() ?? this.opts.peerPort, (err) => {
+        this.walk(j, (node, done) => node.announce(j.infoHash, this.opts.announcePort?.() ?? this.opts.peerPort, (err) => {
+          done()
           j.busy = false
           j.nextAnnounce = Date.now() + jittered(err === null ? ANNOUNCE_INTERVAL : j.backoff)
           this.afterLookup(j)
           j.firstAnnounce()
-        })
+        }))
       } else if (!j.wantsPeers()) {
         // Enough peers: the next time it runs dry, look at once.
         j.backoff = FIRST_RETRY
         j.nextLookup = 0
       } else if (now >= j.nextLookup) {
         j.busy = true
-        dht.lookup(j.infoHash, () => {
+        this.walk(j, (node, done) => node.lookup(j.infoHash, () => {
+          done()
           j.busy = false
           this.afterLookup(j)
-        })
+        }))
       }
     }
+  }
+
+  /**
+   * Queues a walk of `j` (WalkQueue); a torrent left or a node closed while it waited never
+   * walks. `j` stays busy meanwhile, so a tick queues it once.
+   */
+  private walk (j: Joined, start: (node: DHT, done: () => void) => void): void {
+    this.walks.run(j.wantsPeers() ? 'peers' : 'background', (done) => {
+      const node = this.dht
+      if (node === null || this.closed || this.joined.get(j.infoHash.toString('hex')) !== j) {
+        done()
+        return
+      }
+      start(node, done)
+    })
   }
 
   /** An announce includes a lookup (bittorrent-dht walks to the closest nodes first). */

@@ -158,9 +158,9 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.connections.paused = paused
   }
 
-  /** Discovery should find more peers for this torrent. */
+  /** Discovery should find more peers; a seed's announces (get_peers walks) are all it looks for. */
   get wantsPeers (): boolean {
-    return this.connections.wantsPeers
+    return this.connections.wantsPeers && !this.isSeed()
   }
 
   /** Why the address (or peer id, hex) is banned; undefined when it is not. */
