@@ -98,20 +98,22 @@ async function once (url: string, start: number, length: number, into: Buffer, a
         return
       }
       let got = 0
-      // Only a body of exactly the range asked for ends where we stop reading.
-      const exact = res.headers['content-length'] === String(length)
+      // A body announced as exactly the range asked for is read to its end, so that its
+      // connection is left clean for the next request; anything else is cut off at `length`.
+      const exact = endsAtRange(res, start, length)
+      const done = (): void => finish(got === length ? null : new WebSeedError(`${url} sent ${got} bytes of the ${length} asked for at offset ${start}`))
       const bodyMs = Math.max(limits.idleTimeout, Math.ceil(length * 1000 / limits.minRate))
-      bodyTimer = setTimeout(() => finish(new WebSeedError(`${url} sent ${got} of ${length} bytes in ${bodyMs} ms, slower than ${limits.minRate} bytes/s`)), bodyMs)
-      res.setTimeout(limits.idleTimeout, () => finish(new WebSeedError(`${url} sent nothing for ${limits.idleTimeout} ms`)))
+      bodyTimer = setTimeout(() => got === length ? done() : finish(new WebSeedError(`${url} sent ${got} of ${length} bytes in ${bodyMs} ms, slower than ${limits.minRate} bytes/s`)), bodyMs)
+      res.setTimeout(limits.idleTimeout, () => got === length ? done() : finish(new WebSeedError(`${url} sent nothing for ${limits.idleTimeout} ms`)))
       res.on('data', (chunk: Buffer) => {
         const take = Math.min(chunk.length, length - got)
         chunk.copy(into, at + got, 0, take)
         got += take
-        if (got === length && !exact) finish(null)
+        if (got === length && (!exact || take < chunk.length)) done()
       })
       res.on('end', () => {
         reusable = got === length && res.complete
-        finish(got === length ? null : new WebSeedError(`${url} sent ${got} bytes of the ${length} asked for at offset ${start}`))
+        done()
       })
       res.on('error', (err) => finish(new WebSeedError(`${url}: ${err.message}`)))
     })
@@ -120,6 +122,14 @@ async function once (url: string, start: number, length: number, into: Buffer, a
     if (signal?.aborted === true) onAbort()
     else signal?.addEventListener('abort', onAbort)
   })
+}
+
+/** The response says its body is exactly bytes [start, start + length). */
+function endsAtRange (res: http.IncomingMessage, start: number, length: number): boolean {
+  const contentLength = res.headers['content-length']
+  if (contentLength !== undefined) return contentLength === String(length)
+  const range = /^bytes (\d+)-(\d+)\//.exec(res.headers['content-range'] ?? '')
+  return res.statusCode === 206 && range !== null && Number(range[1]) === start && Number(range[2]) === start + length - 1
 }
 
 /** Why a response cannot hold the range asked for, or null when it can. */
