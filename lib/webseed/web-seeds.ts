@@ -9,7 +9,7 @@
  */
 import type { Metainfo } from '../metainfo/types.js'
 import { sharedBuffer } from '../storage/file-writer.js'
-import { DEFAULT_RANGE_LIMITS, fetchRange, type RangeLimits } from './http-range.js'
+import { DEFAULT_RANGE_LIMITS, fetchRange, rangeAgents, type RangeAgents, type RangeLimits } from './http-range.js'
 import { fileRanges, fileUrl } from './urls.js'
 import { torrentNames, type TorrentNames } from './names.js'
 
@@ -34,7 +34,7 @@ export interface WebSeedTuning {
   range: RangeLimits
 }
 
-export const DEFAULT_WEB_SEED_TUNING: WebSeedTuning = { piecesPerSeed: 2, maxFailures: 5, backoff: 2_000, range: DEFAULT_RANGE_LIMITS }
+export const DEFAULT_WEB_SEED_TUNING: WebSeedTuning = { piecesPerSeed: 4, maxFailures: 5, backoff: 2_000, range: DEFAULT_RANGE_LIMITS }
 
 /** What the web seeds need of the download's picker (swarm/picker.ts). */
 export interface WebSeedPicker {
@@ -73,6 +73,7 @@ export class WebSeeds {
   private readonly mirrors: Mirror[]
   private readonly names: TorrentNames
   private readonly abort = new AbortController()
+  private readonly agents: RangeAgents
   private inFlight = 0
   private stop = false
 
@@ -81,6 +82,7 @@ export class WebSeeds {
     this.tuning = { ...DEFAULT_WEB_SEED_TUNING, ...tuning }
     this.names = torrentNames(host.meta)
     this.mirrors = urls.map((url) => ({ url, state: 'active', downloaded: 0, failures: 0, reason: null, inFlight: 0, timer: null }))
+    this.agents = rangeAgents(this.tuning.piecesPerSeed, this.tuning.range.idleTimeout)
   }
 
   get closed (): boolean {
@@ -107,6 +109,8 @@ export class WebSeeds {
   close (): void {
     this.stop = true
     this.abort.abort()
+    this.agents.http.destroy()
+    this.agents.https.destroy()
     for (const mirror of this.mirrors) if (mirror.timer !== null) clearTimeout(mirror.timer)
   }
 
@@ -146,7 +150,7 @@ export class WebSeeds {
     for (const range of fileRanges(meta.files, index * meta.pieceLength, size)) {
       if (meta.files[range.file]!.pad) continue
       const url = fileUrl(mirror.url, meta.multiFile, this.names.name, this.names.paths[range.file]!)
-      await fetchRange(url, range.start, range.length, data, range.at, this.tuning.range, this.abort.signal)
+      await fetchRange(url, range.start, range.length, data, range.at, this.tuning.range, this.abort.signal, this.agents)
     }
     return data
   }

@@ -8,6 +8,7 @@ import { parseTorrent } from '../../lib/metainfo/torrent.js'
 import { formatMagnet, parseMagnet } from '../../lib/metainfo/magnet.js'
 import { once, tmpDir } from '../helpers/fixtures.js'
 import { served, startMirror, torrentOf } from './mirror.js'
+import { DEFAULT_WEB_SEED_TUNING } from '../../lib/webseed/web-seeds.js'
 
 const LOCAL = { dht: false, lsd: false, pex: false, host: '127.0.0.1' } as const
 const PIECE = 16 * 1024
@@ -94,4 +95,17 @@ test('a magnet with ws=: metadata from a peer, then the mirror it names is one m
   assert.equal(state!.url, mirror.url)
   assert.ok(state!.downloaded > 0, 'the mirror gave pieces')
   assert.deepEqual(parseTorrent(leecher.torrentFile(magnet)!).webSeeds, [mirror.url], 'the .torrent we write names it')
+})
+
+test('a mirror\'s connections are kept alive between pieces: at most as many as pieces in flight', async (t) => {
+  const data = randomBytes(40 * PIECE + 7)
+  const files = new Map([['many.bin', data]])
+  const mirror = await startMirror(t, served('many.bin', files, false))
+  const { bytes } = torrentOf('many.bin', files, PIECE, [mirror.url], false)
+  const leecher = await client(t)
+  const archive = await leecher.lookup(bytes, { timeout: 10_000, download: 'all' })
+  if (archive.progress < 1) await once(archive, 'done', 20_000)
+  assert.ok(Buffer.from(await archive.readFile('/many.bin')).equals(data))
+  assert.equal(mirror.requests.length, 41, 'one request per piece')
+  assert.ok(mirror.connections <= DEFAULT_WEB_SEED_TUNING.piecesPerSeed, `${mirror.connections} connections for ${mirror.requests.length} requests`)
 })

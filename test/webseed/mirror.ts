@@ -34,10 +34,12 @@ export interface Mirror {
   written: number
   /** Responses the client closed before the server had sent all of it. */
   hungUp: number
+  /** TCP connections the server accepted (fewer than requests: kept alive). */
+  connections: number
 }
 
 export async function startMirror (t: TestContext, files: Map<string, Buffer>, mode: MirrorMode = { kind: 'good' }, tls?: { key: string, cert: string }): Promise<Mirror> {
-  const mirror: Mirror = { url: '', mode, requests: [], written: 0, hungUp: 0 }
+  const mirror: Mirror = { url: '', mode, requests: [], written: 0, hungUp: 0, connections: 0 }
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const path = req.url ?? '/'
     mirror.requests.push(path)
@@ -84,7 +86,7 @@ export async function startMirror (t: TestContext, files: Map<string, Buffer>, m
   }
   const server = tls === undefined ? http.createServer(handler) : https.createServer(tls, handler)
   const sockets = new Set<import('node:net').Socket>()
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on(tls === undefined ? 'connection' : 'secureConnection', (s) => { mirror.connections++; sockets.add(s); s.on('close', () => sockets.delete(s)) })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.after(async () => {
     for (const s of sockets) s.destroy()

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import { createHash, randomBytes } from 'node:crypto'
 import { PiecePicker } from '../../lib/swarm/picker.js'
 import { WebSeeds, type WebSeedTuning } from '../../lib/webseed/web-seeds.js'
-import { DEFAULT_RANGE_LIMITS, fetchRange } from '../../lib/webseed/http-range.js'
+import { DEFAULT_RANGE_LIMITS, fetchRange, rangeAgents } from '../../lib/webseed/http-range.js'
 import type { Metainfo } from '../../lib/metainfo/types.js'
 import { tmpDir, until } from '../helpers/fixtures.js'
 import { served, startMirror, torrentOf, type Mirror } from './mirror.js'
@@ -119,6 +119,12 @@ test('a mirror sending more than asked is cut off at the length asked for', asyn
   await until(() => mirror.hungUp === 1, 5_000, 'the client hanging up')
   assert.ok(mirror.written < extra, `server wrote ${mirror.written} bytes`)
   assert.equal(meta.pieceCount, 4)
+  // Through keep-alive agents too: a body longer than the range never goes back to the pool.
+  const agents = rangeAgents(2, 1_000)
+  t.after(() => { agents.http.destroy(); agents.https.destroy() })
+  await fetchRange(`${mirror.url}web%20seed/one.bin`, 0, PIECE, into, 0, DEFAULT_RANGE_LIMITS, undefined, agents)
+  await until(() => mirror.hungUp === 2, 5_000, 'the client hanging up on the second response')
+  assert.ok(mirror.written < 2 * extra, `server wrote ${mirror.written} bytes`)
 })
 
 test('a redirect to another local server is followed; a loop ends; a redirect to another scheme fails', async (t) => {
