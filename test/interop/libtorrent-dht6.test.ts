@@ -72,7 +72,11 @@ test('we seed on IPv6 alone and announce to the IPv6 DHT; libtorrent on IPv6 alo
   const file = path.join(dir, 'data.bin')
   await writeRandomFile(file, 1024 * 1024 + 9)
   const seeder = await ipv6Client(t, dht)
-  const magnet = await seeder.seed(file)
+  // A v1 torrent: given a hybrid's magnet, libtorrent 2.0.8 learns our address under both
+  // infohashes from the DHT and, when the v2 answer lands while its v1 handshake is in flight,
+  // drops our (correct) v1 answer as "invalid info-hash" and waits a minute to retry (README).
+  // Hybrids found by the DHT are tested with btmh-only magnets (libtorrent-hybrid-v2hash).
+  const magnet = await seeder.seed(file, { version: 1 })
   assert.ok(!magnet.includes('x.pe'), 'the magnet link names no peer: the DHT is the only way to us')
   const out = path.join(dir, 'out')
   const got = await startLtPeer(t, ['download', magnet, out, '--dht', dht], LT_LIMIT_S, { env: LT_IPV6_ONLY })

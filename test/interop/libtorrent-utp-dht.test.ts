@@ -57,7 +57,11 @@ test('we seed and announce to a loopback DHT (DHT and uTP on one port); libtorre
     accepted.push(conn.remotePort)
     onConnection?.(conn)
   }
-  const magnet = await seeder.seed(file)
+  // A v1 torrent: given a hybrid's magnet, libtorrent 2.0.8 learns our address under both
+  // infohashes from the DHT and, when the v2 answer lands while its v1 handshake is in flight,
+  // drops our (correct) v1 answer as "invalid info-hash" and waits a minute to retry (README).
+  // Hybrids found by the DHT are tested with btmh-only magnets (libtorrent-hybrid-v2hash).
+  const magnet = await seeder.seed(file, { version: 1 })
   const out = path.join(dir, 'out')
   const got = await startLtPeer(t, ['download', magnet, out, '--dht', dht, UTP_ONLY], LT_LIMIT_S)
     .next<Downloaded>('finished download', STEP_MS)
