@@ -11,6 +11,9 @@ export type Walk = (done: () => void) => void
 export const MAX_WALKS = 16
 /** While background walks wait, one starts after this many `peers` walks: none waits for ever. */
 export const PEERS_PER_BACKGROUND = 4
+/** A walk still running after this long gives its slot back (it may go on): DHT nodes that keep
+ *  answering with ever closer nodes could otherwise hold every slot, and all discovery with them. */
+export const WALK_SLOT_MS = 60_000
 
 /**
  * A bound on DHT walks (get_peers walks, announces) in flight: a client that joins 1,000
@@ -20,15 +23,17 @@ export const PEERS_PER_BACKGROUND = 4
  */
 export class WalkQueue {
   private readonly limit: number
+  private readonly slotMs: number
   private readonly queues: Record<WalkPriority, Walk[]> = { peers: [], background: [] }
   private running = 0
   private peersInARow = 0
   private closed = false
   private draining = false
 
-  constructor (limit = MAX_WALKS) {
+  constructor (limit = MAX_WALKS, slotMs = WALK_SLOT_MS) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`walks in flight must be a positive integer, not ${limit}`)
     this.limit = limit
+    this.slotMs = slotMs
   }
 
   get inFlight (): number {
@@ -63,12 +68,16 @@ export class WalkQueue {
         if (walk === undefined) return
         this.running++
         let ended = false
-        walk(() => {
+        const release = (): void => {
           if (ended) return
           ended = true
+          clearTimeout(timer)
           this.running--
           this.drain()
-        })
+        }
+        const timer = setTimeout(release, this.slotMs)
+        timer.unref()
+        walk(release)
       }
     } finally {
       this.draining = false

@@ -118,3 +118,16 @@ test('a seed does not look up its peers after its announce (as libtorrent): leec
   giveUp.abort()
   await looking
 })
+
+test('a walk that never ends gives its slot back after the slot time: a hostile DHT cannot stall every lookup', async () => {
+  const queue = new WalkQueue(1, 20)
+  let second = false
+  queue.run('peers', () => { /* a walk a hostile node keeps going, whose callback never comes */ })
+  const started = new Promise<void>((resolve) => queue.run('peers', (done) => { second = true; done(); resolve() }))
+  assert.equal(second, false, 'the only slot is taken')
+  // The slot timer is unref'd (it must not keep a client alive): hold the test's loop open.
+  const hold = setInterval(() => {}, 1000)
+  await started.finally(() => clearInterval(hold))
+  assert.equal(queue.inFlight, 0)
+  queue.close()
+})
