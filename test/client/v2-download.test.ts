@@ -2,13 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { parseTorrent } from '../../lib/metainfo/torrent.js'
 import type { PeerList } from '../../lib/swarm/peer-list.js'
 import type { Torrent } from '../../index.js'
 import { tmpDir, writeRandomFile } from '../helpers/fixtures.js'
 import { assertSameTree, downloaded, localClient } from '../interop/fixtures.js'
-import { RawPeer } from '../hostile/raw-peer.js'
+import { lyingSeed } from '../hostile/raw-peer.js'
 
 const BLOCK = 16 * 1024
 
@@ -60,17 +59,7 @@ test('a v2-only torrent: a peer whose blocks fail the merkle check is banned for
   const out = path.join(dir, 'out')
   const leecher = await localClient(t, out)
   const archive = await leecher.lookup(torrent, { download: 'all' })
-  const liar = await RawPeer.dial(leecher.port, { infoHash: meta.infoHash })
-  const liarAddress = `127.0.0.1:${liar.socket.localPort!}`
-  let served = 0
-  liar.onFrame((f) => {
-    if (f.type !== 'request') return
-    served++
-    liar.send({ type: 'piece', index: f.index, begin: f.begin, block: randomBytes(f.length) })
-  })
-  liar.send({ type: 'have-all' })
-  liar.send({ type: 'unchoke' })
-  await liar.waitClosed()
+  const { address: liarAddress, served } = await lyingSeed(leecher.port, meta.infoHash)
   assert.ok(served > 0, 'the liar was never asked for a block')
   assert.match(banReason(leecher, meta.infoHash, liarAddress) ?? 'not banned', /failed the hash check/)
   await leecher.lookup(torrent, { peers: [`127.0.0.1:${seeder.port}`] })

@@ -1,27 +1,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
 import { encodeTorrentFile } from '../../lib/metainfo/create.js'
 import type { PeerList } from '../../lib/swarm/peer-list.js'
 import { once, until } from '../helpers/fixtures.js'
-import { MiB, RawPeer, rawServer, scene } from './raw-peer.js'
+import { MiB, RawPeer, lyingSeed, rawServer, scene } from './raw-peer.js'
 
 test('a peer whose blocks fail the hash is banned; the download finishes from the honest seeder', async (t) => {
   const s = await scene(t, 4 * MiB)
   const torrent = encodeTorrentFile(s.meta)
   const archive = await s.leecher.lookup(torrent, { download: 'all' })
-  const liar = await RawPeer.dial(s.leecher.port, { infoHash: s.meta.infoHash })
-  const liarAddress = `127.0.0.1:${liar.socket.localPort!}`
-  let served = 0
-  liar.onFrame((f) => {
-    if (f.type !== 'request') return
-    served++
-    liar.send({ type: 'piece', index: f.index, begin: f.begin, block: randomBytes(f.length) })
-  })
-  liar.send({ type: 'have-all' })
-  liar.send({ type: 'unchoke' })
-  await liar.waitClosed()
+  const { liar, address: liarAddress, served } = await lyingSeed(s.leecher.port, s.meta.infoHash)
   assert.ok(served > 0, 'the liar was never asked for a block')
   const swarms = (s.leecher as unknown as { swarms: Map<string, { swarm: Pick<PeerList, 'banReason'> }> }).swarms
   const peerList = swarms.get(s.meta.infoHash.toString('hex'))!.swarm

@@ -156,6 +156,26 @@ function decodeExtensions (payload: Buffer): ExtendedHandshake | null {
   }
 }
 
+/**
+ * A peer that dials `port` on `infoHash`, claims every piece, unchokes and answers every request
+ * with random bytes; resolves once the client has hung up on it, with its address as the client
+ * names it and how many blocks it was asked for.
+ */
+export async function lyingSeed (port: number, infoHash: InfoHash): Promise<{ liar: RawPeer, address: string, served: number }> {
+  const liar = await RawPeer.dial(port, { infoHash })
+  const address = `127.0.0.1:${liar.socket.localPort!}`
+  let served = 0
+  liar.onFrame((f) => {
+    if (f.type !== 'request') return
+    served++
+    liar.send({ type: 'piece', index: f.index, begin: f.begin, block: randomBytes(f.length) })
+  })
+  liar.send({ type: 'have-all' })
+  liar.send({ type: 'unchoke' })
+  await liar.waitClosed()
+  return { liar, address, served }
+}
+
 /** A port nothing listens on now, for a peer that the test starts later. */
 export async function freePort (): Promise<number> {
   const server = net.createServer()
