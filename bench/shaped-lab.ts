@@ -24,6 +24,10 @@ export function startIn (host: LabHost, env: Record<string, string>, command: st
 export interface Sample {
   readonly seconds: number
   readonly sent: readonly number[]
+  /** Bytes each host's downlink shaper has passed to it (0 for a host without one). */
+  readonly received: readonly number[]
+  /** Packets each host's uplink shaper has dropped (its queue held them longer than tbf's latency). */
+  readonly drops: readonly number[]
 }
 
 /**
@@ -37,8 +41,11 @@ export function sampleUplinks (lab: NetLab, hosts: readonly LabHost[], everyMs: 
   const read = async (): Promise<void> => {
     const seconds = (performance.now() - started) / 1000
     try {
-      const sent = await Promise.all(hosts.map(async (h) => (await lab.shaper(h, 'up'))?.sentBytes ?? 0))
-      samples.push({ seconds, sent })
+      const [up, down] = await Promise.all([
+        Promise.all(hosts.map(async (h) => lab.shaper(h, 'up'))),
+        Promise.all(hosts.map(async (h) => lab.shaper(h, 'down')))
+      ])
+      samples.push({ seconds, sent: up.map((c) => c?.sentBytes ?? 0), received: down.map((c) => c?.sentBytes ?? 0), drops: up.map((c) => c?.drops ?? 0) })
     } catch (err) {
       // A run that failed may tear the lab down before it stops the sampler.
       if (!stopped) throw err
@@ -59,23 +66,23 @@ export function sampleUplinks (lab: NetLab, hosts: readonly LabHost[], everyMs: 
 }
 
 /** Bytes host `i` sent between `from` and `to` seconds, interpolated between samples. */
-export function sentBetween (samples: readonly Sample[], i: number, from: number, to: number): number {
-  return sentAt(samples, i, to) - sentAt(samples, i, from)
+export function sentBetween (samples: readonly Sample[], i: number, from: number, to: number, counter: 'sent' | 'received' | 'drops' = 'sent'): number {
+  return counterAt(samples, i, to, counter) - counterAt(samples, i, from, counter)
 }
 
-function sentAt (samples: readonly Sample[], i: number, at: number): number {
+function counterAt (samples: readonly Sample[], i: number, at: number, counter: 'sent' | 'received' | 'drops'): number {
   let before = samples[0]
   if (before === undefined) return 0
   for (const s of samples) {
     if (s.seconds >= at) {
       const span = s.seconds - before.seconds
-      const a = before.sent[i] ?? 0
-      const b = s.sent[i] ?? 0
+      const a = before[counter][i] ?? 0
+      const b = s[counter][i] ?? 0
       return span <= 0 ? b : a + (b - a) * (at - before.seconds) / span
     }
     before = s
   }
-  return before.sent[i] ?? 0
+  return before[counter][i] ?? 0
 }
 
 /** The machine around one measurement: load averages, and the busy and steal shares of all CPUs. */

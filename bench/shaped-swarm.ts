@@ -42,6 +42,8 @@ interface Config {
   readonly superSeed: boolean
   readonly burst: string
   readonly latency: string
+  /** BENCH_NOTSENT_LOWAT: every host's net.ipv4.tcp_notsent_lowat (libtorrent sets TCP_NOTSENT_LOWAT per socket itself; Node cannot). */
+  readonly notsentLowat: number | undefined
   /** Leecher uplink use is shown in windows of this many seconds (the trace of slot use over time). */
   readonly traceSeconds: number
   readonly timeoutMs: number
@@ -105,6 +107,7 @@ function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     superSeed: env.BENCH_SUPER_SEED === '1',
     burst: env.BENCH_TBF_BURST ?? '64kb',
     latency: env.BENCH_TBF_LATENCY ?? '100ms',
+    notsentLowat: env.BENCH_NOTSENT_LOWAT === undefined ? undefined : positive(env, 'BENCH_NOTSENT_LOWAT', 16384, true),
     traceSeconds: positive(env, 'BENCH_TRACE_S', 5),
     timeoutMs: positive(env, 'BENCH_TIMEOUT_S', 240) * 1000,
     python: env.BENCH_PYTHON ?? '/usr/bin/python3'
@@ -180,9 +183,10 @@ async function runSwarm (kind: ClientKind, p: Plan, config: Config, torrent: str
   for (const dir of dirs) mkdirSync(dir)
   try {
     const result = await withLab(async (lab): Promise<SwarmResult> => {
-      const seedHost = await lab.publicHost('seed', { up: shaping(config.seedUp, config) })
+      const lowat = config.notsentLowat === undefined ? {} : { notsentLowat: config.notsentLowat }
+      const seedHost = await lab.publicHost('seed', { up: shaping(config.seedUp, config), ...lowat })
       const hosts: LabHost[] = []
-      for (const [i, up] of p.ups.entries()) hosts.push(await lab.publicHost(`l${i}`, { up: shaping(up, config), down: shaping(config.down, config) }))
+      for (const [i, up] of p.ups.entries()) hosts.push(await lab.publicHost(`l${i}`, { up: shaping(up, config), down: shaping(config.down, config), ...lowat }))
       const seeder = start(kind, 'seed', seedHost, p, config, torrent, seedDir)
       const leechers: Child[] = []
       let meter = loadMeter()
@@ -269,6 +273,11 @@ function report (p: Plan, config: Config, results: readonly SwarmResult[]): stri
       windows.push(cap > 0 ? (100 * sent / cap).toFixed(0) : '-')
     }
     lines.push(`${r.client} leecher uplink use % per ${config.traceSeconds} s: ${windows.join(' ')}`)
+    // Until the first leecher is done every leecher still wants data, so what each received then is its share of the swarm's upload.
+    const firstDone = Math.min(...r.done)
+    lines.push(`${r.client} per leecher (uplink Mbit/s: up use %, up drops, received Mbit/s until ${firstDone.toFixed(1)} s): ` + p.ups.map((up, i) =>
+      `${up.toFixed(1)}: ${fixed(use(r.samples, i + 1, up, p.joinAt[i]!, r.done[i]!) * 100, 0)} ${fixed(sentBetween(r.samples, i + 1, 0, r.done[i]!, 'drops'), 0)} ` +
+      `${fixed(firstDone > p.joinAt[i]! ? sentBetween(r.samples, i + 1, p.joinAt[i]!, firstDone, 'received') * 8 / 1e6 / (firstDone - p.joinAt[i]!) : null, 1)}`).join(', '))
   }
   return lines.join('\n')
 }
@@ -278,7 +287,8 @@ async function main (): Promise<number> {
   const { workDir, seedDir, source, torrent, created } = await prepareBench('trackerless-shaped-', config.megabytes, config.python, config.timeoutMs, config.pieceBytes)
   const log = (text: string): void => { process.stdout.write(text + '\n') }
   log(`1 seeder (${config.seedUp} Mbit/s up) + ${config.leechers} leechers (${config.up} Mbit/s up, ${config.down} Mbit/s down), ` +
-    `${config.megabytes} MiB, ${config.pieceBytes / 1024} KiB pieces, tbf burst ${config.burst} latency ${config.latency}; ` +
+    `${config.megabytes} MiB, ${config.pieceBytes / 1024} KiB pieces, tbf burst ${config.burst} latency ${config.latency}` +
+    `${config.notsentLowat === undefined ? '' : `, tcp_notsent_lowat ${config.notsentLowat}`}; ` +
     `libtorrent ${created.libtorrentVersion}, node ${process.version}`)
   let ok = true
   for (const variant of config.variants) {

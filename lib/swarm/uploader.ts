@@ -5,15 +5,16 @@ import { UNLIMITED, type RateGate } from './rate-limit.js'
 
 /** What the uploader needs of a peer: whether we choke it, its wire, its upload rate. */
 export type UploadPeer = Pick<Peer, 'amChoking' | 'upload'> & {
-  readonly wire: Pick<Peer['wire'], 'send' | 'peerSupportsFast' | 'writableNeedDrain' | 'destroyed'>
+  readonly wire: Pick<Peer['wire'], 'send' | 'peerSupportsFast' | 'hasRoom' | 'destroyed'>
 }
 
-/** One peer's requests of us: queued in order, disk reads in flight for it, and its pump for the rate limits to call. */
-interface Queue { readonly waiting: BlockRequest[], inFlight: number, readonly wake: () => void }
+/** One peer's requests of us: queued in order, disk reads in flight for it (and their bytes), and its pump for the rate limits to call. */
+interface Queue { readonly waiting: BlockRequest[], inFlight: number, inFlightBytes: number, readonly wake: () => void }
 
 /**
- * Serves the blocks peers ask for, in order. Reads stop while a peer's socket is full and resume
- * on 'drain', so a slow peer holds no more than a few blocks in memory.
+ * Serves the blocks peers ask for, in order. Reads stop while a peer's socket holds about half a
+ * second of what we send it (wire.hasRoom) and resume on 'drain', so a slow peer holds no more
+ * than a few blocks in memory, and our own requests to it are not stuck behind seconds of blocks.
  */
 export class Uploader<P extends UploadPeer = Peer> {
   private readonly storage: Pick<TorrentStorage, 'cachedRange' | 'load' | 'readDirect'>
@@ -42,7 +43,7 @@ export class Uploader<P extends UploadPeer = Peer> {
   enqueue (peer: P, req: BlockRequest): void {
     let queue = this.queues.get(peer)
     if (queue === undefined) {
-      queue = { waiting: [], inFlight: 0, wake: () => this.pump(peer) }
+      queue = { waiting: [], inFlight: 0, inFlightBytes: 0, wake: () => this.pump(peer) }
       this.queues.set(peer, queue)
     }
     queue.waiting.push({ index: req.index, begin: req.begin, length: req.length })
@@ -72,7 +73,7 @@ export class Uploader<P extends UploadPeer = Peer> {
   pump (peer: P): void {
     const queue = this.queues.get(peer)
     if (queue === undefined) return
-    while (queue.inFlight < READS_PER_PEER && queue.waiting.length > 0 && !peer.wire.writableNeedDrain) {
+    while (queue.inFlight < READS_PER_PEER && queue.waiting.length > 0 && peer.wire.hasRoom(queue.inFlightBytes, peer.upload.get())) {
       if (!this.gate.allow(peer, queue.wake)) return
       const req = queue.waiting.shift()!
       this.gate.spend(req.length)
@@ -93,9 +94,11 @@ export class Uploader<P extends UploadPeer = Peer> {
    */
   private fetch (peer: P, queue: Queue, req: BlockRequest, viaCache: boolean): void {
     queue.inFlight++
+    queue.inFlightBytes += req.length
     const fetched: Promise<Buffer | boolean> = viaCache ? this.storage.load(req.index, req.begin, req.length) : this.storage.readDirect(req.index, req.begin, req.length)
     fetched.then((block) => {
       queue.inFlight--
+      queue.inFlightBytes -= req.length
       if (peer.wire.destroyed || peer.amChoking) return
       const data = typeof block === 'boolean' ? this.storage.cachedRange(req.index, req.begin, req.length) : block
       if (data === null) {
@@ -106,6 +109,7 @@ export class Uploader<P extends UploadPeer = Peer> {
       this.pump(peer)
     }, (err: Error) => {
       queue.inFlight--
+      queue.inFlightBytes -= req.length
       this.onError(err)
     })
   }

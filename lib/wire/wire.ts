@@ -43,6 +43,13 @@ const NAME_BY_ID = new Map<number, ExtensionName>(
 const DEFAULT_FLAGS: HandshakeFlags = { extended: true, fast: true, dht: false }
 
 /**
+ * What hasRoom() lets queue for a peer: this many seconds at the rate we send it, as libtorrent's
+ * send buffer watermark (half a second), and never less than two blocks.
+ */
+const SEND_BUFFER_SECONDS = 0.5
+const MIN_SEND_BUFFER = 32 * 1024
+
+/**
  * One peer connection over a socket: handshake, framed messages, BEP10 extension routing, write
  * batching, backpressure and the timers that keep it honest. It knows nothing of what pieces
  * mean or of other peers.
@@ -127,6 +134,20 @@ export class Wire extends EventEmitter<WireEvents> {
   /** True while more than the high-water mark is queued: stop producing until 'drain'. */
   get writableNeedDrain (): boolean {
     return this.socket.writableLength >= this.highWaterMark
+  }
+
+  /**
+   * True while the bytes queued for the socket, with `pending` more about to be queued, stay under
+   * what `bytesPerSecond` sends in half a second (at least the socket's own high-water mark, at most
+   * ours). Whatever we send next waits behind that queue: on a slow uplink a queue of our full
+   * high-water mark would hold our requests and HAVEs back for seconds. False arms 'drain'.
+   */
+  hasRoom (pending: number, bytesPerSecond: number): boolean {
+    const limit = Math.min(this.highWaterMark, Math.max(this.socket.writableHighWaterMark, MIN_SEND_BUFFER, bytesPerSecond * SEND_BUFFER_SECONDS))
+    if (this.socket.writableLength + pending < limit) return true
+    // At or above the socket's own mark, the socket emits 'drain' once it has written its queue.
+    this.needDrain = true
+    return false
   }
 
   /**

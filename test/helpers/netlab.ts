@@ -80,6 +80,8 @@ export interface PublicHostOptions {
   up?: string | Shaping
   /** Shape what the host receives (on the bridge's side of its link). */
   down?: string | Shaping
+  /** The namespace's net.ipv4.tcp_notsent_lowat: unsent bytes a TCP socket of the host holds at most, as TCP_NOTSENT_LOWAT sets per socket. */
+  notsentLowat?: number
 }
 
 /** What a lab's interface has counted: bytes and packets each way (L2 lengths, as tbf counts them). */
@@ -213,6 +215,7 @@ class Lab implements NetLab {
   async publicHost (label: string, opts: PublicHostOptions = {}): Promise<LabHost> {
     const host = await this.attach(`${this.id}-${label}`, `${SEGMENT}.${this.nextPublic++}`, 'eth0')
     if (opts.up !== undefined) await shape(host.ns, 'eth0', opts.up)
+    if (opts.notsentLowat !== undefined) await inNs(host.ns, 'sysctl', ['-qw', `net.ipv4.tcp_notsent_lowat=${opts.notsentLowat}`])
     if (opts.down !== undefined) await shape(this.pub, this.bridgePort.get(host.ns)!, opts.down)
     return host
   }

@@ -13,12 +13,13 @@ const BLOCK = 16384
 
 interface FakePeer extends UploadPeer {
   sent: Message[]
-  wire: { sent: Message[], send: (m: Message) => boolean, peerSupportsFast: boolean, writableNeedDrain: boolean, destroyed: boolean }
+  wire: { sent: Message[], send: (m: Message) => boolean, peerSupportsFast: boolean, full: boolean, hasRoom: (pending: number, rate: number) => boolean, destroyed: boolean }
 }
 
 function fakePeer (fast = true): FakePeer {
   const sent: Message[] = []
-  return { sent, amChoking: false, upload: new Rate(), wire: { sent, send: (m) => sent.push(m) > 0, peerSupportsFast: fast, writableNeedDrain: false, destroyed: false } }
+  const wire: FakePeer['wire'] = { sent, send: (m) => sent.push(m) > 0, peerSupportsFast: fast, full: false, hasRoom: () => !wire.full, destroyed: false }
+  return { sent, amChoking: false, upload: new Rate(), wire }
 }
 
 /** Reads wait until the test calls `settle()`; nothing is ever cached (load() finds no room, so
@@ -63,13 +64,13 @@ test('nothing is read while the peer\'s socket is full; its drain (pump) resumes
   const { storage, reads, settle } = fakeStorage()
   const uploader = new Uploader<FakePeer>(storage, (err) => { throw err })
   const peer = fakePeer()
-  peer.wire.writableNeedDrain = true
+  peer.wire.full = true
   uploader.enqueue(peer, req(0))
   uploader.enqueue(peer, req(1))
   await settle()
   assert.deepEqual(reads, [], 'a block was read for a peer that does not read its socket')
   assert.equal(uploader.queued(peer), 2)
-  peer.wire.writableNeedDrain = false
+  peer.wire.full = false
   uploader.pump(peer)
   await settle()
   assert.deepEqual(pieces(peer.sent), [[0, 0], [1, 0]])
@@ -79,11 +80,11 @@ test('a CANCEL removes the queued request; a CANCEL for something never asked ch
   const { storage, settle } = fakeStorage()
   const uploader = new Uploader<FakePeer>(storage, (err) => { throw err })
   const peer = fakePeer()
-  peer.wire.writableNeedDrain = true
+  peer.wire.full = true
   for (const r of [req(0), req(1), req(2)]) uploader.enqueue(peer, r)
   uploader.cancel(peer, req(1))
   uploader.cancel(peer, req(7))
-  peer.wire.writableNeedDrain = false
+  peer.wire.full = false
   uploader.pump(peer)
   await settle()
   assert.deepEqual(pieces(peer.sent), [[0, 0], [2, 0]])
@@ -94,12 +95,12 @@ test('choking a peer drops its queue: a BEP6 peer gets a REJECT for each request
     const { storage, settle } = fakeStorage()
     const uploader = new Uploader<FakePeer>(storage, (err) => { throw err })
     const peer = fakePeer(fast)
-    peer.wire.writableNeedDrain = true
+    peer.wire.full = true
     uploader.enqueue(peer, req(0))
     uploader.enqueue(peer, req(1))
     peer.amChoking = true
     uploader.clear(peer)
-    peer.wire.writableNeedDrain = false
+    peer.wire.full = false
     uploader.pump(peer)
     await settle()
     const rejects = peer.sent.filter((m) => m.type === 'reject').map((m) => m.type === 'reject' ? m.index : -1)
@@ -132,4 +133,19 @@ test('a failed read is reported, and the peer\'s queue does not stay busy', asyn
   await new Promise((resolve) => setImmediate(resolve))
   assert.deepEqual(errors, [boom])
   assert.equal(uploader.busy(peer), false)
+})
+
+test('reads in flight count against the room on the peer\'s socket: a slow peer has only what fits read for it', async () => {
+  const { storage, reads, settle } = fakeStorage()
+  const uploader = new Uploader<FakePeer>(storage, (err) => { throw err })
+  const peer = fakePeer()
+  const asked: number[] = []
+  // A socket with room for two blocks, whatever the rate.
+  peer.wire.hasRoom = (pending) => { asked.push(pending); return pending < 2 * BLOCK }
+  for (let i = 0; i < 6; i++) uploader.enqueue(peer, req(i))
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(reads.length, 2, 'more reads started than the socket has room for')
+  assert.deepEqual(asked.slice(0, 3), [0, BLOCK, 2 * BLOCK])
+  await settle()
+  assert.deepEqual(pieces(peer.sent), [0, 1, 2, 3, 4, 5].map((i) => [i, 0]))
 })

@@ -253,6 +253,29 @@ describe('Wire over TCP on 127.0.0.1', () => {
     b.destroy()
   })
 
+  it('has room for half a second at the peer\'s rate (two blocks at least, its mark at most); no room arms drain', TEST_TIMEOUT, async () => {
+    const [a, b] = await handshaken()
+    void (b.socket as unknown as net.Socket).pause()
+    const block = Buffer.alloc(16384, 3)
+    // Until the kernel's buffers are full and 40 KiB wait in the socket itself.
+    for (let round = 0; round < 400 && a.socket.writableLength < 40 * 1024; round++) {
+      a.send({ type: 'piece', index: 0, begin: 0, block })
+      if (a.socket.writableLength === 0) await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+    const queued = a.socket.writableLength
+    assert.ok(queued >= 40 * 1024 && queued < 128 * 1024, `queued ${queued}`)
+    assert.equal(a.writableNeedDrain, false, 'below the wire\'s own mark')
+    assert.equal(a.hasRoom(0, 0), false, 'a peer we send nothing yet gets two blocks queued')
+    assert.equal(a.hasRoom(0, 20 * 1024), false, '10 KiB in half a second')
+    assert.equal(a.hasRoom(0, 400 * 1024), true, '200 KiB in half a second')
+    assert.equal(a.hasRoom(256 * 1024 - queued, 1e9), false, 'never above the wire\'s mark, 256 KiB')
+    const drained = once(a, 'drain')
+    void (b.socket as unknown as net.Socket).resume()
+    await drained
+    a.destroy()
+    b.destroy()
+  })
+
   it('tells when the socket has sent what was queued by a mark, and counts the handshake', TEST_TIMEOUT, async () => {
     const [a, b] = await handshaken()
     assert.equal(a.queuedBytes, 68)
