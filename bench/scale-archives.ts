@@ -8,10 +8,11 @@
  * not a test.
  *
  *   node dist/bench/scale-archives.js [--json]     BENCH_ARCHIVES=1000 BENCH_WINDOW_S=60 BENCH_LOOKUPS=5
+ *   BENCH_CLIENTS=tl,lt: the same with a libtorrent 2.0.8 session (bench/lt-archives.py), one after the other
  *
  * Run as `scale-archives.js seed <bootstrap host:port> <count> <dir>` it is the seeder.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,6 +27,15 @@ const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60)
 const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 5)
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000
 const NODES = 20
+type Client = 'tl' | 'lt'
+const CLIENTS = (process.env.BENCH_CLIENTS ?? 'tl').split(',').map((c) => {
+  if (c !== 'tl' && c !== 'lt') throw new Error(`BENCH_CLIENTS: "${c}" is neither tl nor lt`)
+  return c as Client
+})
+/** libtorrent announces one torrent a second at most: 1,000 of them take about 17 min. */
+const LT_TIMEOUT_MS = Number(process.env.BENCH_LT_TIMEOUT_S ?? 1500) * 1000
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3'
+const LT_SCRIPT = fileURLToPath(new URL('../../bench/lt-archives.py', import.meta.url))
 const FILE = '/index.txt'
 const KIB = 1024
 
@@ -115,54 +125,112 @@ async function lookupRandom (bootstrap: string, infoHashes: readonly string[]): 
   return seconds
 }
 
-async function orchestrate (json: boolean): Promise<void> {
-  const log = (line: string): void => { if (!json) console.log(line) }
-  const workDir = mkdtempSync(join(tmpdir(), 'tl-scale-archives-'))
-  process.once('exit', () => { killChildren(); rmSync(workDir, { recursive: true, force: true }) })
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+/** What a seeder child prints once every archive seeds (both bench/lt-archives.py and `seed` mode). */
+interface Seeded { baselineRssBytes: number, rssBytes: number, seedSeconds: number, infoHashes: string[] }
+/** What it prints for every line on its stdin; libtorrent adds its session's dht.* counters. */
+interface RssReply { rssBytes: number, counters?: Record<string, number>, sentTo?: Record<string, number>, self?: string }
+
+/**
+ * Writes the .torrent files and data of the archives the seeder makes (the same drafts, so the same
+ * infohashes) for libtorrent: <dir>/torrents/<i>.torrent, <dir>/data/<i>/archive/index.txt. A
+ * client without DHT or LSD, so nothing is announced.
+ */
+async function exportArchives (count: number, dir: string): Promise<void> {
+  const client = new Torrent({ dht: false, dht6: false, lsd: false, pex: false, host: '127.0.0.1', natTraversal: false })
+  await client.start()
+  try {
+    mkdirSync(join(dir, 'torrents'), { recursive: true })
+    for (let i = 0; i < count; i++) {
+      const data = Buffer.from(`archive ${i} `.padEnd(KIB, '.'))
+      const draft = new Archive()
+      await draft.writeFile(FILE, data)
+      const magnet = await client.seed(draft)
+      const folder = join(dir, 'data', String(i), 'archive')
+      mkdirSync(folder, { recursive: true })
+      writeFileSync(join(folder, FILE), data)
+      writeFileSync(join(dir, 'torrents', `${i}.torrent`), client.torrentFile(magnet)!)
+      await draft.close()
+    }
+  } finally {
+    await client.stop()
+  }
+}
+
+const loadText = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ')
+
+/** One client's run on a fresh local DHT: seed every archive, wait for their announces, count the window. */
+async function runClient (name: Client, workDir: string, log: (line: string) => void): Promise<object> {
   const loadBefore = loadavg()
   const lab = await loopbackLab()
-  log(`${NODES}-node DHT on ${lab.bootstrap}; seeding ${ARCHIVES} archives of 1 KiB, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
+  log(`${name}: ${NODES}-node DHT on ${lab.bootstrap}; seeding ${ARCHIVES} archives of 1 KiB, load ${loadText(loadBefore)}`)
+  const timeoutMs = name === 'lt' ? LT_TIMEOUT_MS : TIMEOUT_MS
   lab.since = performance.now()
-  const child = startChild(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'seed', lab.bootstrap, String(ARCHIVES), workDir],
-    { timeoutMs: TIMEOUT_MS, stdin: true })
+  const child = name === 'tl'
+    ? startChild(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'seed', lab.bootstrap, String(ARCHIVES), join(workDir, 'tl')],
+      { timeoutMs, stdin: true })
+    : startChild(PYTHON, [LT_SCRIPT, lab.bootstrap, workDir, String(ARCHIVES)], { timeoutMs, stdin: true })
   try {
-    const seeded = await child.nextLine<{ baselineRssBytes: number, rssBytes: number, seedSeconds: number, infoHashes: string[] }>(
-      Date.now() + TIMEOUT_MS, `seeding ${ARCHIVES} archives`)
-    const deadline = performance.now() + TIMEOUT_MS
+    const seeded = await child.nextLine<Seeded>(Date.now() + TIMEOUT_MS, `${name}: seeding ${ARCHIVES} archives`)
+    const deadline = performance.now() + timeoutMs
     while (seeded.infoHashes.some((h) => !lab.announced.has(h)) && performance.now() < deadline) await sleep(200)
     const missing = seeded.infoHashes.filter((h) => !lab.announced.has(h)).length
-    const allAnnouncedS = Math.max(...lab.announced.values()) / 1000
+    const announcedAt = seeded.infoHashes.map((h) => lab.announced.get(h)).filter((t) => t !== undefined)
+    const allAnnouncedS = Math.max(...announcedAt) / 1000
     const perArchive = (seeded.rssBytes - seeded.baselineRssBytes) / ARCHIVES
-    log(`  seed() of all resolved after ${seeded.seedSeconds.toFixed(1)} s; the DHT held an announce of ${ARCHIVES - missing}/${ARCHIVES} after ${allAnnouncedS.toFixed(1)} s (from the child's start)`)
-    log(`  seeder RSS ${mib(seeded.baselineRssBytes)} MiB after start(), ${mib(seeded.rssBytes)} MiB with ${ARCHIVES} archives: ${(perArchive / KIB).toFixed(1)} KiB per archive`)
-    const startupPackets = lab.perSecond.reduce((a, b) => a + (b ?? 0), 0)
+    const loadAnnounced = loadavg()
+    log(`  every archive seeding after ${seeded.seedSeconds.toFixed(1)} s; the DHT held an announce of ${ARCHIVES - missing}/${ARCHIVES} after ${allAnnouncedS.toFixed(1)} s (from the child's start), load ${loadText(loadAnnounced)}`)
+    log(`  seeder RSS ${mib(seeded.baselineRssBytes)} MiB with its DHT joined, ${mib(seeded.rssBytes)} MiB with ${ARCHIVES} archives: ${(perArchive / KIB).toFixed(1)} KiB per archive`)
     const windowStart = Math.ceil((performance.now() - lab.since) / 1000)
     const startup = Array.from({ length: windowStart }, (_, i) => lab.perSecond[i] ?? 0)
-    log(`  ${startupPackets} packets to the DHT so far (max ${Math.max(...startup)} in one second); counting ${WINDOW_S} s of steady state...`)
+    const startupPackets = startup.reduce((a, b) => a + b, 0)
+    log(`  ${startupPackets} packets to the DHT in the first ${windowStart} s (${(startupPackets / windowStart).toFixed(1)}/s, max ${Math.max(...startup)} in one second); counting ${WINDOW_S} s of steady state...`)
     await sleep(WINDOW_S * 1000)
     const window = Array.from({ length: WINDOW_S }, (_, i) => lab.perSecond[windowStart + i] ?? 0)
     const steadyRate = window.reduce((a, b) => a + b, 0) / WINDOW_S
+    const received = lab.perSecond.reduce((a, b) => a + (b ?? 0), 0)
     child.send('rss')
-    const { rssBytes: rssAfter } = await child.nextLine<{ rssBytes: number }>(Date.now() + 10_000, 'RSS after the window')
-    const perArchiveAfter = (rssAfter - seeded.baselineRssBytes) / ARCHIVES
-    log(`  steady state: ${steadyRate.toFixed(1)} packets/s to the DHT (max ${Math.max(...window)} in one second); seeder RSS ${mib(rssAfter)} MiB, ${(perArchiveAfter / KIB).toFixed(1)} KiB per archive`)
+    const after = await child.nextLine<RssReply>(Date.now() + 10_000, `${name}: RSS after the window`)
+    const perArchiveAfter = (after.rssBytes - seeded.baselineRssBytes) / ARCHIVES
+    const loadWindow = loadavg()
+    log(`  steady state: ${steadyRate.toFixed(1)} packets/s to the DHT (max ${Math.max(...window)} in one second), load ${loadText(loadWindow)}; seeder RSS ${mib(after.rssBytes)} MiB, ${(perArchiveAfter / KIB).toFixed(1)} KiB per archive`)
+    let elsewhere: Record<string, number> | undefined
+    if (after.counters !== undefined && after.sentTo !== undefined) {
+      // libtorrent's own log of the packets it sent: every one must have gone to a local node, or
+      // to itself (the nodes hand its own address back in their answers; on loopback it does not
+      // know it is its own).
+      const local = new Set(lab.nodes.map((n) => `127.0.0.1:${n.address().port}`))
+      elsewhere = Object.fromEntries(Object.entries(after.sentTo).filter(([node]) => !local.has(node) && node !== after.self))
+      const logged = Object.values(after.sentTo).reduce((a, b) => a + b, 0)
+      log(`  libtorrent: ${after.counters['dht.dht_messages_out']} DHT messages sent (${after.counters['dht.dht_messages_out_dropped']} dropped, ${after.counters['dht.dht_bytes_out']} bytes); its packet log: ${logged}, ${after.sentTo[after.self ?? ''] ?? 0} of them to itself, the rest to ${local.size} local nodes (received ${received}), to any other address: ${JSON.stringify(elsewhere)}`)
+    }
     const lookups = await lookupRandom(lab.bootstrap, seeded.infoHashes)
     log(`  lookup -> 1 KiB file of a random archive: median ${(median(lookups) * 1000).toFixed(0)} ms (${lookups.map((s) => (s * 1000).toFixed(0)).join(', ')})`)
-    log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-    if (json) {
-      console.log(JSON.stringify({
-        archives: ARCHIVES, nodes: NODES, seedSeconds: seeded.seedSeconds, allAnnouncedSeconds: allAnnouncedS, missing,
-        baselineRssBytes: seeded.baselineRssBytes, rssBytes: seeded.rssBytes, rssAfterWindowBytes: rssAfter, rssPerArchiveBytes: perArchive,
-        rssPerArchiveAfterWindowBytes: perArchiveAfter, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window, lookupSeconds: lookups, loadBefore, loadAfter: loadavg()
-      }, null, 2))
+    return {
+      client: name, archives: ARCHIVES, nodes: NODES, seedSeconds: seeded.seedSeconds, allAnnouncedSeconds: allAnnouncedS, missing,
+      baselineRssBytes: seeded.baselineRssBytes, rssBytes: seeded.rssBytes, rssAfterWindowBytes: after.rssBytes, rssPerArchiveBytes: perArchive,
+      rssPerArchiveAfterWindowBytes: perArchiveAfter, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window,
+      receivedByNodes: received, counters: after.counters, sentTo: after.sentTo, elsewhere, announcedAtMs: announcedAt.sort((a, b) => a - b),
+      lookupSeconds: lookups, loadBefore, loadAnnounced, loadWindow
     }
-    process.exitCode = missing === 0 ? 0 : 1
   } finally {
     child.closeStdin()
     await child.stop(KILL_GRACE_MS)
     await Promise.all(lab.nodes.map((n) => new Promise<void>((resolve) => n.destroy(() => resolve()))))
   }
+}
+
+async function orchestrate (json: boolean): Promise<void> {
+  const log = (line: string): void => { if (!json) console.log(line) }
+  const workDir = mkdtempSync(join(tmpdir(), 'tl-scale-archives-'))
+  process.once('exit', () => { killChildren(); rmSync(workDir, { recursive: true, force: true }) })
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+  if (CLIENTS.includes('lt')) await exportArchives(ARCHIVES, workDir)
+  const runs: object[] = []
+  for (const name of CLIENTS) runs.push(await runClient(name, workDir, log))
+  log(`load after: ${loadText(loadavg())}`)
+  if (json) console.log(JSON.stringify(runs, null, 2))
+  const clean = (r: object): boolean => (r as { missing: number }).missing === 0 && Object.keys((r as { elsewhere?: object }).elsewhere ?? {}).length === 0
+  process.exitCode = runs.every(clean) ? 0 : 1
 }
 
 const [mode, bootstrap, count, dir] = process.argv.slice(2)
