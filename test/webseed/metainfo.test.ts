@@ -45,6 +45,8 @@ test('magnet ws= is read and written; bad ones are ignored and the link stands',
   assert.deepEqual(parseMagnet(text).webSeeds, ['http://h/a%20b/', 'https://h2/x?y=1&z=2'])
   const link = parseMagnet(`magnet:?xt=urn:btih:${infoHash.toString('hex')}&ws=ftp%3A%2F%2Fh&ws=%E0%A4%A&ws=http%3A%2F%2Fok%2F`)
   assert.deepEqual(link.webSeeds, ['http://ok/'])
+  // A ws= text holding '&=%' leaves a parameter with no name and a broken escape: ignored, as any parameter we do not read.
+  assert.deepEqual(parseMagnet(`magnet:?xt=urn:btih:${infoHash.toString('hex')}&ws=&=%&x.unknown=%E0%A4%A`).webSeeds, undefined)
   assert.throws(() => formatMagnet({ infoHash, peers: [], webSeeds: ['gopher://h/'] }), { code: 'EINVAL' })
 })
 
