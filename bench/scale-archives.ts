@@ -159,7 +159,10 @@ async function exportArchives (count: number, dir: string): Promise<void> {
 const loadText = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ')
 
 /** One client's run on a fresh local DHT: seed every archive, wait for their announces, count the window. */
-async function runClient (name: Client, workDir: string, log: (line: string) => void): Promise<object> {
+/** One client's figures (the --json document); `missing` and `elsewhere` decide the exit code. */
+type ClientRun = { missing: number, elsewhere: Record<string, number> | undefined } & Record<string, unknown>
+
+async function runClient (name: Client, workDir: string, log: (line: string) => void): Promise<ClientRun> {
   const loadBefore = loadavg()
   const lab = await loopbackLab()
   log(`${name}: ${NODES}-node DHT on ${lab.bootstrap}; seeding ${ARCHIVES} archives of 1 KiB, load ${loadText(loadBefore)}`)
@@ -225,12 +228,11 @@ async function orchestrate (json: boolean): Promise<void> {
   process.once('exit', () => { killChildren(); rmSync(workDir, { recursive: true, force: true }) })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
   if (CLIENTS.includes('lt')) await exportArchives(ARCHIVES, workDir)
-  const runs: object[] = []
+  const runs: ClientRun[] = []
   for (const name of CLIENTS) runs.push(await runClient(name, workDir, log))
   log(`load after: ${loadText(loadavg())}`)
   if (json) console.log(JSON.stringify(runs, null, 2))
-  const clean = (r: object): boolean => (r as { missing: number }).missing === 0 && Object.keys((r as { elsewhere?: object }).elsewhere ?? {}).length === 0
-  process.exitCode = runs.every(clean) ? 0 : 1
+  process.exitCode = runs.every((r) => r.missing === 0 && Object.keys(r.elsewhere ?? {}).length === 0) ? 0 : 1
 }
 
 const [mode, bootstrap, count, dir] = process.argv.slice(2)

@@ -96,8 +96,8 @@ function parseSelect (value: string, selected: Set<number>, budget: { left: numb
   }
 }
 
-/** The parameters parseMagnet reads (besides xt.N). */
-const READ_KEYS = new Set(['xt', 'xs', 's', 'dn', 'x.pe', 'so', 'ws'])
+/** The parameters parseMagnet reads besides xt and xt.N. */
+const READ_KEYS = new Set(['xs', 's', 'dn', 'x.pe', 'so', 'ws'])
 
 function decodeValue (raw: string, key: string): string {
   try {
@@ -137,11 +137,12 @@ export function parseMagnet (uri: string): MagnetLink {
     const eq = param.indexOf('=')
     const key = (eq === -1 ? param : param.slice(0, eq)).toLowerCase()
     const raw = eq === -1 ? '' : param.slice(eq + 1)
+    const xt = key === 'xt' || /^xt\.[0-9]+$/.test(key)
     // A parameter we do not read is ignored whatever it holds, as libtorrent does (a broken escape too).
-    if (!READ_KEYS.has(key) && !/^xt\.[0-9]+$/.test(key)) continue
+    if (!xt && !READ_KEYS.has(key)) continue
     // so= is a hint (libtorrent ignores one it cannot read): no value of it fails the link.
     const value = key === 'so' || key === 'ws' ? tryDecode(raw) : decodeValue(raw, key)
-    if (key === 'xt' || /^xt\.[0-9]+$/.test(key)) {
+    if (xt) {
       if (value.slice(0, 9).toLowerCase() === 'urn:btmh:') {
         const match = BTMH.exec(value.slice(9))
         // Another hash function than SHA-256 is no torrent we know: ignored, as an unknown xt.

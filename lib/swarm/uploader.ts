@@ -73,7 +73,8 @@ export class Uploader<P extends UploadPeer = Peer> {
   pump (peer: P): void {
     const queue = this.queues.get(peer)
     if (queue === undefined) return
-    while (queue.inFlight < READS_PER_PEER && queue.waiting.length > 0 && peer.wire.hasRoom(queue.inFlightBytes, peer.upload.get())) {
+    const rate = peer.upload.get()
+    while (queue.inFlight < READS_PER_PEER && queue.waiting.length > 0 && peer.wire.hasRoom(queue.inFlightBytes, rate)) {
       if (!this.gate.allow(peer, queue.wake)) return
       const req = queue.waiting.shift()!
       this.gate.spend(req.length)
