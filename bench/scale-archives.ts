@@ -65,7 +65,7 @@ async function seeder (bootstrap: string, count: number, dir: string): Promise<v
   emit({ baselineRssBytes: baseline, rssBytes: rssBytes(), seedSeconds, infoHashes: magnets.map((m) => /btih:([0-9a-f]{40})/.exec(m)![1]) })
   // The orchestrator asks for the RSS again at the end of the window.
   for (;;) {
-    const line = await nextStdinLine(TIMEOUT_MS * 4, 'waiting for the orchestrator').catch(() => null)
+    const line = await nextStdinLine(TIMEOUT_MS * 4 + WINDOW_S * 1000, 'waiting for the orchestrator').catch(() => null)
     if (line === null) break
     emit({ rssBytes: rssBytes() })
   }
@@ -158,9 +158,10 @@ async function exportArchives (count: number, dir: string): Promise<void> {
 
 const loadText = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ')
 
-/** One client's run on a fresh local DHT: seed every archive, wait for their announces, count the window. */
 /** One client's figures (the --json document); `missing` and `elsewhere` decide the exit code. */
 type ClientRun = { missing: number, elsewhere: Record<string, number> | undefined } & Record<string, unknown>
+
+/** One client's run on a fresh local DHT: seed every archive, wait for their announces, count the window. */
 
 async function runClient (name: Client, workDir: string, log: (line: string) => void): Promise<ClientRun> {
   const loadBefore = loadavg()
@@ -191,6 +192,10 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
     const window = Array.from({ length: WINDOW_S }, (_, i) => lab.perSecond[windowStart + i] ?? 0)
     const steadyRate = window.reduce((a, b) => a + b, 0) / WINDOW_S
     const received = lab.perSecond.reduce((a, b) => a + (b ?? 0), 0)
+    // The issue asks for the first 30 minutes: the rate in every 5 minutes from the child's start.
+    const perFiveMinutes = Array.from({ length: Math.floor((windowStart + WINDOW_S) / 300) }, (_, k) =>
+      Array.from({ length: 300 }, (_, i) => lab.perSecond[k * 300 + i] ?? 0).reduce((a, b) => a + b, 0) / 300)
+    if (perFiveMinutes.length > 0) log(`  packets/s to the DHT in each 5 minutes from the child's start: ${perFiveMinutes.map((r) => r.toFixed(2)).join(', ')}`)
     child.send('rss')
     const after = await child.nextLine<RssReply>(Date.now() + 10_000, `${name}: RSS after the window`)
     const perArchiveAfter = (after.rssBytes - seeded.baselineRssBytes) / ARCHIVES
@@ -211,7 +216,7 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
     return {
       client: name, archives: ARCHIVES, nodes: NODES, seedSeconds: seeded.seedSeconds, allAnnouncedSeconds: allAnnouncedS, missing,
       baselineRssBytes: seeded.baselineRssBytes, rssBytes: seeded.rssBytes, rssAfterWindowBytes: after.rssBytes, rssPerArchiveBytes: perArchive,
-      rssPerArchiveAfterWindowBytes: perArchiveAfter, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window,
+      rssPerArchiveAfterWindowBytes: perArchiveAfter, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window, perFiveMinutes,
       receivedByNodes: received, counters: after.counters, sentTo: after.sentTo, elsewhere, announcedAtMs: announcedAt.sort((a, b) => a - b),
       lookupSeconds: lookups, loadBefore, loadAnnounced, loadWindow
     }
