@@ -49,6 +49,8 @@ export class Peer implements ChokeCandidate {
   /** We dialled it (else it dialled us). */
   readonly outgoing: boolean
   readonly connectedAt = Date.now()
+  /** When we last unchoked it (0: never); the choker serves the longest waiting first. */
+  unchokedAt = 0
   /** What the peer has; null until we know the piece count (magnet links before metadata). */
   bitfield: Bitfield | null = null
   /** Sent have-all or a full bitfield: counted as a seed, not per piece. */
@@ -126,7 +128,7 @@ export class Peer implements ChokeCandidate {
   send (msg: Message): void {
     switch (msg.type) {
       case 'choke': this.amChoking = true; break
-      case 'unchoke': this.amChoking = false; break
+      case 'unchoke': this.amChoking = false; this.unchokedAt = Date.now(); break
       case 'interested': this.amInterested = true; break
       case 'not-interested': this.amInterested = false; break
     }

@@ -108,21 +108,13 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     if (this.metainfo !== null) this.open(this.metainfo).catch((err: Error) => this.emit('error', err))
   }
 
-  get peers (): Set<Peer> {
-    return this.connections.peers
-  }
+  get peers (): Set<Peer> { return this.connections.peers }
 
-  get ready (): boolean {
-    return this.download !== null
-  }
+  get ready (): boolean { return this.download !== null }
 
-  get storage (): TorrentStorage | null {
-    return this.download?.storage ?? null
-  }
+  get storage (): TorrentStorage | null { return this.download?.storage ?? null }
 
-  get have (): Bitfield | null {
-    return this.download?.have ?? null
-  }
+  get have (): Bitfield | null { return this.download?.have ?? null }
 
   /** @internal Tests read piece availability through it. */
   get picker (): Download['picker'] | null {
@@ -391,6 +383,7 @@ export class Swarm extends EventEmitter<SwarmEvents> implements ConnectionsHost,
     this.layers?.remove(peer)
     this.download?.onClose(peer)
     this.superSeeding?.onClose(peer)
+    this.rechoker.left(peer)
   }
 
   private onDontHave (peer: Peer, payload: Buffer): void {

@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { chooseUnchoked, pickOptimistic, type ChokeCandidate } from '../../lib/swarm/choker.js'
 
-function peer (name: string, interested: boolean, downloadRate: number, uploadRate: number, connectedAt = 0): ChokeCandidate & { name: string } {
-  return { name, interested, downloadRate, uploadRate, connectedAt }
+function peer (name: string, interested: boolean, downloadRate: number, uploadRate: number, connectedAt = 0, unchokedAt = 0): ChokeCandidate & { name: string } {
+  return { name, interested, downloadRate, uploadRate, connectedAt, unchokedAt }
 }
 
 const names = (set: Set<ChokeCandidate>): string[] => [...set].map((p) => (p as ChokeCandidate & { name: string }).name).sort()
@@ -70,4 +70,14 @@ test('pickOptimistic weighs newly connected peers three to one', () => {
   }
   assert.deepEqual(counts, { old: 100, fresh: 300 })
   assert.equal(pickOptimistic([old, fresh], () => 0.7, { now, newPeerMs: 1 }), fresh, 'equal weights once nobody is new')
+})
+
+test('among peers at the same rate the one unchoked longest ago (or never) wins, whatever their order', () => {
+  const waiting = [peer('recent', true, 0, 0, 1, 900), peer('older', true, 0, 0, 2, 300), peer('never', true, 0, 0, 3, 0), peer('oldest', true, 0, 0, 4, 100)]
+  for (const seeding of [false, true]) {
+    assert.deepEqual(names(chooseUnchoked(waiting, { seeding, slots: 2 })), ['never', 'oldest'])
+    assert.deepEqual(names(chooseUnchoked(waiting, { seeding, slots: 3 })), ['never', 'older', 'oldest'])
+  }
+  // A rate still decides first.
+  assert.deepEqual(names(chooseUnchoked([...waiting, peer('giving', true, 10, 10, 5, 1000)], { seeding: false, slots: 1 })), ['giving'])
 })

@@ -9,14 +9,18 @@ import { Rechoker, type RechokePeer } from '../../lib/swarm/rechoker.js'
 import { SLOTS } from '../../lib/swarm/tuning.js'
 import type { Message } from '../../lib/wire/messages.js'
 
-interface Fake extends RechokePeer { name: string, amChoking: boolean, interested: boolean, downloadRate: number, said: string[] }
+interface Fake extends RechokePeer { name: string, amChoking: boolean, interested: boolean, downloadRate: number, unchokedAt: number, said: string[] }
+
+/** The fakes' clock: every unchoke a tick later than the one before. */
+let clock = 0
 
 function fake (name: string, interested: boolean, downloadRate = 0): Fake {
   const peer: Fake = {
-    name, interested, downloadRate, uploadRate: 0, connectedAt: 0, amChoking: true, said: [],
+    name, interested, downloadRate, uploadRate: 0, connectedAt: 0, unchokedAt: 0, amChoking: true, said: [],
     send: (msg: Message) => {
       if (msg.type === 'choke' || msg.type === 'unchoke') {
         peer.amChoking = msg.type === 'choke'
+        if (msg.type === 'unchoke') peer.unchokedAt = ++clock
         peer.said.push(msg.type)
       }
     }
@@ -63,4 +67,70 @@ test('a rechoke keeps the fastest interested peers and one optimistic unchoke, a
   assert.ok(open.some((name) => name.startsWith('slow')), 'the optimistic unchoke went to no slow peer')
   // Each peer choked here was reported once, so its queued requests are dropped.
   assert.deepEqual(choked.sort(), [...peers].filter((p) => p.amChoking).map((p) => p.name).sort())
+})
+
+test('a peer that loses interest frees its slot at once for the fastest peer waiting, not at the next round', (t) => {
+  const peers = new Set<Fake>()
+  const rechoker = new Rechoker<Fake>(peers, () => false, () => {})
+  t.after(() => rechoker.close())
+  const holders = [...Array(SLOTS + 1).keys()].map((i) => fake(`holder${i}`, true))
+  for (const p of holders) {
+    peers.add(p)
+    rechoker.interestChanged(p)
+  }
+  const slow = fake('slow', true, 10)
+  const fast = fake('fast', true, 500)
+  for (const p of [slow, fast]) {
+    peers.add(p)
+    rechoker.interestChanged(p)
+  }
+  assert.deepEqual([slow.amChoking, fast.amChoking], [true, true], 'a peer was unchoked with every slot taken')
+  const done = holders[0]!
+  done.interested = false
+  rechoker.interestChanged(done)
+  assert.equal(fast.amChoking, false, 'the free slot was not given to the fastest peer waiting')
+  assert.equal(slow.amChoking, true, 'more interested peers unchoked than slots')
+  // It may ask again without waiting for an unchoke; the round chokes it if it still wants nothing.
+  assert.deepEqual(done.said, ['unchoke'], 'the peer that lost interest was choked at once')
+  rechoker.rechoke()
+  assert.equal(done.amChoking, true, 'a round left a peer that wants nothing unchoked')
+})
+
+test('a peer that leaves gives its slot at once to a peer waiting', (t) => {
+  const peers = new Set<Fake>()
+  const rechoker = new Rechoker<Fake>(peers, () => true, () => {})
+  t.after(() => rechoker.close())
+  const holders = [...Array(SLOTS + 1).keys()].map((i) => fake(`holder${i}`, true))
+  const waiting = fake('waiting', true)
+  for (const p of [...holders, waiting]) {
+    peers.add(p)
+    rechoker.interestChanged(p)
+  }
+  assert.equal(waiting.amChoking, true, 'unchoked with every slot taken')
+  peers.delete(holders[3]!)
+  rechoker.left(holders[3]!)
+  assert.equal(waiting.amChoking, false, 'the slot of the peer that left stayed empty')
+  assert.equal(unchoked(peers).length, SLOTS + 1)
+})
+
+test('a free slot goes to the peer that waited longest since its last unchoke, not to the first connected', (t) => {
+  const peers = new Set<Fake>()
+  const rechoker = new Rechoker<Fake>(peers, () => true, () => {})
+  t.after(() => rechoker.close())
+  const first = fake('first connected', true)
+  const holders = [...Array(SLOTS + 1).keys()].map((i) => fake(`holder${i}`, true))
+  const late = fake('late', true)
+  for (const p of [first, ...holders]) {
+    peers.add(p)
+    rechoker.interestChanged(p)
+  }
+  // `first` had a slot and lost it; `late` never had one.
+  first.send({ type: 'choke' })
+  peers.add(late)
+  rechoker.interestChanged(late)
+  assert.deepEqual([first.amChoking, late.amChoking], [true, true])
+  holders[0]!.interested = false
+  rechoker.interestChanged(holders[0]!)
+  assert.equal(late.amChoking, false, 'the slot went to the peer served before instead of the one never served')
+  assert.equal(first.amChoking, true)
 })
