@@ -59,6 +59,19 @@ const SAVE_INTERVAL = 10 * 60_000
 export function jittered (ms: number, random: () => number = Math.random): number {
   return Math.round(ms * (0.75 + 0.25 * random()))
 }
+
+/** The first re-announce comes this share of the interval at the earliest. */
+const FIRST_SPREAD = 0.1
+
+/**
+ * The wait after a torrent's first announce: anywhere in 10–100 % of the interval. Torrents that
+ * joined together then re-announce spread over the whole interval, as libtorrent's round robin
+ * (one torrent every interval / torrents), rather than within its last quarter; each announces
+ * once more early in its first interval, which costs a walk and keeps it in the DHT all the same.
+ */
+export function spread (ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (FIRST_SPREAD + (1 - FIRST_SPREAD) * random()))
+}
 /**
  * Closest-node tables bittorrent-dht keeps after a walk, for a put or an announce that follows
  * it at once. Our announces always walk first (a table is kept only 5 minutes, they come every
@@ -75,6 +88,8 @@ interface Joined {
   nextLookup: number
   backoff: number
   busy: boolean
+  /** An announce has succeeded: the next ones are a jittered interval apart (not `spread`). */
+  announced: boolean
   firstAnnounce: () => void
 }
 
@@ -192,7 +207,7 @@ export class DhtDiscovery {
     if (this.closed || this.joined.has(infoHash)) return Promise.resolve()
     return new Promise((resolve) => {
       this.joined.set(infoHash, {
-        infoHash: Buffer.from(infoHash, 'hex'), wantsPeers, nextAnnounce: 0, nextLookup: 0, backoff: FIRST_RETRY, busy: false, firstAnnounce: resolve
+        infoHash: Buffer.from(infoHash, 'hex'), wantsPeers, nextAnnounce: 0, nextLookup: 0, backoff: FIRST_RETRY, busy: false, announced: false, firstAnnounce: resolve
       })
       this.tick()
     })
@@ -235,7 +250,8 @@ export class DhtDiscovery {
         this.walk(j, (node, done) => node.announce(j.infoHash, this.opts.announcePort?.() ?? this.opts.peerPort, (err) => {
           done()
           j.busy = false
-          j.nextAnnounce = Date.now() + jittered(err === null ? ANNOUNCE_INTERVAL : j.backoff)
+          j.nextAnnounce = Date.now() + (err !== null ? jittered(j.backoff) : j.announced ? jittered(ANNOUNCE_INTERVAL) : spread(ANNOUNCE_INTERVAL))
+          if (err === null) j.announced = true
           this.afterLookup(j)
           j.firstAnnounce()
         }))
