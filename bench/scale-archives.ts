@@ -14,6 +14,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
+import { writeHeapSnapshot } from 'node:v8'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type DHT from 'bittorrent-dht'
@@ -55,6 +56,7 @@ async function seeder (bootstrap: string, count: number, dir: string): Promise<v
   })
   await client.start()
   const baseline = rssBytes()
+  const baselineHeap = process.memoryUsage().heapUsed
   const started = performance.now()
   const magnets = await Promise.all(Array.from({ length: count }, async (_, i) => {
     const draft = new Archive()
@@ -62,12 +64,16 @@ async function seeder (bootstrap: string, count: number, dir: string): Promise<v
     return await client.seed(draft)
   }))
   const seedSeconds = (performance.now() - started) / 1000
-  emit({ baselineRssBytes: baseline, rssBytes: rssBytes(), seedSeconds, infoHashes: magnets.map((m) => /btih:([0-9a-f]{40})/.exec(m)![1]) })
+  emit({ baselineRssBytes: baseline, baselineHeapUsedBytes: baselineHeap, rssBytes: rssBytes(), seedSeconds, infoHashes: magnets.map((m) => /btih:([0-9a-f]{40})/.exec(m)![1]) })
   // The orchestrator asks for the RSS again at the end of the window.
   for (;;) {
     const line = await nextStdinLine(TIMEOUT_MS * 4 + WINDOW_S * 1000, 'waiting for the orchestrator').catch(() => null)
     if (line === null) break
-    emit({ rssBytes: rssBytes() })
+    const rss = rssBytes()
+    const { heapUsed, external } = process.memoryUsage()
+    // BENCH_HEAP_SNAPSHOT=<file>: what holds the memory, for bench/heap-by-type.js.
+    if (process.env.BENCH_HEAP_SNAPSHOT !== undefined) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)
+    emit({ rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external })
   }
   await client.stop()
 }
@@ -126,9 +132,9 @@ async function lookupRandom (bootstrap: string, infoHashes: readonly string[]): 
 }
 
 /** What a seeder child prints once every archive seeds (both bench/lt-archives.py and `seed` mode). */
-interface Seeded { baselineRssBytes: number, rssBytes: number, seedSeconds: number, infoHashes: string[] }
+interface Seeded { baselineRssBytes: number, baselineHeapUsedBytes?: number, rssBytes: number, seedSeconds: number, infoHashes: string[] }
 /** What it prints for every line on its stdin; libtorrent adds its session's dht.* counters. */
-interface RssReply { rssBytes: number, counters?: Record<string, number>, sentTo?: Record<string, number>, self?: string }
+interface RssReply { rssBytes: number, heapUsedBytes?: number, externalBytes?: number, counters?: Record<string, number>, sentTo?: Record<string, number>, self?: string }
 
 /**
  * Writes the .torrent files and data of the archives the seeder makes (the same drafts, so the same
@@ -200,7 +206,8 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
     const after = await child.nextLine<RssReply>(Date.now() + 10_000, `${name}: RSS after the window`)
     const perArchiveAfter = (after.rssBytes - seeded.baselineRssBytes) / ARCHIVES
     const loadWindow = loadavg()
-    log(`  steady state: ${steadyRate.toFixed(1)} packets/s to the DHT (max ${Math.max(...window)} in one second), load ${loadText(loadWindow)}; seeder RSS ${mib(after.rssBytes)} MiB, ${(perArchiveAfter / KIB).toFixed(1)} KiB per archive`)
+    log(`  steady state: ${steadyRate.toFixed(1)} packets/s to the DHT (max ${Math.max(...window)} in one second), load ${loadText(loadWindow)}; seeder RSS ${mib(after.rssBytes)} MiB, ${(perArchiveAfter / KIB).toFixed(1)} KiB per archive` +
+      (after.heapUsedBytes === undefined || seeded.baselineHeapUsedBytes === undefined ? '' : `; JS heap in use ${mib(after.heapUsedBytes)} MiB: ${((after.heapUsedBytes - seeded.baselineHeapUsedBytes) / ARCHIVES / KIB).toFixed(1)} KiB per archive, external ${mib(after.externalBytes ?? 0)} MiB`))
     let elsewhere: Record<string, number> | undefined
     if (after.counters !== undefined && after.sentTo !== undefined) {
       // libtorrent's own log of the packets it sent: every one must have gone to a local node, or
@@ -216,7 +223,7 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
     return {
       client: name, archives: ARCHIVES, nodes: NODES, seedSeconds: seeded.seedSeconds, allAnnouncedSeconds: allAnnouncedS, missing,
       baselineRssBytes: seeded.baselineRssBytes, rssBytes: seeded.rssBytes, rssAfterWindowBytes: after.rssBytes, rssPerArchiveBytes: perArchive,
-      rssPerArchiveAfterWindowBytes: perArchiveAfter, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window, perFiveMinutes,
+      rssPerArchiveAfterWindowBytes: perArchiveAfter, heapUsedAfterWindowBytes: after.heapUsedBytes, baselineHeapUsedBytes: seeded.baselineHeapUsedBytes, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window, perFiveMinutes,
       receivedByNodes: received, counters: after.counters, sentTo: after.sentTo, elsewhere, announcedAtMs: announcedAt.sort((a, b) => a - b),
       lookupSeconds: lookups, loadBefore, loadAnnounced, loadWindow
     }

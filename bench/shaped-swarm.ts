@@ -9,8 +9,8 @@
  *   node dist/bench/shaped-swarm.js            the base variant
  *   BENCH_VARIANTS=all node dist/bench/shaped-swarm.js
  * Variants: base; hetero (uplinks spread evenly over 2–20 Mbit/s); join (leechers start one by one
- * over BENCH_JOIN_S seconds); leave (the seeder stops once its uplink has carried one copy,
- * BENCH_LEAVE_COPY × the data on the wire); utp (uTP only, both clients).
+ * over BENCH_JOIN_S seconds); leave (the seeder stops once the first leecher is done, so one whole
+ * copy is out, or with BENCH_LEAVE_COPY once its uplink carried that many copies); utp (uTP only, both clients).
  */
 import { mkdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -37,9 +37,10 @@ interface Config {
   readonly clients: readonly ClientKind[]
   readonly variants: readonly Variant[]
   readonly joinSeconds: number
-  readonly leaveCopy: number
-  /** Both seeders super-seed (BEP16): BENCH_SUPER_SEED=1 or 0; unset, only in the leave variant. */
-  readonly superSeed: boolean | undefined
+  /** BENCH_LEAVE_COPY: the seeder leaves after this many copies on its uplink; unset, once the first leecher is done. */
+  readonly leaveCopy: number | undefined
+  /** Both seeders super-seed (BEP16): BENCH_SUPER_SEED=1. */
+  readonly superSeed: boolean
   readonly burst: string
   readonly latency: string
   /** BENCH_NOTSENT_LOWAT: every host's net.ipv4.tcp_notsent_lowat (libtorrent sets TCP_NOTSENT_LOWAT per socket itself; Node cannot). */
@@ -56,8 +57,6 @@ interface Plan {
   readonly ups: readonly number[]
   readonly joinAt: readonly number[]
   readonly leave: boolean
-  /** Without it, a seeder that leaves after a byte count has sent some pieces twice and others never: neither swarm finishes. */
-  readonly superSeed: boolean
   readonly transport: 'tcp' | 'utp'
 }
 
@@ -105,8 +104,8 @@ function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     clients: pick('BENCH_CLIENTS', CLIENTS, CLIENTS.join(',')),
     variants: pick('BENCH_VARIANTS', VARIANTS, 'base'),
     joinSeconds: positive(env, 'BENCH_JOIN_S', 60),
-    leaveCopy: positive(env, 'BENCH_LEAVE_COPY', 1.05),
-    superSeed: env.BENCH_SUPER_SEED === undefined ? undefined : env.BENCH_SUPER_SEED === '1',
+    leaveCopy: env.BENCH_LEAVE_COPY === undefined ? undefined : positive(env, 'BENCH_LEAVE_COPY', 1.05),
+    superSeed: env.BENCH_SUPER_SEED === '1',
     burst: env.BENCH_TBF_BURST ?? '64kb',
     latency: env.BENCH_TBF_LATENCY ?? '100ms',
     notsentLowat: env.BENCH_NOTSENT_LOWAT === undefined ? undefined : positive(env, 'BENCH_NOTSENT_LOWAT', 16384, true),
@@ -122,7 +121,7 @@ function plan (variant: Variant, config: Config): Plan {
     ? Array.from({ length: n }, (_, i) => (n === 1 ? 11 : 2 + 18 * i / (n - 1)))
     : Array.from({ length: n }, () => config.up)
   const joinAt = Array.from({ length: n }, (_, i) => (variant === 'join' && n > 1 ? config.joinSeconds * i / (n - 1) : 0))
-  return { variant, ups, joinAt, leave: variant === 'leave', superSeed: config.superSeed ?? variant === 'leave', transport: variant === 'utp' ? 'utp' : 'tcp' }
+  return { variant, ups, joinAt, leave: variant === 'leave', transport: variant === 'utp' ? 'utp' : 'tcp' }
 }
 
 /**
@@ -147,10 +146,10 @@ function peerCommand (kind: ClientKind, role: 'seed' | 'leech', p: Plan, config:
   const utp = p.transport === 'utp' ? ['--utp-only'] : []
   if (kind === 'lt') {
     return role === 'seed'
-      ? { env: p.superSeed ? { LT_SUPER_SEED: '1' } : {}, command: config.python, args: [LT_PEER, 'seed', torrent, dir, ...utp] }
+      ? { env: config.superSeed ? { LT_SUPER_SEED: '1' } : {}, command: config.python, args: [LT_PEER, 'seed', torrent, dir, ...utp] }
       : { env: {}, command: config.python, args: [ltSwarmPeer, torrent, dir, ...utp] }
   }
-  return { env: { BENCH_TRANSPORT: p.transport, ...(role === 'seed' && p.superSeed ? { BENCH_SUPER_SEED: '1' } : {}) }, command: process.execPath, args: [tlPeer, role === 'seed' ? 'seed' : 'swarm', torrent, dir] }
+  return { env: { BENCH_TRANSPORT: p.transport, ...(role === 'seed' && config.superSeed ? { BENCH_SUPER_SEED: '1' } : {}) }, command: process.execPath, args: [tlPeer, role === 'seed' ? 'seed' : 'swarm', torrent, dir] }
 }
 
 function start (kind: ClientKind, role: 'seed' | 'leech', host: LabHost, p: Plan, config: Config, torrent: string, dir: string): Child {
@@ -207,12 +206,17 @@ async function runSwarm (kind: ClientKind, p: Plan, config: Config, torrent: str
           l.send(JSON.stringify({ peers: addresses.filter((_, j) => j !== i + 1) }))
         })
         const deadline = Date.now() + config.timeoutMs
-        const finished = Promise.all(leechers.map(async (l, i) => {
+        const ends = leechers.map(async (l, i) => {
           await l.nextLine<Report>(deadline, `${kind} leecher ${i}`)
           return (performance.now() - started) / 1000
-        }))
+        })
+        const finished = Promise.all(ends)
         finished.catch(() => undefined)
-        const left = p.leave ? leaveAfterOneCopy(lab, seedHost, seeder, config.megabytes * MIB * config.leaveCopy, started, finished) : Promise.resolve(null)
+        const left = !p.leave
+          ? Promise.resolve(null)
+          : config.leaveCopy === undefined
+            ? Promise.race(ends).then((at) => { seeder.closeStdin(); return at }, () => null)
+            : leaveAfterOneCopy(lab, seedHost, seeder, config.megabytes * MIB * config.leaveCopy, started, finished)
         const done = await finished
         await Promise.all(joins)
         const seederLeftAt = await left
@@ -297,7 +301,7 @@ async function main (): Promise<number> {
     const p = plan(variant, config)
     log(`\n${variant}: ${p.transport}, uplinks ${p.ups.map((u) => u.toFixed(1)).join(' ')} Mbit/s` +
       `${p.joinAt.some((t) => t > 0) ? `, joining at ${p.joinAt.map((t) => t.toFixed(0)).join(' ')} s` : ''}` +
-      `${p.superSeed ? ', seeders super-seed' : ''}${p.leave ? `, seeder leaves after ${config.leaveCopy} copies on its uplink` : ''}; lower bound ${lowerBound(p, config).toFixed(2)} s`)
+      `${config.superSeed ? ', seeders super-seed' : ''}${p.leave ? `, seeder leaves ${config.leaveCopy === undefined ? 'once the first leecher is done' : `after ${config.leaveCopy} copies on its uplink`}` : ''}; lower bound ${lowerBound(p, config).toFixed(2)} s`)
     const results: SwarmResult[] = []
     for (const kind of config.clients) {
       const result = await runSwarm(kind, p, config, torrent, seedDir, source, workDir)
