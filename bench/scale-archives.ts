@@ -70,10 +70,10 @@ async function seeder (bootstrap: string, count: number, dir: string): Promise<v
     const line = await nextStdinLine(TIMEOUT_MS * 4 + WINDOW_S * 1000, 'waiting for the orchestrator').catch(() => null)
     if (line === null) break
     const rss = rssBytes()
-    const { heapUsed, external } = process.memoryUsage()
+    const { heapUsed, heapTotal, external } = process.memoryUsage()
     // BENCH_HEAP_SNAPSHOT=<file>: what holds the memory, for bench/heap-by-type.js.
     if (process.env.BENCH_HEAP_SNAPSHOT !== undefined) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)
-    emit({ rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external })
+    emit({ rssBytes: rss, heapUsedBytes: heapUsed, heapTotalBytes: heapTotal, externalBytes: external })
   }
   await client.stop()
 }
@@ -134,7 +134,7 @@ async function lookupRandom (bootstrap: string, infoHashes: readonly string[]): 
 /** What a seeder child prints once every archive seeds (both bench/lt-archives.py and `seed` mode). */
 interface Seeded { baselineRssBytes: number, baselineHeapUsedBytes?: number, rssBytes: number, seedSeconds: number, infoHashes: string[] }
 /** What it prints for every line on its stdin; libtorrent adds its session's dht.* counters. */
-interface RssReply { rssBytes: number, heapUsedBytes?: number, externalBytes?: number, counters?: Record<string, number>, sentTo?: Record<string, number>, self?: string }
+interface RssReply { rssBytes: number, heapUsedBytes?: number, heapTotalBytes?: number, externalBytes?: number, counters?: Record<string, number>, sentTo?: Record<string, number>, self?: string }
 
 /**
  * Writes the .torrent files and data of the archives the seeder makes (the same drafts, so the same
@@ -207,7 +207,7 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
     const perArchiveAfter = (after.rssBytes - seeded.baselineRssBytes) / ARCHIVES
     const loadWindow = loadavg()
     log(`  steady state: ${steadyRate.toFixed(1)} packets/s to the DHT (max ${Math.max(...window)} in one second), load ${loadText(loadWindow)}; seeder RSS ${mib(after.rssBytes)} MiB, ${(perArchiveAfter / KIB).toFixed(1)} KiB per archive` +
-      (after.heapUsedBytes === undefined || seeded.baselineHeapUsedBytes === undefined ? '' : `; JS heap in use ${mib(after.heapUsedBytes)} MiB: ${((after.heapUsedBytes - seeded.baselineHeapUsedBytes) / ARCHIVES / KIB).toFixed(1)} KiB per archive, external ${mib(after.externalBytes ?? 0)} MiB`))
+      (after.heapUsedBytes === undefined || seeded.baselineHeapUsedBytes === undefined ? '' : `; JS heap in use ${mib(after.heapUsedBytes)} MiB: ${((after.heapUsedBytes - seeded.baselineHeapUsedBytes) / ARCHIVES / KIB).toFixed(1)} KiB per archive (V8 holds ${mib(after.heapTotalBytes ?? 0)} MiB for it), external ${mib(after.externalBytes ?? 0)} MiB`))
     let elsewhere: Record<string, number> | undefined
     if (after.counters !== undefined && after.sentTo !== undefined) {
       // libtorrent's own log of the packets it sent: every one must have gone to a local node, or
