@@ -9,7 +9,6 @@ export type RechokePeer = ChokeCandidate & Pick<Peer, 'amChoking' | 'send'>
  * Applies tit-for-tat every ten seconds (choker.ts decides, this owns the timer), and fills a free
  * slot at once (a peer became interested, lost interest or left) so that no slot waits a round.
  */
-
 export class Rechoker<P extends RechokePeer = Peer> {
   private readonly peers: ReadonlySet<P>
   private readonly isSeeding: () => boolean
@@ -31,7 +30,7 @@ export class Rechoker<P extends RechokePeer = Peer> {
    * once to the best peer waiting rather than idling until the next round (in a large swarm peers
    * finish every few seconds). The peer keeps its unchoke until the round, unlike libtorrent's
    * choke at once: a peer whose interest flickers near its end can then ask again at once, not a
-   * round trip later behind our queued blocks (measured: bench/README.md, 2026-12-05 morning).
+   * round trip later behind our queued blocks (measured: bench/README.md, 2026-12-05, late morning).
    */
   interestChanged (_peer: P): void {
     this.fill()

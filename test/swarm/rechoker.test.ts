@@ -134,3 +134,22 @@ test('a free slot goes to the peer that waited longest since its last unchoke, n
   assert.equal(late.amChoking, false, 'the slot went to the peer served before instead of the one never served')
   assert.equal(first.amChoking, true)
 })
+
+test('a peer whose interest flickers frees its slot once, not once per flicker, until the round', (t) => {
+  const peers = new Set<Fake>()
+  const rechoker = new Rechoker<Fake>(peers, () => true, () => {})
+  t.after(() => rechoker.close())
+  const all = [...Array(60).keys()].map((i) => fake(`p${i}`, true))
+  for (const p of all) {
+    peers.add(p)
+    rechoker.interestChanged(p)
+  }
+  const flicker = all[0]!
+  for (let i = 0; i < 100; i++) {
+    flicker.interested = !flicker.interested
+    rechoker.interestChanged(flicker)
+  }
+  assert.equal(unchoked(peers).length, SLOTS + 2, 'more than the slots and the one that lost interest unchoked')
+  rechoker.rechoke()
+  assert.equal(unchoked(peers).length, SLOTS + 1, 'the round did not bring the unchokes back to the slots')
+})
