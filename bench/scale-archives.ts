@@ -112,23 +112,27 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN
 const mib = (b: number): string => (b / 2 ** 20).toFixed(1)
 
-async function lookupRandom (bootstrap: string, infoHashes: readonly string[]): Promise<number[]> {
+/** Lookups of random archives from fresh clients: each one's seconds, or why it failed (the run goes on). */
+async function lookupRandom (bootstrap: string, infoHashes: readonly string[]): Promise<{ seconds: number[], failures: string[] }> {
   const seconds: number[] = []
+  const failures: string[] = []
   for (let i = 0; i < LOOKUPS; i++) {
     const client = new Torrent({ dht: [bootstrap], dht6: false, lsd: false, pex: false, host: '127.0.0.1', natTraversal: false })
     await client.start()
+    const index = Math.floor(Math.random() * infoHashes.length)
     try {
-      const infoHash = infoHashes[Math.floor(Math.random() * infoHashes.length)]!
       const started = performance.now()
-      const archive = await client.lookup(infoHash, { timeout: 30_000 })
+      const archive = await client.lookup(infoHashes[index]!, { timeout: 30_000 })
       const data = await archive.readFile(FILE) as Buffer
       if (data.length !== KIB) throw new Error(`read ${data.length} bytes of a 1 KiB file`)
       seconds.push((performance.now() - started) / 1000)
+    } catch (err) {
+      failures.push(`archive ${index} (${infoHashes[index]}): ${err instanceof Error ? err.message : String(err)}`)
     } finally {
       await client.stop()
     }
   }
-  return seconds
+  return { seconds, failures }
 }
 
 /** What a seeder child prints once every archive seeds (both bench/lt-archives.py and `seed` mode). */
@@ -165,7 +169,7 @@ async function exportArchives (count: number, dir: string): Promise<void> {
 const loadText = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ')
 
 /** One client's figures (the --json document); `missing` and `elsewhere` decide the exit code. */
-type ClientRun = { missing: number, elsewhere: Record<string, number> | undefined } & Record<string, unknown>
+type ClientRun = { missing: number, elsewhere: Record<string, number> | undefined, lookupFailures: string[] } & Record<string, unknown>
 
 /** One client's run on a fresh local DHT: seed every archive, wait for their announces, count the window. */
 
@@ -218,14 +222,15 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
       const logged = Object.values(after.sentTo).reduce((a, b) => a + b, 0)
       log(`  libtorrent: ${after.counters['dht.dht_messages_out']} DHT messages sent (${after.counters['dht.dht_messages_out_dropped']} dropped, ${after.counters['dht.dht_bytes_out']} bytes); its packet log: ${logged}, ${after.sentTo[after.self ?? ''] ?? 0} of them to itself, the rest to ${local.size} local nodes (received ${received}), to any other address: ${JSON.stringify(elsewhere)}`)
     }
-    const lookups = await lookupRandom(lab.bootstrap, seeded.infoHashes)
+    const { seconds: lookups, failures } = await lookupRandom(lab.bootstrap, seeded.infoHashes)
     log(`  lookup -> 1 KiB file of a random archive: median ${(median(lookups) * 1000).toFixed(0)} ms (${lookups.map((s) => (s * 1000).toFixed(0)).join(', ')})`)
+    for (const failure of failures) log(`  lookup failed: ${failure}`)
     return {
       client: name, archives: ARCHIVES, nodes: NODES, seedSeconds: seeded.seedSeconds, allAnnouncedSeconds: allAnnouncedS, missing,
       baselineRssBytes: seeded.baselineRssBytes, rssBytes: seeded.rssBytes, rssAfterWindowBytes: after.rssBytes, rssPerArchiveBytes: perArchive,
       rssPerArchiveAfterWindowBytes: perArchiveAfter, heapUsedAfterWindowBytes: after.heapUsedBytes, baselineHeapUsedBytes: seeded.baselineHeapUsedBytes, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window, perFiveMinutes,
       receivedByNodes: received, counters: after.counters, sentTo: after.sentTo, elsewhere, announcedAtMs: announcedAt.sort((a, b) => a - b),
-      lookupSeconds: lookups, loadBefore, loadAnnounced, loadWindow
+      lookupSeconds: lookups, lookupFailures: failures, loadBefore, loadAnnounced, loadWindow
     }
   } finally {
     child.closeStdin()
@@ -244,7 +249,7 @@ async function orchestrate (json: boolean): Promise<void> {
   for (const name of CLIENTS) runs.push(await runClient(name, workDir, log))
   log(`load after: ${loadText(loadavg())}`)
   if (json) console.log(JSON.stringify(runs, null, 2))
-  process.exitCode = runs.every((r) => r.missing === 0 && Object.keys(r.elsewhere ?? {}).length === 0) ? 0 : 1
+  process.exitCode = runs.every((r) => r.missing === 0 && Object.keys(r.elsewhere ?? {}).length === 0 && r.lookupFailures.length === 0) ? 0 : 1
 }
 
 const [mode, bootstrap, count, dir] = process.argv.slice(2)
