@@ -22,7 +22,7 @@ async function v2Scene (t: TestContext): Promise<V2Scene> {
   const file = path.join(dir, 'data.bin')
   await writeRandomFile(file, 4 * MiB)
   const seeder = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1' })
-  const leecher = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1', storage: 'memory' })
+  const leecher = new Torrent({ dht: false, lsd: false, pex: false, host: '127.0.0.1' })
   t.after(() => Promise.all([seeder.stop(), leecher.stop()]))
   await Promise.all([seeder.start(), leecher.start()])
   const magnet = await seeder.seed(file, { version: 2 })

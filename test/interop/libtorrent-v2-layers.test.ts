@@ -46,7 +46,7 @@ test('libtorrent seeds a v2-only torrent; we fetch its piece layers by hash requ
   const { meta, port } = await ltV2Seed(t)
   // The infohash alone first: our BEP9 checks SHA-1 only, so metadata fetched from libtorrent
   // would convict it; the swarm gets the info dictionary before any peer is known.
-  const leecher = await localClient(t, 'memory')
+  const leecher = await localClient(t)
   const lookup = leecher.lookup(meta.infoHash.toString('hex'), { timeout: STEP_MS })
   lookup.catch(() => {})
   await until(() => hasSwarm(leecher, meta), STEP_MS, 'the lookup registered its swarm')
@@ -60,7 +60,7 @@ test('libtorrent seeds a v2-only torrent; we fetch its piece layers by hash requ
 // requests on it all the same (its swarm for the torrent is v2 only), so it is kept.
 test('connected to libtorrent before we knew the torrent was v2 (no v2 bit from us): it answers on that connection', { skip }, async (t) => {
   const { meta, port } = await ltV2Seed(t)
-  const leecher = await localClient(t, 'memory')
+  const leecher = await localClient(t)
   const lookup = leecher.lookup(meta.infoHash.toString('hex'), { timeout: STEP_MS })
   lookup.catch(() => {})
   await until(() => hasSwarm(leecher, meta), STEP_MS, 'the lookup registered its swarm')
