@@ -30,15 +30,20 @@ function fake (name: string, interested: boolean, downloadRate = 0): Fake {
 
 const unchoked = (peers: Iterable<Fake>): string[] => [...peers].filter((p) => !p.amChoking).map((p) => p.name)
 
+/** Peers that connect and say they are interested, one after another. */
+function admit (peers: Set<Fake>, rechoker: Rechoker<Fake>, arriving: Fake[]): void {
+  for (const p of arriving) {
+    peers.add(p)
+    rechoker.interestChanged(p)
+  }
+}
+
 test('an interested peer is unchoked at once while a slot is free, and waits for the rechoke once all are taken', (t) => {
   const peers = new Set<Fake>()
   const rechoker = new Rechoker<Fake>(peers, () => false, () => {})
   t.after(() => rechoker.close())
   const all = [...Array(SLOTS + 3).keys()].map((i) => fake(`p${i}`, true))
-  for (const peer of all) {
-    peers.add(peer)
-    rechoker.interestChanged(peer)
-  }
+  admit(peers, rechoker, all)
   // The regular slots and the optimistic one.
   assert.equal(unchoked(all).length, SLOTS + 1)
   const late = fake('not interested', false)
@@ -74,16 +79,10 @@ test('a peer that loses interest frees its slot at once for the fastest peer wai
   const rechoker = new Rechoker<Fake>(peers, () => false, () => {})
   t.after(() => rechoker.close())
   const holders = [...Array(SLOTS + 1).keys()].map((i) => fake(`holder${i}`, true))
-  for (const p of holders) {
-    peers.add(p)
-    rechoker.interestChanged(p)
-  }
+  admit(peers, rechoker, holders)
   const slow = fake('slow', true, 10)
   const fast = fake('fast', true, 500)
-  for (const p of [slow, fast]) {
-    peers.add(p)
-    rechoker.interestChanged(p)
-  }
+  admit(peers, rechoker, [slow, fast])
   assert.deepEqual([slow.amChoking, fast.amChoking], [true, true], 'a peer was unchoked with every slot taken')
   const done = holders[0]!
   done.interested = false
@@ -102,10 +101,7 @@ test('a peer that leaves gives its slot at once to a peer waiting', (t) => {
   t.after(() => rechoker.close())
   const holders = [...Array(SLOTS + 1).keys()].map((i) => fake(`holder${i}`, true))
   const waiting = fake('waiting', true)
-  for (const p of [...holders, waiting]) {
-    peers.add(p)
-    rechoker.interestChanged(p)
-  }
+  admit(peers, rechoker, [...holders, waiting])
   assert.equal(waiting.amChoking, true, 'unchoked with every slot taken')
   peers.delete(holders[3]!)
   rechoker.left(holders[3]!)
@@ -120,10 +116,7 @@ test('a free slot goes to the peer that waited longest since its last unchoke, n
   const first = fake('first connected', true)
   const holders = [...Array(SLOTS + 1).keys()].map((i) => fake(`holder${i}`, true))
   const late = fake('late', true)
-  for (const p of [first, ...holders]) {
-    peers.add(p)
-    rechoker.interestChanged(p)
-  }
+  admit(peers, rechoker, [first, ...holders])
   // `first` had a slot and lost it; `late` never had one.
   first.send({ type: 'choke' })
   peers.add(late)
@@ -140,10 +133,7 @@ test('a peer whose interest flickers frees its slot once, not once per flicker, 
   const rechoker = new Rechoker<Fake>(peers, () => true, () => {})
   t.after(() => rechoker.close())
   const all = [...Array(60).keys()].map((i) => fake(`p${i}`, true))
-  for (const p of all) {
-    peers.add(p)
-    rechoker.interestChanged(p)
-  }
+  admit(peers, rechoker, all)
   const flicker = all[0]!
   for (let i = 0; i < 100; i++) {
     flicker.interested = !flicker.interested
