@@ -9,10 +9,12 @@
  *
  *   node dist/bench/scale-archives.js [--json]     BENCH_ARCHIVES=1000 BENCH_WINDOW_S=60 BENCH_LOOKUPS=5
  *   BENCH_CLIENTS=tl,lt: the same with a libtorrent 2.0.8 session (bench/lt-archives.py), one after the other
+ *   BENCH_MALLOC_TRIM=1: then gdb calls malloc_trim(0) in both seeders and the RSS is read again (what glibc kept free)
  *
  * Run as `scale-archives.js seed <bootstrap host:port> <count> <dir>` it is the seeder.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { writeHeapSnapshot } from 'node:v8'
 import { join } from 'node:path'
@@ -28,6 +30,7 @@ const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60)
 const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 5)
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000
 const NODES = 20
+const MALLOC_TRIM = process.env.BENCH_MALLOC_TRIM === '1'
 type Client = 'tl' | 'lt'
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'tl').split(',').map((c) => {
   if (c !== 'tl' && c !== 'lt') throw new Error(`BENCH_CLIENTS: "${c}" is neither tl nor lt`)
@@ -44,8 +47,33 @@ function emit (record: object): void {
   process.stdout.write(JSON.stringify(record) + '\n')
 }
 
-function rssBytes (): number {
+/** Resident bytes by kind, from /proc/self/smaps (Linux; undefined elsewhere): `brk` is glibc's
+ *  main heap, `anon` other anonymous maps (V8's heap, the threads' malloc arenas), `file` the
+ *  node binary and libraries. */
+interface RssByKind { brk: number, anon: number, file: number }
+
+function rssByKind (): RssByKind | undefined {
+  let text: string
+  try {
+    text = readFileSync('/proc/self/smaps', 'utf8')
+  } catch {
+    return undefined
+  }
+  const out: RssByKind = { brk: 0, anon: 0, file: 0 }
+  let kind: keyof RssByKind = 'anon'
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+    if (head !== null) kind = head[1] === '[heap]' ? 'brk' : head[1] === '' || head[1]!.startsWith('[') ? 'anon' : 'file'
+    else if (line.startsWith('Rss:')) out[kind] += Number(line.split(/\s+/)[1]) * KIB
+  }
+  return out
+}
+
+/** RSS after a full GC and a second for V8's threads to finish sweeping and hand pages back
+ *  (read at once, it can be tens of MiB above what smaps shows a moment later). */
+async function rssBytes (): Promise<number> {
   (globalThis as { gc?: () => void }).gc?.()
+  await new Promise((resolve) => setTimeout(resolve, 1000))
   return process.memoryUsage().rss
 }
 
@@ -55,7 +83,7 @@ async function seeder (bootstrap: string, count: number, dir: string): Promise<v
     dht: [bootstrap], dht6: false, lsd: false, pex: false, host: '127.0.0.1', natTraversal: false, storage: directoryStorage(dir)
   })
   await client.start()
-  const baseline = rssBytes()
+  const baseline = await rssBytes()
   const baselineHeap = process.memoryUsage().heapUsed
   const started = performance.now()
   const magnets = await Promise.all(Array.from({ length: count }, async (_, i) => {
@@ -64,16 +92,16 @@ async function seeder (bootstrap: string, count: number, dir: string): Promise<v
     return await client.seed(draft)
   }))
   const seedSeconds = (performance.now() - started) / 1000
-  emit({ baselineRssBytes: baseline, baselineHeapUsedBytes: baselineHeap, rssBytes: rssBytes(), seedSeconds, infoHashes: magnets.map((m) => /btih:([0-9a-f]{40})/.exec(m)![1]) })
+  emit({ baselineRssBytes: baseline, baselineHeapUsedBytes: baselineHeap, rssBytes: await rssBytes(), seedSeconds, infoHashes: magnets.map((m) => /btih:([0-9a-f]{40})/.exec(m)![1]) })
   // The orchestrator asks for the RSS again at the end of the window.
   for (;;) {
     const line = await nextStdinLine(TIMEOUT_MS * 4 + WINDOW_S * 1000, 'waiting for the orchestrator').catch(() => null)
     if (line === null) break
-    const rss = rssBytes()
+    const rss = await rssBytes()
     const { heapUsed, heapTotal, external } = process.memoryUsage()
     // BENCH_HEAP_SNAPSHOT=<file>: what holds the memory, for bench/heap-by-type.js.
     if (process.env.BENCH_HEAP_SNAPSHOT !== undefined) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)
-    emit({ rssBytes: rss, heapUsedBytes: heapUsed, heapTotalBytes: heapTotal, externalBytes: external })
+    emit({ rssBytes: rss, heapUsedBytes: heapUsed, heapTotalBytes: heapTotal, externalBytes: external, byKind: rssByKind() })
   }
   await client.stop()
 }
@@ -138,7 +166,7 @@ async function lookupRandom (bootstrap: string, infoHashes: readonly string[]): 
 /** What a seeder child prints once every archive seeds (both bench/lt-archives.py and `seed` mode). */
 interface Seeded { baselineRssBytes: number, baselineHeapUsedBytes?: number, rssBytes: number, seedSeconds: number, infoHashes: string[] }
 /** What it prints for every line on its stdin; libtorrent adds its session's dht.* counters. */
-interface RssReply { rssBytes: number, heapUsedBytes?: number, heapTotalBytes?: number, externalBytes?: number, counters?: Record<string, number>, sentTo?: Record<string, number>, self?: string }
+interface RssReply { rssBytes: number, byKind?: RssByKind, heapUsedBytes?: number, heapTotalBytes?: number, externalBytes?: number, counters?: Record<string, number>, sentTo?: Record<string, number>, self?: string }
 
 /**
  * Writes the .torrent files and data of the archives the seeder makes (the same drafts, so the same
@@ -166,6 +194,15 @@ async function exportArchives (count: number, dir: string): Promise<void> {
   }
 }
 
+/** glibc keeps freed memory in its heap; malloc_trim(0), called through gdb, hands it back: the
+ *  RSS after it is what the process still uses. */
+function mallocTrim (pid: number): void {
+  // gdb may exit non-zero after the call returned (it cannot restore some registers): only a gdb
+  // that did not run is an error.
+  const run = spawnSync('gdb', ['-p', String(pid), '-batch', '-ex', 'call (int)malloc_trim(0)'], { stdio: 'ignore', timeout: 60_000 })
+  if (run.error !== undefined) throw new Error(`BENCH_MALLOC_TRIM needs gdb: ${run.error.message}`)
+}
+
 const loadText = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ')
 
 /** One client's figures (the --json document); `missing` and `elsewhere` decide the exit code. */
@@ -178,6 +215,22 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
   const lab = await loopbackLab()
   log(`${name}: ${NODES}-node DHT on ${lab.bootstrap}; seeding ${ARCHIVES} archives of 1 KiB, load ${loadText(loadBefore)}`)
   const timeoutMs = name === 'lt' ? LT_TIMEOUT_MS : TIMEOUT_MS
+  // An idle seeder (no archive) beside ours, measured at the same moments: its RSS is the baseline
+  // that the allocators' own start-up and later decay would otherwise blur. It joins a DHT of its
+  // own with as many nodes, so that it is not a node that ours walks through.
+  const idleDht = name === 'tl' ? await loopbackDht(NODES) : null
+  const idle = idleDht !== null
+    ? startChild(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'seed', idleDht.bootstrap, '0', join(workDir, 'idle')], { timeoutMs, stdin: true })
+    : null
+  const closeIdle = async (): Promise<void> => {
+    idle?.closeStdin()
+    await idle?.stop(KILL_GRACE_MS)
+    await Promise.all((idleDht?.nodes ?? []).map((n) => new Promise<void>((resolve) => n.destroy(() => resolve()))))
+  }
+  await idle?.nextLine<Seeded>(Date.now() + TIMEOUT_MS, `${name}: the idle seeder`).catch(async (err: unknown) => {
+    await closeIdle()
+    throw err
+  })
   lab.since = performance.now()
   const child = name === 'tl'
     ? startChild(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'seed', lab.bootstrap, String(ARCHIVES), join(workDir, 'tl')],
@@ -206,12 +259,31 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
     const perFiveMinutes = Array.from({ length: Math.floor((windowStart + WINDOW_S) / 300) }, (_, k) =>
       Array.from({ length: 300 }, (_, i) => lab.perSecond[k * 300 + i] ?? 0).reduce((a, b) => a + b, 0) / 300)
     if (perFiveMinutes.length > 0) log(`  packets/s to the DHT in each 5 minutes from the child's start: ${perFiveMinutes.map((r) => r.toFixed(2)).join(', ')}`)
-    child.send('rss')
-    const after = await child.nextLine<RssReply>(Date.now() + 10_000, `${name}: RSS after the window`)
+    const ask = async (): Promise<[RssReply, RssReply | undefined]> => {
+      child.send('rss')
+      const reply = await child.nextLine<RssReply>(Date.now() + 10_000, `${name}: RSS after the window`)
+      idle?.send('rss')
+      return [reply, await idle?.nextLine<RssReply>(Date.now() + 10_000, `${name}: the idle seeder's RSS`)]
+    }
+    const [after, idleAfter] = await ask()
     const perArchiveAfter = (after.rssBytes - seeded.baselineRssBytes) / ARCHIVES
     const loadWindow = loadavg()
     log(`  steady state: ${steadyRate.toFixed(1)} packets/s to the DHT (max ${Math.max(...window)} in one second), load ${loadText(loadWindow)}; seeder RSS ${mib(after.rssBytes)} MiB, ${(perArchiveAfter / KIB).toFixed(1)} KiB per archive` +
       (after.heapUsedBytes === undefined || seeded.baselineHeapUsedBytes === undefined ? '' : `; JS heap in use ${mib(after.heapUsedBytes)} MiB: ${((after.heapUsedBytes - seeded.baselineHeapUsedBytes) / ARCHIVES / KIB).toFixed(1)} KiB per archive (V8 holds ${mib(after.heapTotalBytes ?? 0)} MiB for it), external ${mib(after.externalBytes ?? 0)} MiB`))
+    const againstIdle = (ours: RssReply, theirs: RssReply | undefined, when: string): number | undefined => {
+      if (theirs === undefined) return undefined
+      const perArchive = (ours.rssBytes - theirs.rssBytes) / ARCHIVES
+      const kinds = (r: RssReply): string => r.byKind === undefined ? 'n/a' : `glibc heap ${mib(r.byKind.brk)}, other anonymous ${mib(r.byKind.anon)}, files ${mib(r.byKind.file)} MiB`
+      log(`  ${when}, against an idle seeder (${mib(theirs.rssBytes)} MiB): ${(perArchive / KIB).toFixed(1)} KiB per archive; seeder ${kinds(ours)}; idle ${kinds(theirs)}`)
+      return perArchive
+    }
+    const perArchiveIdle = againstIdle(after, idleAfter, 'at the same moment')
+    let trimmed: { rssBytes: number, idleRssBytes?: number, perArchiveBytes?: number } | undefined
+    if (MALLOC_TRIM) {
+      for (const c of [child, idle]) if (c?.process.pid !== undefined) mallocTrim(c.process.pid)
+      const [ours, theirs] = await ask()
+      trimmed = { rssBytes: ours.rssBytes, idleRssBytes: theirs?.rssBytes, perArchiveBytes: againstIdle(ours, theirs, 'both after malloc_trim(0)') }
+    }
     let elsewhere: Record<string, number> | undefined
     if (after.counters !== undefined && after.sentTo !== undefined) {
       // libtorrent's own log of the packets it sent: every one must have gone to a local node, or
@@ -228,13 +300,13 @@ async function runClient (name: Client, workDir: string, log: (line: string) => 
     return {
       client: name, archives: ARCHIVES, nodes: NODES, seedSeconds: seeded.seedSeconds, allAnnouncedSeconds: allAnnouncedS, missing,
       baselineRssBytes: seeded.baselineRssBytes, rssBytes: seeded.rssBytes, rssAfterWindowBytes: after.rssBytes, rssPerArchiveBytes: perArchive,
-      rssPerArchiveAfterWindowBytes: perArchiveAfter, heapUsedAfterWindowBytes: after.heapUsedBytes, baselineHeapUsedBytes: seeded.baselineHeapUsedBytes, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window, perFiveMinutes,
+      rssPerArchiveAfterWindowBytes: perArchiveAfter, idleRssAfterWindowBytes: idleAfter?.rssBytes, rssPerArchiveAgainstIdleBytes: perArchiveIdle, byKind: after.byKind, idleByKind: idleAfter?.byKind, trimmed, heapUsedAfterWindowBytes: after.heapUsedBytes, baselineHeapUsedBytes: seeded.baselineHeapUsedBytes, startupPackets, startup, steadyPacketsPerSecond: steadyRate, window, perFiveMinutes,
       receivedByNodes: received, counters: after.counters, sentTo: after.sentTo, elsewhere, announcedAtMs: announcedAt.sort((a, b) => a - b),
       lookupSeconds: lookups, lookupFailures: failures, loadBefore, loadAnnounced, loadWindow
     }
   } finally {
     child.closeStdin()
-    await child.stop(KILL_GRACE_MS)
+    await Promise.all([child.stop(KILL_GRACE_MS), closeIdle()])
     await Promise.all(lab.nodes.map((n) => new Promise<void>((resolve) => n.destroy(() => resolve()))))
   }
 }
