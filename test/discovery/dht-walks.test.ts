@@ -131,3 +131,24 @@ test('a walk that never ends gives its slot back after the slot time: a hostile 
   assert.equal(queue.inFlight, 0)
   queue.close()
 })
+
+test('an announce goes to the 8 closest nodes that answered the walk (BEP5\'s K), not to every node it met', async (t) => {
+  const net = await dhtNetwork(14)
+  t.after(() => net.close())
+  const told = new Map<string, Set<number>>()
+  net.nodes.forEach((node, i) => node.on('announce', (_peer: unknown, infoHash: Buffer) => {
+    const h = infoHash.toString('hex')
+    told.set(h, (told.get(h) ?? new Set()).add(i))
+  }))
+  const discovery = new DhtDiscovery({ bootstrap: [net.bootstrap], port: 0, host: '127.0.0.1', peerPort: 7001, onPeer: () => {} })
+  t.after(() => discovery.close())
+  await discovery.start()
+  const infoHash = randomBytes(20)
+  await discovery.join(infoHash.toString('hex'), () => false)
+  const nodes = told.get(infoHash.toString('hex')) ?? new Set()
+  assert.equal(nodes.size, 8, `announce_peer reached ${nodes.size} of the 14 nodes`)
+  // The 8 closest to the infohash by XOR distance, every one of which answered.
+  const distance = (i: number): Buffer => Buffer.from(net.nodes[i]!.nodeId.map((b, j) => b ^ infoHash[j]!))
+  const closest = net.nodes.map((_, i) => i).sort((a, b) => Buffer.compare(distance(a), distance(b))).slice(0, 8)
+  assert.deepEqual([...nodes].sort((a, b) => a - b), closest.sort((a, b) => a - b))
+})

@@ -13,6 +13,9 @@ const debug = Debug('bittorrent-dht')
 
 const ROTATE_INTERVAL = 5 * 60 * 1000 // rotate secrets every 5 minutes
 const BUCKET_OUTDATED_TIMESPAN = 15 * 60 * 1000 // check nodes in bucket in 15 minutes old buckets
+// announce_peer goes to the closest nodes that answered the walk, BEP5's K of them (as libtorrent),
+// not every node the walk's table still holds
+const ANNOUNCE_NODES = 8
 
 class DHT extends EventEmitter {
   constructor (opts = {}) {
@@ -434,7 +437,7 @@ class DHT extends EventEmitter {
     }
 
     this._debug('announce %s %d', infoHash, port)
-    this._rpc.queryAll(table.closest(infoHash), message, null, cb)
+    this._rpc.queryAll(table.closest(infoHash, ANNOUNCE_NODES), message, null, cb)
   }
 
   _preannounce (infoHash, port, cb) {
